@@ -1,0 +1,194 @@
+"""The config schema: universe, history, schedules, validation thresholds.
+
+Pydantic checks shape and types; `include.config.loader` adds the checks that
+need a catalogue (exchange ids, listed symbols, offered timeframes) and turns
+every failure into one message naming the key path and the bad value.
+"""
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta, timezone
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from include.timeframes import timeframe_ms
+
+_DURATION = re.compile(r"^(\d+)([hdw])$")
+_DURATION_UNIT = {"h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1)}
+
+
+class Strict(BaseModel):
+    """Unknown keys are errors, so a typo in a key never passes silently."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FileSpec(Strict):
+    """One bulk file (or folder of files) holding one symbol's candles."""
+
+    path: str
+    format: Literal["binance_klines", "kraken_ohlcvt", "csv", "parquet"]
+    # For csv/parquet: candle field -> column name in the file.
+    columns: dict[Literal["timestamp", "open", "high", "low", "close", "volume"], str] | None = None
+    # For csv/parquet: how the timestamp column is written.
+    timestamp_unit: Literal["s", "ms", "us", "iso"] = "ms"
+
+    @model_validator(mode="after")
+    def _mapping_for_generic(self):
+        needed = {"timestamp", "open", "high", "low", "close", "volume"}
+        if self.format in ("csv", "parquet") and set(self.columns or {}) != needed:
+            missing = sorted(needed - set(self.columns or {}))
+            raise ValueError(f"format {self.format!r} needs a 'columns' mapping for all of {sorted(needed)}; missing {missing}")
+        return self
+
+
+class ExchangeSpec(Strict):
+    id: str = Field(min_length=1)
+    source: Literal["sim", "ccxt", "file"]
+    # Defaults to the universe's symbols / timeframes when omitted.
+    symbols: list[str] | None = None
+    timeframes: list[str] | None = None
+    # file source only: symbol -> file
+    files: dict[str, FileSpec] | None = None
+
+    @model_validator(mode="after")
+    def _files_only_for_file_source(self):
+        if self.source == "file" and not self.files:
+            raise ValueError("a 'file' exchange needs 'files': {SYMBOL: {path, format}}")
+        if self.source == "file" and len(self.timeframes or []) != 1:
+            raise ValueError("a 'file' exchange needs 'timeframes' with exactly the one timeframe its files hold")
+        if self.source != "file" and self.files:
+            raise ValueError(f"'files' is only for source 'file', not {self.source!r}")
+        return self
+
+
+class Universe(Strict):
+    symbols: list[str] = Field(min_length=1)
+    timeframes: list[str] = Field(min_length=1)
+    exchanges: list[ExchangeSpec] = Field(min_length=1)
+
+    @field_validator("timeframes")
+    @classmethod
+    def _timeframes_parse(cls, value: list[str]) -> list[str]:
+        for tf in value:
+            timeframe_ms(tf)
+        return value
+
+    @model_validator(mode="after")
+    def _unique_exchange_ids(self):
+        ids = [e.id for e in self.exchanges]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"exchange ids must be unique; repeated: {dupes}")
+        return self
+
+
+class History(Strict):
+    """Where history starts per timeframe: a date (2024-01-01) or a look-back (365d, 12w, 48h)."""
+
+    start: dict[str, str | date]
+    default_start: str | date = "30d"
+
+    @field_validator("start")
+    @classmethod
+    def _starts_parse(cls, value: dict) -> dict:
+        for timeframe, start in value.items():
+            timeframe_ms(timeframe)
+            resolve_start(start, datetime.now(timezone.utc))
+        return value
+
+    @field_validator("default_start")
+    @classmethod
+    def _default_parses(cls, value):
+        resolve_start(value, datetime.now(timezone.utc))
+        return value
+
+    def start_for(self, timeframe: str, now: datetime) -> datetime:
+        value = self.start.get(timeframe, self.default_start)
+        return resolve_start(value, now)
+
+
+def resolve_start(value: str | date, now: datetime) -> datetime:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
+    match = _DURATION.match(value)
+    if not match:
+        raise ValueError(f"{value!r} is neither a date (YYYY-MM-DD) nor a look-back like 365d, 12w, 48h")
+    back = int(match.group(1)) * _DURATION_UNIT[match.group(2)]
+    start = now - back
+    return start.replace(minute=0, second=0, microsecond=0)
+
+
+class Schedules(Strict):
+    ingest: str = "@hourly"
+
+
+class Validation(Strict):
+    max_gap_ratio: float = Field(0.05, ge=0, le=1)
+    # "exchange" or "exchange:SYMBOL" -> tolerance, for venues that are thin by nature.
+    gap_ratio_overrides: dict[str, float] = {}
+    max_abs_return_z: float = Field(12.0, gt=0)
+    return_z_window: int = Field(500, ge=20)
+    max_cross_exchange_deviation_bps: float = Field(100.0, gt=0)
+    # Failing rows copied into the quarantine reason, per expectation.
+    sample_rows: int = Field(5, ge=1, le=100)
+    # Days of GX results kept for Data Docs.
+    keep_results_days: int = Field(14, ge=1)
+
+    def gap_tolerance(self, exchange: str, symbol: str) -> float:
+        return self.gap_ratio_overrides.get(
+            f"{exchange}:{symbol}", self.gap_ratio_overrides.get(exchange, self.max_gap_ratio)
+        )
+
+
+class Simulator(Strict):
+    seed: int = 7
+
+
+class Ingest(Strict):
+    page_limit: int = Field(1000, ge=1)
+    retries: int = Field(5, ge=0)
+    retry_base_delay_s: float = Field(1.0, ge=0)
+    task_timeout_minutes: int = Field(30, ge=1)
+    task_retries: int = Field(2, ge=0)
+
+
+class PeakTradeConfig(Strict):
+    data_dir: str = "data"
+    universe: Universe
+    history: History
+    schedules: Schedules = Schedules()
+    validation: Validation = Validation()
+    simulator: Simulator = Simulator()
+    ingest: Ingest = Ingest()
+    owner: str = "peak-trade"
+
+    def series(self) -> list["Series"]:
+        """Every (exchange, symbol, timeframe) the universe declares."""
+        out = []
+        for ex in self.universe.exchanges:
+            for symbol in ex.symbols or self.universe.symbols:
+                for tf in ex.timeframes or self.universe.timeframes:
+                    out.append(Series(exchange=ex.id, symbol=symbol, timeframe=tf))
+        return out
+
+    def exchange(self, exchange_id: str) -> ExchangeSpec:
+        for ex in self.universe.exchanges:
+            if ex.id == exchange_id:
+                return ex
+        raise KeyError(exchange_id)
+
+
+class Series(Strict):
+    """One candle series: the unit of landing and validation."""
+
+    exchange: str
+    symbol: str
+    timeframe: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.exchange} {self.symbol} {self.timeframe}"

@@ -1,0 +1,144 @@
+"""The ingestion pipeline as plain functions: plan, land, validate, publish.
+
+Airflow tasks (operators/ingest_tasks.py) call these one to one; tests and
+benchmarks call them directly. Everything passed between steps is a small
+JSON-able dict, so it fits in XCom.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from datetime import date, datetime, timezone
+
+from include.config.loader import data_dir
+from include.config.schema import PeakTradeConfig, Series
+from include.errors import ConfigError, closest
+from include.landing.land import incremental_window, land_series
+from include.landing.store import symbol_key, write_text_atomic
+from include.paths import DataPaths
+from include.timeframes import DAY_MS, ceil_ms, from_ms, to_ms
+
+STALE_LANDING_DAYS = 7
+
+
+def paths_for(config: PeakTradeConfig) -> DataPaths:
+    return DataPaths(data_dir(config))
+
+
+def plan_incremental(config: PeakTradeConfig, now: datetime) -> list[dict]:
+    """One job per configured series: from after its last landed candle up to now."""
+    paths = paths_for(config)
+    _drop_stale_landings(paths)
+    jobs = []
+    for series in config.series():
+        start, end = incremental_window(paths, series, config, now)
+        jobs.append(_job(series, start, end, to_ms(now)))
+    return jobs
+
+
+def plan_backfill(
+    config: PeakTradeConfig, exchange: str, symbols: list[str], timeframe: str, start: str, end: str, now: datetime
+) -> list[dict]:
+    """Jobs for a manual backfill; every parameter is checked before any work starts."""
+    ids = [e.id for e in config.universe.exchanges]
+    if exchange not in ids:
+        raise ConfigError(f"param exchange: {exchange!r} is not a configured exchange; {closest(exchange, ids)}")
+    if not symbols:
+        raise ConfigError("param symbols: give at least one symbol, e.g. BTC/USDT")
+    first, last = _param_date("start", start), _param_date("end", end)
+    if last < first:
+        raise ConfigError(f"param end: {end} is before start {start}; end must be on or after start")
+    if first > now.date():
+        raise ConfigError(f"param start: {start} is in the future (today is {now.date()})")
+    from include.sources.base import check_listing
+    from include.sources.factory import make_client
+
+    client = make_client(config, exchange, clock=lambda: to_ms(now))
+    for symbol in symbols:
+        check_listing(client, symbol, timeframe)
+    begin = to_ms(datetime(first.year, first.month, first.day, tzinfo=timezone.utc))
+    stop = to_ms(datetime(last.year, last.month, last.day, tzinfo=timezone.utc)) + DAY_MS  # end day included
+    return [
+        _job(Series(exchange=exchange, symbol=s, timeframe=timeframe), ceil_ms(begin, timeframe), stop, to_ms(now))
+        for s in symbols
+    ]
+
+
+def land(config: PeakTradeConfig, job: dict, run_key: str) -> dict:
+    from include.sources.factory import make_client
+
+    series = Series(**job["series"])
+    client = make_client(config, series.exchange, clock=lambda: job["now_ms"])
+    retry = {"retries": config.ingest.retries, "base_delay": config.ingest.retry_base_delay_s}
+    landing = land_series(
+        client, series, paths_for(config), run_key, job["start_ms"], job["end_ms"], job["now_ms"],
+        page_limit=config.ingest.page_limit, retry=retry,
+    )
+    return landing.to_dict()
+
+
+def validate(config: PeakTradeConfig, landing: dict) -> dict:
+    """Run the gate on one series' candidates; verdicts go to a file the publish step reads."""
+    from include.validation.gate import validate_series
+
+    series = Series(exchange=landing["exchange"], symbol=landing["symbol"], timeframe=landing["timeframe"])
+    paths = paths_for(config)
+    peers = [s.exchange for s in config.series() if s.symbol == series.symbol and s.timeframe == series.timeframe]
+    peers = [p for p in peers if p != series.exchange]
+    verdicts = validate_series(
+        paths, landing["run_key"], series, peers, config.validation,
+        config.validation.gap_tolerance(series.exchange, series.symbol),
+    )
+    name = f"{series.exchange}.{symbol_key(series.symbol)}.{series.timeframe}.json"
+    write_text_atomic(json.dumps([v.to_dict() for v in verdicts]), _verdict_dir(paths, landing["run_key"]) / name)
+    return {
+        "series": series.label,
+        "partitions": len(verdicts),
+        "passed": sum(v.passed for v in verdicts),
+        "flagged": sum(bool(v.flagged) for v in verdicts),
+    }
+
+
+def publish(config: PeakTradeConfig, run_key: str):
+    from include.validation.gate import Verdict
+    from include.validation.publish import publish as publish_verdicts
+
+    paths = paths_for(config)
+    folder = _verdict_dir(paths, run_key)
+    verdicts = [
+        Verdict(**entry) for file in sorted(folder.glob("*.json")) for entry in json.loads(file.read_text())
+    ] if folder.is_dir() else []
+    return publish_verdicts(paths, run_key, verdicts, keep_days=config.validation.keep_results_days)
+
+
+def _verdict_dir(paths: DataPaths, run_key: str):
+    return paths.landing(run_key) / "_verdicts"
+
+
+def _job(series: Series, start_ms: int, end_ms: int, now_ms: int) -> dict:
+    return {
+        "series": series.model_dump(),
+        "label": series.label,
+        "start_ms": start_ms,
+        "end_ms": end_ms,
+        "now_ms": now_ms,
+        "window": f"{from_ms(start_ms):%Y-%m-%d %H:%M} .. {from_ms(min(end_ms, now_ms)):%Y-%m-%d %H:%M}",
+    }
+
+
+def _param_date(name: str, value: str) -> date:
+    try:
+        return date.fromisoformat(str(value)[:10])
+    except ValueError:
+        raise ConfigError(f"param {name}: {value!r} is not a date; use YYYY-MM-DD") from None
+
+
+def _drop_stale_landings(paths: DataPaths) -> None:
+    """Landing areas of runs that never published (killed, abandoned) are removed after a week."""
+    root = paths.root / "landing"
+    cutoff = time.time() - STALE_LANDING_DAYS * 86_400
+    for folder in root.glob("*") if root.is_dir() else []:
+        if folder.stat().st_mtime < cutoff:
+            shutil.rmtree(folder, ignore_errors=True)
+

@@ -1,0 +1,144 @@
+"""The candle store: hive-partitioned Parquet under the data directory.
+
+    <data>/raw/exchange=<id>/symbol=<BASE-QUOTE>/timeframe=<tf>/date=<YYYY-MM-DD>/candles.parquet
+
+`raw` holds validated candles only. A run first writes candidate partitions to
+`landing/<run>/...`; the validation gate then publishes each one to `raw` or
+moves it to `quarantine/`. Every file is written to a temporary name and
+renamed, so a crash never leaves half a file where a reader could see it.
+"""
+from __future__ import annotations
+
+import fcntl
+import os
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+
+from include.config.schema import Series
+
+CANDLE_FILE = "candles.parquet"
+_DATE_PARTITION = ds.partitioning(pa.schema([("date", pa.string())]), flavor="hive")
+CANDLE_SCHEMA = pa.schema(
+    [
+        ("timestamp", pa.timestamp("ms", tz="UTC")),
+        ("open", pa.float64()),
+        ("high", pa.float64()),
+        ("low", pa.float64()),
+        ("close", pa.float64()),
+        ("volume", pa.float64()),
+    ]
+)
+
+
+def symbol_key(symbol: str) -> str:
+    """'BTC/USDT' -> 'BTC-USDT': a path-safe partition value."""
+    return symbol.replace("/", "-").replace(":", "_")
+
+
+def series_dir(area: Path, series: Series) -> Path:
+    return area / f"exchange={series.exchange}" / f"symbol={symbol_key(series.symbol)}" / f"timeframe={series.timeframe}"
+
+
+def partition_file(area: Path, series: Series, day: str) -> Path:
+    return series_dir(area, series) / f"date={day}" / CANDLE_FILE
+
+
+def write_atomic(frame: pd.DataFrame, path: Path, schema: pa.Schema | None = CANDLE_SCHEMA) -> None:
+    """Write Parquet to a temporary sibling, then rename over `path`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        table = pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
+        pq.write_table(table, tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_text_atomic(text: str, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        tmp.write_text(text)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def read_candles(path: Path) -> pd.DataFrame | None:
+    if not path.is_file():
+        return None
+    return pq.read_table(path, schema=CANDLE_SCHEMA).to_pandas()
+
+
+def read_days(area: Path, series: Series, days: list[str]) -> pd.DataFrame:
+    """Several partitions of a series in one read, with a `date` column; missing days are skipped."""
+    files = [str(partition_file(area, series, day)) for day in days]
+    files = [f for f in files if Path(f).is_file()]
+    if not files:
+        empty = CANDLE_SCHEMA.append(pa.field("date", pa.string())).empty_table()
+        return empty.to_pandas()
+    dataset = ds.dataset(files, format="parquet", partitioning=_DATE_PARTITION, partition_base_dir=str(series_dir(area, series)))
+    return dataset.to_table().to_pandas()
+
+
+def merge_candles(old: pd.DataFrame | None, new: pd.DataFrame) -> pd.DataFrame:
+    """Union by open time; a re-landed candle replaces the stored one."""
+    if old is None or old.empty:
+        merged = new
+    else:
+        merged = pd.concat([old, new], ignore_index=True)
+    return merged.drop_duplicates("timestamp", keep="last").sort_values("timestamp", ignore_index=True)
+
+
+def split_by_day(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    days = frame["timestamp"].dt.strftime("%Y-%m-%d")
+    return {day: part.reset_index(drop=True) for day, part in frame.groupby(days, sort=True)}
+
+
+def landed_days(area: Path, series: Series) -> list[str]:
+    base = series_dir(area, series)
+    if not base.is_dir():
+        return []
+    return sorted(p.name[5:] for p in base.glob("date=*") if (p / CANDLE_FILE).is_file())
+
+
+def last_timestamp(area: Path, series: Series) -> pd.Timestamp | None:
+    """Open time of the newest candle landed for a series, or None."""
+    for day in reversed(landed_days(area, series)):
+        frame = read_candles(partition_file(area, series, day))
+        if frame is not None and len(frame):
+            return frame["timestamp"].max()
+    return None
+
+
+def previous_candle(area: Path, series: Series, day: str) -> pd.Timestamp | None:
+    """Newest candle before `day`, used to tell a gap at midnight from a series start."""
+    for earlier in reversed([d for d in landed_days(area, series) if d < day]):
+        frame = read_candles(partition_file(area, series, earlier))
+        if frame is not None and len(frame):
+            return frame["timestamp"].max()
+    return None
+
+
+def series_lock(root: Path, series: Series):
+    """Serialise read-merge-write of one series' raw partitions across processes."""
+    return file_lock(root / "locks" / f"{series.exchange}.{symbol_key(series.symbol)}.{series.timeframe}.lock")
+
+
+@contextmanager
+def file_lock(lock_path: Path):
+    """An exclusive advisory lock held for the duration of the block."""
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

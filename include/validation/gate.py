@@ -1,0 +1,177 @@
+"""Validate one series' candidate partitions and decide, per partition, pass or fail."""
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict, dataclass, field
+
+import great_expectations as gx
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from include.config.schema import Series, Validation
+from include.landing.store import (
+    landed_days,
+    partition_file,
+    previous_candle,
+    read_candles,
+    read_days,
+    symbol_key,
+    write_atomic,
+)
+from include.paths import DataPaths
+from include.timeframes import timeframe_ms
+from include.validation.derived import partition_gaps, validation_frame
+from include.validation.gx_context import gx_context
+from include.validation.suite import CRITICAL, build_suite
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Verdict:
+    """The gate's decision on one candidate partition."""
+
+    exchange: str
+    symbol: str
+    timeframe: str
+    day: str
+    rows: int
+    passed: bool
+    gap_ratio: float | None
+    missing_candles: int
+    failed: list[dict] = field(default_factory=list)  # critical expectations that failed
+    flagged: list[dict] = field(default_factory=list)  # warning expectations that failed
+
+    @property
+    def series(self) -> Series:
+        return Series(exchange=self.exchange, symbol=self.symbol, timeframe=self.timeframe)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def validate_series(
+    paths: DataPaths, run_key: str, series: Series, peers: list[str], rules: Validation, gap_tolerance: float
+) -> list[Verdict]:
+    """Run the suite over every candidate partition of `series` landed in this run."""
+    area = paths.landing(run_key)
+    days = landed_days(area, series)
+    if not days:
+        return []
+    partitions = _read_candidates(area, series, days)
+    previous = previous_candle(paths.raw, series, days[0])
+    warmup = read_candles(partition_file(paths.raw, series, previous.strftime("%Y-%m-%d"))) if previous is not None else None
+    previous_ms = int(previous.value // 1_000_000) if previous is not None else None
+    step = timeframe_ms(series.timeframe)
+    frame = validation_frame(series, step, partitions, warmup, previous_ms, peer_reference(paths, run_key, series, peers, days), rules)
+    result = _run_suite(paths, run_key, series, frame, rules, gap_tolerance)
+    gaps = partition_gaps(frame, step, previous_ms) if "offset_ms" in frame else {}
+    verdicts = _verdicts(series, frame, result, gaps, rules.sample_rows)
+    for verdict in verdicts:
+        if verdict.day in gaps and len(gaps[verdict.day]):
+            _save_gaps(paths, run_key, series, verdict.day, gaps[verdict.day])
+    return verdicts
+
+
+def _read_candidates(area, series: Series, days: list[str]) -> pd.DataFrame:
+    """The run's candidates in one read; file by file if their schemas differ, so the suite can say how."""
+    try:
+        return read_days(area, series, days)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        frames = [pq.read_table(partition_file(area, series, day)).to_pandas().assign(date=day) for day in days]
+        return pd.concat(frames, ignore_index=True)
+
+
+def peer_reference(paths: DataPaths, run_key: str, series: Series, peers: list[str], days: list[str]) -> pd.Series | None:
+    """Median close of the other venues quoting the same symbol, by open time.
+
+    Each peer's candidate from this run is used where it exists, its validated
+    partition otherwise; every land task has finished before any gate runs.
+    """
+    closes = []
+    for peer in peers:
+        other = Series(exchange=peer, symbol=series.symbol, timeframe=series.timeframe)
+        fresh = read_days(paths.landing(run_key), other, days)
+        rest = [day for day in days if day not in set(fresh["date"])]
+        frame = pd.concat([fresh, read_days(paths.raw, other, rest)], ignore_index=True)
+        if len(frame):
+            closes.append(frame.drop_duplicates("timestamp").set_index("timestamp")["close"].rename(peer))
+    if not closes:
+        return None
+    return pd.concat(closes, axis=1).median(axis=1, skipna=True)
+
+
+def _run_suite(paths: DataPaths, run_key: str, series: Series, frame: pd.DataFrame, rules: Validation, tolerance: float):
+    context = gx_context(paths)
+    asset_name = f"{series.exchange}.{symbol_key(series.symbol)}.{series.timeframe}"
+    batch = context.data_sources.add_pandas("candles").add_dataframe_asset(asset_name).add_batch_definition_whole_dataframe("run")
+    suite = context.suites.add(build_suite(rules, tolerance))
+    definition = context.validation_definitions.add(gx.ValidationDefinition(name=asset_name, data=batch, suite=suite))
+    checkpoint = context.checkpoints.add(
+        gx.Checkpoint(
+            name=asset_name,
+            validation_definitions=[definition],
+            result_format={"result_format": "COMPLETE", "unexpected_index_column_names": ["date", "timestamp"]},
+        )
+    )
+    run = checkpoint.run(batch_parameters={"dataframe": frame}, run_id=gx.RunIdentifier(run_name=run_key))
+    return next(iter(run.run_results.values()))
+
+
+def _verdicts(series: Series, frame: pd.DataFrame, result, gaps: dict, samples: int) -> list[Verdict]:
+    days = sorted(frame["date"].unique())
+    rows = frame.groupby("date").size()
+    ratios = frame.groupby("date")["gap_ratio"].first() if "gap_ratio" in frame else {}
+    verdicts = {
+        day: Verdict(
+            series.exchange, series.symbol, series.timeframe, day, int(rows[day]), True,
+            float(ratios[day]) if day in ratios else None,
+            int(gaps[day]["missing_candles"].sum()) if day in gaps else 0,
+        )
+        for day in days
+    }
+    for outcome in result.results:
+        if outcome.success:
+            continue
+        config = outcome.expectation_config
+        by_day = _unexpected_by_day(outcome, days)
+        for day, sample in by_day.items():
+            entry = {
+                "expectation": config.type,
+                "kwargs": {k: v for k, v in config.kwargs.items() if k != "batch_id"},
+                "unexpected_count": len(sample),
+                "sample_rows": _jsonable(sample[:samples]),
+            }
+            if not sample and "observed_value" in (outcome.result or {}):
+                entry["observed_value"] = _jsonable([{"v": outcome.result["observed_value"]}])[0]["v"]
+            if outcome.exception_info and outcome.exception_info.get("raised_exception"):
+                entry["error"] = outcome.exception_info.get("exception_message")
+            verdict = verdicts[day]
+            if config.severity.value == CRITICAL:
+                verdict.passed = False
+                verdict.failed.append(entry)
+            else:
+                verdict.flagged.append(entry)
+    return [verdicts[day] for day in days]
+
+
+def _unexpected_by_day(outcome, days: list[str]) -> dict[str, list[dict]]:
+    """Failing rows grouped by partition; a table-level failure fails every partition."""
+    listed = (outcome.result or {}).get("unexpected_index_list")
+    if not listed:
+        return {day: [] for day in days}
+    grouped: dict[str, list[dict]] = {}
+    for row in listed:
+        grouped.setdefault(row["date"], []).append(row)
+    return grouped
+
+
+def _jsonable(rows: list[dict]) -> list[dict]:
+    return json.loads(json.dumps(rows, default=str))
+
+
+def _save_gaps(paths: DataPaths, run_key: str, series: Series, day: str, gaps: pd.DataFrame) -> None:
+    target = partition_file(paths.landing(run_key), series, day).with_name("gaps.parquet")
+    write_atomic(gaps, target, schema=None)

@@ -1,0 +1,151 @@
+"""After the gate: publish passing partitions, quarantine failing ones, keep the results.
+
+Publishing merges each candidate into the validated partition under a lock and
+replaces it atomically, so a concurrent run (an hourly ingest during a
+backfill) never loses rows. A quarantined partition keeps its candles next to a
+JSON file naming the failed expectations and sample rows.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pandas as pd
+
+from include.landing.store import (
+    file_lock,
+    merge_candles,
+    partition_file,
+    read_candles,
+    series_dir,
+    series_lock,
+    write_atomic,
+    write_text_atomic,
+)
+from include.paths import DataPaths
+from include.validation.gate import Verdict
+from include.validation.gx_context import gx_context
+from include.validation.suite import SUITE_NAME
+
+
+@dataclass
+class PublishSummary:
+    series: int = 0
+    partitions: int = 0
+    passed: int = 0
+    flagged: int = 0
+    quarantined: list[str] = field(default_factory=list)
+    results_file: str = ""
+    data_docs: str = ""
+
+    def line(self) -> str:
+        failed = ", ".join(self.quarantined[:5]) + (" ..." if len(self.quarantined) > 5 else "")
+        return (
+            f"validated {self.partitions} partitions of {self.series} series: {self.passed} passed "
+            f"({self.flagged} with flags), {len(self.quarantined)} quarantined{': ' + failed if failed else ''}; "
+            f"report: {self.data_docs}; results: {self.results_file}"
+        )
+
+
+def publish(paths: DataPaths, run_key: str, verdicts: list[Verdict], keep_days: int = 14) -> PublishSummary:
+    summary = PublishSummary(series=len({v.series for v in verdicts}), partitions=len(verdicts))
+    for verdict in verdicts:
+        if verdict.passed:
+            _promote(paths, run_key, verdict)
+            summary.passed += 1
+            summary.flagged += bool(verdict.flagged)
+        else:
+            _quarantine(paths, run_key, verdict)
+            summary.quarantined.append(f"{verdict.series.label} {verdict.day}")
+    summary.results_file = str(_write_results(paths, run_key, verdicts))
+    summary.data_docs = str(build_data_docs(paths, keep_days))
+    shutil.rmtree(paths.landing(run_key), ignore_errors=True)
+    return summary
+
+
+def _promote(paths: DataPaths, run_key: str, verdict: Verdict) -> None:
+    series, day = verdict.series, verdict.day
+    candidate = partition_file(paths.landing(run_key), series, day)
+    target = partition_file(paths.raw, series, day)
+    with series_lock(paths.root, series):
+        if target.is_file():  # keep rows another run published since this one landed
+            write_atomic(merge_candles(read_candles(target), read_candles(candidate)), target)
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(candidate, target)
+    gaps = candidate.with_name("gaps.parquet")
+    destination = partition_file(paths.gaps, series, day).with_name("gaps.parquet")
+    if gaps.is_file():
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(gaps, destination)
+    else:  # the day was re-landed without gaps: drop the stale record
+        destination.unlink(missing_ok=True)
+
+
+def _quarantine(paths: DataPaths, run_key: str, verdict: Verdict) -> Path:
+    series, day = verdict.series, verdict.day
+    folder = series_dir(paths.quarantine, series) / f"date={day}"
+    folder.mkdir(parents=True, exist_ok=True)
+    reason = {
+        "series": {"exchange": series.exchange, "symbol": series.symbol, "timeframe": series.timeframe},
+        "date": day,
+        "run": run_key,
+        "quarantined_at": datetime.now(timezone.utc).isoformat(),
+        "rows": verdict.rows,
+        "gap_ratio": verdict.gap_ratio,
+        "failed_expectations": verdict.failed,
+        "flagged_expectations": verdict.flagged,
+    }
+    # Reason first, then the candles: a partition in quarantine always has its explanation.
+    write_text_atomic(json.dumps(reason, indent=2, default=str), folder / f"{run_key}.json")
+    os.replace(partition_file(paths.landing(run_key), series, day), folder / f"{run_key}.parquet")
+    return folder
+
+
+def _write_results(paths: DataPaths, run_key: str, verdicts: list[Verdict]) -> Path:
+    checked_at = pd.Timestamp.now(tz="UTC")
+    table = pd.DataFrame(
+        [
+            {
+                "run": run_key,
+                "validated_at": checked_at,
+                "exchange": v.exchange,
+                "symbol": v.symbol,
+                "timeframe": v.timeframe,
+                "date": v.day,
+                "rows": v.rows,
+                "passed": v.passed,
+                "gap_ratio": v.gap_ratio,
+                "missing_candles": v.missing_candles,
+                "failed": ",".join(_names(v.failed)),
+                "flagged": ",".join(_names(v.flagged)),
+                "flagged_rows": sum(f["unexpected_count"] for f in v.flagged),
+            }
+            for v in verdicts
+        ]
+    )
+    target = paths.validation_results / f"run={run_key}.parquet"
+    write_atomic(table, target, schema=None)
+    return target
+
+
+def _names(entries: list[dict]) -> list[str]:
+    return [f"{e['expectation']}({e['kwargs'].get('column') or e['kwargs'].get('column_A') or ''})" for e in entries]
+
+
+def build_data_docs(paths: DataPaths, keep_days: int) -> Path:
+    """Rebuild the Data Docs site from the stored results of the last `keep_days` days."""
+    store = paths.validation / "gx_results" / SUITE_NAME
+    cutoff = time.time() - keep_days * 86_400
+    for run_folder in store.glob("*") if store.is_dir() else []:
+        if run_folder.stat().st_mtime < cutoff:
+            shutil.rmtree(run_folder, ignore_errors=True)
+    with file_lock(paths.root / "locks" / "data_docs.lock"):
+        shutil.rmtree(paths.data_docs, ignore_errors=True)
+        gx_context(paths).build_data_docs()
+    return paths.data_docs / "index.html"
