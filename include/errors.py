@@ -17,6 +17,10 @@ class SourceError(PeakTradeError):
     """An exchange, simulator or file gave an answer we cannot land."""
 
 
+class TransientSourceError(SourceError):
+    """The exchange kept failing with transient errors; a later attempt may succeed."""
+
+
 class UnknownSymbolError(SourceError):
     """A symbol the exchange does not list."""
 

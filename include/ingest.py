@@ -91,7 +91,8 @@ def validate(config: PeakTradeConfig, landing: dict) -> dict:
         config.validation.gap_tolerance(series.exchange, series.symbol),
     )
     name = f"{series.exchange}.{symbol_key(series.symbol)}.{series.timeframe}.json"
-    write_text_atomic(json.dumps([v.to_dict() for v in verdicts]), _verdict_dir(paths, landing["run_key"]) / name)
+    record = {"series": series.label, "verdicts": [v.to_dict() for v in verdicts]}
+    write_text_atomic(json.dumps(record), _verdict_dir(paths, landing["run_key"]) / name)
     return {
         "series": series.label,
         "partitions": len(verdicts),
@@ -101,15 +102,17 @@ def validate(config: PeakTradeConfig, landing: dict) -> dict:
 
 
 def publish(config: PeakTradeConfig, run_key: str):
+    """Publish every verdict the run's gate tasks wrote; the summary lists the series they covered."""
     from include.validation.gate import Verdict
     from include.validation.publish import publish as publish_verdicts
 
     paths = paths_for(config)
     folder = _verdict_dir(paths, run_key)
-    verdicts = [
-        Verdict(**entry) for file in sorted(folder.glob("*.json")) for entry in json.loads(file.read_text())
-    ] if folder.is_dir() else []
-    return publish_verdicts(paths, run_key, verdicts, keep_days=config.validation.keep_results_days)
+    records = [json.loads(f.read_text()) for f in sorted(folder.glob("*.json"))] if folder.is_dir() else []
+    verdicts = [Verdict(**entry) for record in records for entry in record["verdicts"]]
+    summary = publish_verdicts(paths, run_key, verdicts, keep_days=config.validation.keep_results_days)
+    summary.validated_series = sorted(record["series"] for record in records)
+    return summary
 
 
 def _verdict_dir(paths: DataPaths, run_key: str):

@@ -1,0 +1,1 @@
+"""Thin Airflow tasks over the domain library in include/."""

@@ -14,7 +14,7 @@ import ccxt
 import numpy as np
 import pandas as pd
 
-from include.errors import MalformedDataError, SourceError
+from include.errors import MalformedDataError, SourceError, TransientSourceError
 from include.sources.base import OHLCV_COLUMNS, ExchangeClient
 from include.timeframes import from_ms, timeframe_ms
 
@@ -43,7 +43,7 @@ def call_with_retry(
             raise MalformedDataError(f"{what}: malformed answer: {type(exc).__name__}: {exc}") from exc
         except TRANSIENT_ERRORS as exc:
             if attempt == retries:
-                raise SourceError(f"{what}: gave up after {retries + 1} attempts: {type(exc).__name__}: {exc}") from exc
+                raise TransientSourceError(f"{what}: gave up after {retries + 1} attempts: {type(exc).__name__}: {exc}") from exc
             delay = min(max_delay, base_delay * 2**attempt)
             log.warning("%s: %s (%s), retry %d/%d in %.1fs", what, type(exc).__name__, exc, attempt + 1, retries, delay)
             sleep(delay)

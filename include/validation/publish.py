@@ -42,6 +42,7 @@ class PublishSummary:
     quarantined: list[str] = field(default_factory=list)
     results_file: str = ""
     data_docs: str = ""
+    validated_series: list[str] = field(default_factory=list)
 
     def line(self) -> str:
         failed = ", ".join(self.quarantined[:5]) + (" ..." if len(self.quarantined) > 5 else "")
@@ -53,7 +54,8 @@ class PublishSummary:
 
 
 def publish(paths: DataPaths, run_key: str, verdicts: list[Verdict], keep_days: int = 14) -> PublishSummary:
-    summary = PublishSummary(series=len({v.series for v in verdicts}), partitions=len(verdicts))
+    labels = sorted({v.series.label for v in verdicts})
+    summary = PublishSummary(series=len(labels), partitions=len(verdicts), validated_series=labels)
     for verdict in verdicts:
         if verdict.passed:
             _promote(paths, run_key, verdict)

@@ -12,11 +12,6 @@ endpoints are callbacks that read the query string the way the exchange does
 (binance: startTime/limit, kraken: since in seconds exclusive and a 720-row cap,
 coinbase: start/end window in seconds, newest first) and serve the matching
 slice of a candle table, so pagination in `fetch_candles` is exercised for real.
-
-Tests marked xfail(strict=True) pin down bugs in include/sources/paging.py
-(and include/sources/ccxt_source.py for non-JSON answers): they describe the correct behaviour, fail today, and will turn into hard
-failures (XPASS strict) once the bug is fixed, so the marker must be removed
-then.
 """
 from __future__ import annotations
 
@@ -456,10 +451,6 @@ def test_coinbase_fetch_candles_pages_by_start_end_windows(rsps, sleeps):
     assert sleeps == []
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "BUG include/sources/paging.py fetch_candles: an empty page is taken as 'nothing newer', but "
-    "coinbase answers a [start, end] window and omits buckets without trades, so a gap longer "
-    "than limit candles silently truncates the range"))
 def test_coinbase_gap_without_trades_does_not_end_pagination(rsps, sleeps):
     fake = FakeCoinbase(rsps)
     key = ("BTC-USD", "ONE_HOUR")
@@ -543,10 +534,6 @@ def test_binance_server_error_then_success_is_retried(rsps, sleeps, status):
     assert_clean_frame(frame)
 
 
-@pytest.mark.xfail(strict=True, raises=SourceError, reason=(
-    "BUG include/sources/paging.py TRANSIENT_ERRORS = (ccxt.NetworkError,): binance's documented "
-    "retry-later answers -1001 DISCONNECTED / -1008 SERVER_BUSY are raised by ccxt as "
-    "ccxt.OperationFailed, which is not a NetworkError, so they are not retried"))
 @pytest.mark.parametrize("status,payload", [
     (500, {"code": -1001, "msg": "Internal error; unable to process your request. Please try again."}),
     (503, {"code": -1008, "msg": "Server is currently overloaded with other requests. Please try again in a few minutes."}),
@@ -579,35 +566,20 @@ def test_binance_persistent_503_gives_up_with_source_error(rsps, sleeps):
 MALFORMED = [
     pytest.param(
         text_answer(200, "<html><head><title>Maintenance</title></head><body>Binance is upgrading</body></html>"),
-        id="html-not-json",
-        marks=pytest.mark.xfail(strict=True, raises=pytest.fail.Exception, reason=(
-            "BUG paging.fetch_candles: ccxt returns a non-JSON body as a str, binance.parse_ohlcvs "
-            "iterates its characters, rows without timestamps are filtered out, the empty page is "
-            "read as 'nothing newer' and an EMPTY frame is returned without error"))),
+        id="html-not-json"),
     pytest.param(
         text_answer(200, '[[1709251200000,"61468.27","61728.67","61440.', content_type="application/json"),
-        id="truncated-json",
-        marks=pytest.mark.xfail(strict=True, raises=pytest.fail.Exception, reason=(
-            "BUG paging.fetch_candles: invalid JSON is handed to the parser as text, as for "
-            "html-not-json, and an EMPTY frame is returned without error"))),
+        id="truncated-json"),
     pytest.param(
         json_answer(200, {"symbol": "BTCUSDT", "klines": []}),
-        id="dict-not-list",
-        marks=pytest.mark.xfail(strict=True, raises=KeyError, reason=(
-            "BUG paging.call_with_retry: ccxt parse_ohlcvs raises a bare KeyError on a dict, which "
-            "escapes as KeyError instead of SourceError/MalformedDataError"))),
+        id="dict-not-list"),
     pytest.param(
         json_answer(200, [[1709251200000, "61468.27", "61728.67"]]),
-        id="rows-of-3-fields",
-        marks=pytest.mark.xfail(strict=True, raises=pytest.fail.Exception, reason=(
-            "BUG paging._as_rows: ccxt pads short rows with None, which become NaN low/close/volume; "
-            "_as_rows only rejects NaN timestamps, so NaN prices are landed"))),
+        id="rows-of-3-fields"),
     pytest.param(
         json_answer(200, [[1709251200000, "61468.27", "n/a", "61440.38", "61586.65", "825.08476196",
                            1709254799999, "50765369.68810342", 112226, "437.29492384", "26905645.93476865", "0"]]),
-        id="non-numeric-price",
-        marks=pytest.mark.xfail(strict=True, raises=pytest.fail.Exception, reason=(
-            "BUG paging._as_rows: ccxt.safe_number turns 'n/a' into None -> NaN high, which is landed"))),
+        id="non-numeric-price"),
 ]
 
 
@@ -677,9 +649,6 @@ def test_kraken_unknown_pair_error_is_not_retried(rsps, sleeps):
     assert sleeps == []
 
 
-@pytest.mark.xfail(strict=True, raises=pytest.fail.Exception, reason=(
-    "BUG paging.fetch_candles: a non-JSON 200 answer reaches kraken.fetch_ohlcv as a str, "
-    "safe_value(str, 'result') gives {}, the page is empty and an EMPTY frame is returned"))
 def test_kraken_non_json_answer_is_malformed(rsps, sleeps):
     fake = FakeKraken(rsps)
     fake.faults = [text_answer(200, "<html><body><h1>Kraken is down for maintenance</h1></body></html>")]

@@ -1,0 +1,43 @@
+# Peak Trade: `make demo` runs the pipeline on the offline simulator, `make test` runs the suite.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+UV_VERSION := 0.13.9
+UV := $(VENV)/bin/uv
+export PEAKTRADE_ROOT := $(CURDIR)
+
+.PHONY: demo test airflow bench lock clean
+
+$(VENV)/.runtime: requirements.txt
+	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	@$(VENV)/bin/python -m pip install -q --disable-pip-version-check "uv==$(UV_VERSION)"
+	$(UV) pip install -q --python $(VENV)/bin/python -r requirements.txt
+	@touch $@
+
+$(VENV)/.test: $(VENV)/.runtime requirements-test.txt
+	$(UV) pip install -q --python $(VENV)/bin/python -r requirements-test.txt
+	@touch $@
+
+$(VENV)/.bench: $(VENV)/.runtime requirements-bench.txt
+	$(UV) pip install -q --python $(VENV)/bin/python -r requirements-bench.txt
+	@touch $@
+
+demo: $(VENV)/.runtime  ## run the pipeline DAGs through Airflow on the simulator, print where outputs are
+	@bash scripts/demo.sh
+
+test: $(VENV)/.test  ## the whole test suite
+	$(VENV)/bin/python -m pytest
+
+airflow: $(VENV)/.runtime  ## the Airflow UI on http://localhost:8080 with the project's DAGs
+	@bash scripts/airflow.sh
+
+bench: $(VENV)/.bench  ## benchmarks; results as JSON under benchmarks/results/
+	@source .airflow.env && $(VENV)/bin/python -m benchmarks.run
+
+lock:  ## recompile the locks from the .in files
+	$(UV) pip compile -q requirements.in --python-version 3.11 -o requirements.txt
+	$(UV) pip compile -q requirements-test.in --python-version 3.11 -o requirements-test.txt
+	$(UV) pip compile -q requirements-bench.in --python-version 3.11 -o requirements-bench.txt
+
+clean:  ## remove generated data, Airflow home and the virtualenv
+	rm -rf data airflow_home $(VENV)

@@ -1,0 +1,128 @@
+"""Run the Peak Trade benchmarks; write benchmarks/results/*.json and print a summary table.
+
+    source .airflow.env && .venv/bin/python -m benchmarks.run            # what `make bench` runs
+    .venv/bin/python -m benchmarks.run --only landing --runs 5
+
+Results (stable names, a rerun overwrites them):
+  benchmarks/results/landing.json             1 year of 1m candles, sim and Binance CSV sources
+  benchmarks/results/market_data_ingest.json  `airflow dags test market_data_ingest`, incremental and cold
+
+All work happens in a temporary directory (default under benchmarks/tmp/,
+git-ignored) that is removed afterwards unless --keep-tmp or a failure.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks import ingest_dag, landing
+from benchmarks.common import DEFAULT_TMP_PARENT, command_info, machine_info, utc_now, write_result
+
+BENCHMARKS = ("landing", "market_data_ingest")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.splitlines()[0])
+    parser.add_argument("--only", action="append", choices=BENCHMARKS, help="run only this benchmark (repeatable)")
+    parser.add_argument("--runs", type=int, default=3, help="landing runs per source; the median is reported (default 3)")
+    parser.add_argument("--no-cold", action="store_true", help="skip the cold (empty data dir) DAG run")
+    parser.add_argument("--tmp-dir", type=Path, default=DEFAULT_TMP_PARENT, help="parent of the temporary work dir")
+    parser.add_argument("--keep-tmp", action="store_true", help="keep the temporary work dir (data, logs, Airflow home)")
+    args = parser.parse_args(argv)
+    selected = args.only or list(BENCHMARKS)
+
+    args.tmp_dir.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix="run-", dir=args.tmp_dir)).resolve()
+    # Anything this process imports from `include` must never see the user's data or config.
+    os.environ["PEAKTRADE_DATA_DIR"] = str(tmp / "unused-data")
+    os.environ["PEAKTRADE_CONFIG"] = str(tmp / "unused-config.yaml")
+    machine, command = machine_info(), command_info()
+    print(f"Peak Trade benchmarks: {', '.join(selected)}; work dir {tmp}")
+    print(f"  {machine['cpu_count']} CPUs ({machine['cpu_model']}), Python {machine['python_version']}, "
+          f"load average {machine['load_average_1m_at_start']}")
+
+    rows, written, began = [], [], time.perf_counter()
+    try:
+        for name in selected:
+            print(f"[{name}]")
+            started = utc_now()
+            t0 = time.perf_counter()
+            if name == "landing":
+                payload = landing.run(tmp, args.runs)
+            else:
+                payload = ingest_dag.run(tmp, cold=not args.no_cold)
+            header = {
+                "benchmark": name,
+                "timestamp": started,
+                "finished": utc_now(),
+                "duration_s": round(time.perf_counter() - t0, 1),
+                "command": command,
+                "machine": machine,
+            }
+            written.append(write_result(name, {**header, **payload}))
+            rows += _table_rows(name, payload)
+    except BaseException:
+        print(f"benchmark failed; work dir kept for inspection: {tmp}", file=sys.stderr)
+        raise
+    if args.keep_tmp:
+        print(f"work dir kept: {tmp}")
+    else:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    print()
+    print(_table(rows))
+    print()
+    for path in written:
+        print(f"wrote {path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path}")
+    print(f"total {time.perf_counter() - began:.0f} s")
+    return 0
+
+
+def _table_rows(name: str, payload: dict) -> list[tuple[str, str, str]]:
+    out = []
+    if name == "landing":
+        runs = payload["parameters"]["runs"]
+        for source, label in (("sim", "sim_alpha"), ("file", "Binance CSV")):
+            r = payload["results"][source]
+            candles = r["candles"] if isinstance(r["candles"], int) else max(r["candles"])
+            extra = f", parse {r['parse_s_median']:.2f} s" if source == "file" else ""
+            out.append((
+                f"landing {label}: land", f"{r['land']['candles_per_s_median']:,.0f} candles/s",
+                f"{candles:,} candles in {r['land']['seconds_median']:.2f} s (median of {runs}){extra}",
+            ))
+            e = r["end_to_end"]
+            out.append((
+                f"landing {label}: land+validate+publish", f"{e['candles_per_s_median']:,.0f} candles/s",
+                f"{e['seconds_median']:.2f} s (validate {e['validate_s_median']:.2f}, publish {e['publish_s_median']:.2f}); "
+                f"{r['passed']}/{r['partitions']} days passed",
+            ))
+    else:
+        for kind in ("incremental", "cold"):
+            r = payload.get(kind)
+            if not r:
+                continue
+            what = "last hour" if kind == "incremental" else f"{payload['parameters']['history_cold']} of history"
+            out.append((
+                f"{ingest_dag.DAG_ID} {kind}", f"{r['wall_s']:.1f} s wall",
+                f"DAG run {r['dag_run_s']:.1f} s; {r['mapped_tasks_total']} mapped tasks "
+                f"({', '.join(f'{k} {v}' for k, v in sorted(r['mapped_tasks'].items()))}); "
+                f"{r['candles_landed']:,} candles landed ({what}, {payload['parameters']['series']} series)",
+            ))
+    return out
+
+
+def _table(rows: list[tuple[str, str, str]]) -> str:
+    header = ("benchmark", "result", "detail")
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(2)]
+    lines = [f"{a:<{widths[0]}}  {b:>{widths[1]}}  {c}" for a, b, c in [header, *rows]]
+    lines.insert(1, "-" * max(len(line) for line in lines))
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,39 @@
+"""market_data_ingest: land new candles for every configured series, validate, announce."""
+from datetime import datetime
+
+from airflow.sdk import DAG
+
+from include.config.loader import load_config
+from operators.common import default_args
+from operators.ingest_tasks import ingest_flow, plan_incremental
+
+config = load_config()
+
+with DAG(
+    dag_id="market_data_ingest",
+    schedule=config.schedules.ingest,
+    start_date=datetime(2024, 1, 1),
+    catchup=False,
+    max_active_runs=1,
+    default_args=default_args(config),
+    tags=["market-data", "ingest", "great-expectations"],
+    doc_md=f"""
+### Market data ingest
+Every run lands the candles that closed since the last run, for every
+exchange x symbol x timeframe in the config ({len(config.series())} series now),
+then validates each new day-partition with Great Expectations.
+
+* **plan**: one job per series, from just after its last landed candle (or the
+  configured history start) up to now; the still-forming candle is never landed.
+* **land** (mapped, one per series): candidates are written atomically to the
+  run's landing area.
+* **validate** (mapped): schema, nulls, OHLC consistency, volume, uniqueness,
+  grid alignment and gap ratio decide; big moves and cross-exchange deviation are flagged.
+* **publish**: passing partitions go to `raw/`, failing ones to `quarantine/`
+  with a JSON reason; the Data Docs site is rebuilt and the
+  `validated_candles` asset is emitted for downstream DAGs.
+
+Edit the universe in the config file (`PEAKTRADE_CONFIG`), not here.
+""",
+):
+    ingest_flow(plan_incremental())

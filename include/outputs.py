@@ -1,0 +1,35 @@
+"""Print where the pipeline's outputs are and how much is there (used by `make demo`)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from include.config.loader import config_path, load_config
+from include.ingest import paths_for
+
+
+def _count(folder: Path, pattern: str) -> int:
+    return sum(1 for _ in folder.rglob(pattern)) if folder.is_dir() else 0
+
+
+def describe() -> str:
+    config = load_config()
+    paths = paths_for(config)
+    lines = [f"config:              {config_path()}", f"data directory:      {paths.root}"]
+    lines.append(f"validated candles:   {paths.raw}  ({_count(paths.raw, 'candles.parquet')} partitions)")
+    lines.append(f"quarantine:          {paths.quarantine}  ({_count(paths.quarantine, '*.json')} partitions with a JSON reason)")
+    lines.append(f"recorded gaps:       {paths.gaps}  ({_count(paths.gaps, 'gaps.parquet')} partitions with gaps)")
+    results = sorted(paths.validation_results.glob("run=*.parquet")) if paths.validation_results.is_dir() else []
+    if results:
+        latest = pd.read_parquet(results[-1])
+        lines.append(
+            f"validation results:  {paths.validation_results}  (latest run: {int(latest['passed'].sum())} of "
+            f"{len(latest)} partitions passed, {int((latest['flagged'] != '').sum())} flagged)"
+        )
+    lines.append(f"validation report:   {paths.data_docs / 'index.html'}")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(describe())

@@ -1,0 +1,12 @@
+# Source me: the embedded default's Airflow settings plus an initialised metadata database.
+set -euo pipefail
+PEAKTRADE_ROOT="${PEAKTRADE_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
+export PEAKTRADE_ROOT
+source "$PEAKTRADE_ROOT/.airflow.env"
+export PATH="$PEAKTRADE_ROOT/.venv/bin:$PATH"
+mkdir -p "$AIRFLOW_HOME/logs"
+if ! airflow db migrate >"$AIRFLOW_HOME/logs/db-migrate.log" 2>&1; then
+  tail -n 30 "$AIRFLOW_HOME/logs/db-migrate.log"
+  echo "airflow db migrate failed; full log: $AIRFLOW_HOME/logs/db-migrate.log" >&2
+  exit 1
+fi

@@ -1,0 +1,13 @@
+"""Test-wide setup: Airflow and Peak Trade never touch the user's home or data."""
+import os
+import tempfile
+from pathlib import Path
+
+_scratch = Path(tempfile.mkdtemp(prefix="peaktrade-tests-"))
+os.environ.setdefault("AIRFLOW_HOME", str(_scratch / "airflow_home"))
+os.environ["PEAKTRADE_DATA_DIR"] = str(_scratch / "data")
+os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+os.environ.setdefault("AIRFLOW__CORE__DAGBAG_IMPORT_ERROR_TRACEBACKS", "False")
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_REAL = REPO.parent / "shared" / "data" / "real"

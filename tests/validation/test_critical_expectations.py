@@ -1,0 +1,203 @@
+"""Every critical expectation, each against one deliberately broken partition.
+
+Ten days of simulated 1h candles are landed; ONE day's candidate Parquet in the
+landing area is rewritten with a defect. The gate must fail exactly that day,
+naming the expectation and column, pass the other nine, and publish must put
+the bad day in quarantine (candles + JSON reason with sample rows) and never in
+raw.
+"""
+from __future__ import annotations
+
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+from include.landing.store import landed_days, partition_file
+from include.validation.gate import validate_series
+from include.validation.publish import publish
+
+from .support import (
+    BETWEEN,
+    EXIST,
+    IN_SET,
+    NOT_NULL,
+    OF_TYPE,
+    PAIR,
+    RULES,
+    UNIQUE,
+    by_day,
+    day_names,
+    entry_for,
+    keys,
+    land_sim,
+    quarantine_folder,
+    quarantine_reason,
+    rewrite_candidate,
+    rows_change,
+    sample_times,
+    sim_series,
+)
+
+RUN = "run1"
+SERIES = sim_series("sim_alpha", "1h")
+DAYS = day_names(pd.Timestamp("2024-03-01", tz="UTC").value // 1_000_000, 10)
+MIDDLE, FIRST = "2024-03-05", "2024-03-01"
+
+
+# --------------------------------------------------------------------------- defects
+
+
+def _first(frame: pd.DataFrame, mask: pd.Series) -> int:
+    assert mask.any(), "the simulated day has no candle to corrupt this way"
+    return int(mask.idxmax())
+
+
+def _set(frame, i, column, value):
+    frame.loc[i, column] = value
+    return frame, [frame.loc[i, "timestamp"]]
+
+
+def drop_volume_column(table: pa.Table):
+    return table.drop_columns(["volume"]), []
+
+
+def close_as_string(table: pa.Table):
+    i = table.schema.get_field_index("close")
+    return table.set_column(i, "close", pa.array([repr(x) for x in table["close"].to_pylist()], pa.string())), []
+
+
+def null_close(table: pa.Table):
+    closes = table["close"].to_pylist()
+    closes[7] = None
+    i = table.schema.get_field_index("close")
+    broken = table.set_column(i, "close", pa.array(closes, pa.float64()))
+    return broken, [pd.Timestamp(table["timestamp"][7].as_py())]
+
+
+def high_below_open(df):  # a falling candle whose high sits between close and open
+    i = _first(df, (df.open > df.close) & (df.index > 2))
+    return _set(df, i, "high", (df.open[i] + df.close[i]) / 2)
+
+
+def high_below_close(df):  # a rising candle whose high sits between open and close
+    i = _first(df, (df.close > df.open) & (df.index > 2))
+    return _set(df, i, "high", (df.open[i] + df.close[i]) / 2)
+
+
+def low_above_open(df):  # a rising candle whose low sits between open and close
+    i = _first(df, (df.close > df.open) & (df.index > 2))
+    return _set(df, i, "low", (df.open[i] + df.close[i]) / 2)
+
+
+def low_above_close(df):  # a falling candle whose low sits between close and open
+    i = _first(df, (df.open > df.close) & (df.index > 2))
+    return _set(df, i, "low", (df.open[i] + df.close[i]) / 2)
+
+
+def negative_volume(df):
+    return _set(df, 9, "volume", -0.5)
+
+
+def zero_price(df):  # low = 0 keeps every candle relation valid, only the price check can catch it
+    return _set(df, 9, "low", 0.0)
+
+
+def duplicated_timestamp(df):
+    dup = df.iloc[[11]].copy()
+    dup["close"] = dup["close"] * 1.0001  # a second, slightly different version of the same candle
+    dup["high"] = dup[["high", "close"]].max(axis=1)
+    return pd.concat([df, dup]).sort_values("timestamp", kind="stable"), [df.loc[11, "timestamp"]]
+
+
+def off_grid(df):  # open time 30 s after the hour
+    df.loc[4, "timestamp"] = df.loc[4, "timestamp"] + pd.Timedelta(seconds=30)
+    return df, [df.loc[4, "timestamp"]]
+
+
+def many_missing(df):  # 6 of 24 hours gone in mid-day: gap ratio 0.25 > 0.05
+    return df.drop(index=range(8, 14)), []
+
+
+CASES = [
+    # id, day, change, expected (type, column), only that expectation fails, rows named in samples
+    pytest.param(MIDDLE, drop_volume_column, (EXIST, "volume"), False, id="missing_column"),
+    pytest.param(FIRST, drop_volume_column, (EXIST, "volume"), False, id="missing_column_first_day"),
+    pytest.param(MIDDLE, close_as_string, (OF_TYPE, "close"), False, id="close_retyped_to_string"),
+    pytest.param(FIRST, close_as_string, (OF_TYPE, "close"), False, id="close_retyped_to_string_first_day"),
+    pytest.param(MIDDLE, null_close, (NOT_NULL, "close"), False, id="null_close"),
+    pytest.param(MIDDLE, rows_change(high_below_open), (PAIR, ("high", "open")), True, id="high_below_open"),
+    pytest.param(MIDDLE, rows_change(high_below_close), (PAIR, ("high", "close")), True, id="high_below_close"),
+    pytest.param(MIDDLE, rows_change(low_above_open), (PAIR, ("open", "low")), True, id="low_above_open"),
+    pytest.param(MIDDLE, rows_change(low_above_close), (PAIR, ("close", "low")), True, id="low_above_close"),
+    pytest.param(MIDDLE, rows_change(negative_volume), (BETWEEN, "volume"), True, id="negative_volume"),
+    pytest.param(MIDDLE, rows_change(zero_price), (BETWEEN, "low"), True, id="non_positive_price"),
+    pytest.param(
+        MIDDLE, rows_change(duplicated_timestamp), (UNIQUE, ("exchange", "symbol", "timeframe", "timestamp")), True,
+        id="duplicated_timestamp",
+    ),
+    pytest.param(MIDDLE, rows_change(off_grid), (IN_SET, "offset_ms"), True, id="timestamp_off_grid"),
+    pytest.param(MIDDLE, rows_change(many_missing), (BETWEEN, "gap_ratio"), True, id="gap_ratio_above_tolerance"),
+]
+
+
+@pytest.mark.parametrize("bad_day, change, expected, only, ", CASES)
+def test_broken_partition_is_quarantined_alone(tmp_path, bad_day, change, expected, only):
+    from include.paths import DataPaths
+
+    paths = DataPaths(tmp_path / "data")
+    land_sim(paths, RUN, SERIES.exchange, "1h", days=10)
+    broken_rows = rewrite_candidate(paths, RUN, SERIES, bad_day, change)
+
+    verdicts = by_day(validate_series(paths, RUN, SERIES, [], RULES, RULES.max_gap_ratio))
+
+    # exactly the broken day fails, for the right reason
+    assert sorted(verdicts) == DAYS
+    assert [d for d, v in verdicts.items() if not v.passed] == [bad_day]
+    bad = verdicts[bad_day]
+    assert expected in keys(bad.failed)
+    if only:
+        assert keys(bad.failed) == {expected}
+    entry = entry_for(bad.failed, expected)
+    assert entry["unexpected_count"] >= 1 or not entry["sample_rows"]
+    assert all(row["date"] == bad_day for row in entry["sample_rows"])
+    assert set(broken_rows) <= sample_times(entry)
+    for day, verdict in verdicts.items():
+        if day != bad_day:
+            assert verdict.failed == [] and verdict.rows == 24, (day, verdict.failed)
+
+    publish(paths, RUN, list(verdicts.values()))
+
+    # quarantine holds the candles and the reason; raw never sees the day
+    folder = quarantine_folder(paths, SERIES, bad_day)
+    assert sorted(p.name for p in folder.iterdir()) == [f"{RUN}.json", f"{RUN}.parquet"]
+    reason = quarantine_reason(paths, SERIES, bad_day, RUN)
+    assert reason["date"] == bad_day and reason["run"] == RUN
+    assert reason["series"] == {"exchange": "sim_alpha", "symbol": "BTC/USDT", "timeframe": "1h"}
+    named = entry_for(reason["failed_expectations"], expected)
+    assert named["expectation"] == expected[0]
+    assert named["sample_rows"] == entry["sample_rows"]
+    if broken_rows:
+        assert set(broken_rows) <= sample_times(named)
+    assert not partition_file(paths.raw, SERIES, bad_day).exists()
+    assert landed_days(paths.raw, SERIES) == [d for d in DAYS if d != bad_day]
+    assert sorted(p.name for p in paths.quarantine.rglob("*.json")) == [f"{RUN}.json"]  # nothing else quarantined
+    assert not paths.landing(RUN).exists()
+
+
+def test_gap_ratio_failure_reports_missing_candles(tmp_path):
+    """The gap case in numbers: 6 of 24 slots missing -> ratio 0.25, 6 missing candles, flagged rows all of the day."""
+    from include.paths import DataPaths
+
+    paths = DataPaths(tmp_path / "data")
+    land_sim(paths, RUN, SERIES.exchange, "1h", days=10)
+    rewrite_candidate(paths, RUN, SERIES, MIDDLE, rows_change(many_missing))
+
+    verdict = by_day(validate_series(paths, RUN, SERIES, [], RULES, RULES.max_gap_ratio))[MIDDLE]
+
+    assert verdict.rows == 18
+    assert verdict.gap_ratio == pytest.approx(0.25)
+    assert verdict.missing_candles == 6
+    assert entry_for(verdict.failed, (BETWEEN, "gap_ratio"))["unexpected_count"] == 18
+    # the same day passes with a tolerance above its ratio
+    relaxed = by_day(validate_series(paths, RUN, SERIES, [], RULES, 0.3))[MIDDLE]
+    assert relaxed.passed and relaxed.missing_candles == 6
