@@ -10,6 +10,7 @@ export PEAKTRADE_ROOT := $(CURDIR)
 
 $(VENV)/.runtime: requirements.txt
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	@$(VENV)/bin/python -m pip --version >/dev/null 2>&1 || $(VENV)/bin/python -m ensurepip -q
 	@$(VENV)/bin/python -m pip install -q --disable-pip-version-check "uv==$(UV_VERSION)"
 	$(UV) pip install -q --python $(VENV)/bin/python -r requirements.txt
 	@touch $@

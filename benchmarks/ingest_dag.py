@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import sqlite3
 import subprocess
@@ -127,12 +128,13 @@ def _run(cmd: list[str], env: dict, log: Path) -> None:
 
 def _timed_dag_run(airflow: str, env: dict, home: Path, data: Path, log: Path) -> dict:
     rows_before = _raw_rows(data)
+    load = os.getloadavg()[0]
     cpu_before = _children_cpu()
     began = time.perf_counter()
     _run([airflow, "dags", "test", DAG_ID], env, log)
     wall = time.perf_counter() - began
     cpu = _children_cpu() - cpu_before
-    result = {"wall_s": round(wall, 2), "cpu_s": round(cpu, 2)}
+    result = {"wall_s": round(wall, 2), "cpu_s": round(cpu, 2), "load_average_1m_before": round(load, 2)}
     result.update(_inspect_db(home / "airflow.db"))
     if result["state"] != "success":
         raise RuntimeError(f"DAG run {result['run_id']} ended {result['state']}; last lines of {log}:\n{tail(log)}")
@@ -170,7 +172,7 @@ def _inspect_db(db: Path) -> dict:
             durations.setdefault(task, []).append((_ts(t1) - _ts(t0)).total_seconds())
     land = {}
     for _task, index, key, value in xcoms:
-        land.setdefault(index, {})[key] = json.loads(value) if value is not None else None
+        land.setdefault(index, {})[key] = json.loads(value) if isinstance(value, (str, bytes)) else value
     windows = sorted({(x.get("window_start"), x.get("window_end")) for x in land.values()})
     return {
         "run_id": run_id,

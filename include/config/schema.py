@@ -114,6 +114,8 @@ def resolve_start(value: str | date, now: datetime) -> datetime:
         return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
     if isinstance(value, date):
         return datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        return resolve_start(date.fromisoformat(value), now)
     match = _DURATION.match(value)
     if not match:
         raise ValueError(f"{value!r} is neither a date (YYYY-MM-DD) nor a look-back like 365d, 12w, 48h")

@@ -77,6 +77,11 @@ def read_candles(path: Path) -> pd.DataFrame | None:
     return pq.read_table(path, schema=CANDLE_SCHEMA).to_pandas()
 
 
+def has_candle_schema(path: Path) -> bool:
+    """True when a stored partition has exactly the candle columns and types (metadata aside)."""
+    return path.is_file() and pq.read_schema(path).equals(CANDLE_SCHEMA)
+
+
 def read_days(area: Path, series: Series, days: list[str]) -> pd.DataFrame:
     """Several partitions of a series in one read, with a `date` column; missing days are skipped."""
     files = [str(partition_file(area, series, day)) for day in days]
@@ -113,15 +118,6 @@ def last_timestamp(area: Path, series: Series) -> pd.Timestamp | None:
     """Open time of the newest candle landed for a series, or None."""
     for day in reversed(landed_days(area, series)):
         frame = read_candles(partition_file(area, series, day))
-        if frame is not None and len(frame):
-            return frame["timestamp"].max()
-    return None
-
-
-def previous_candle(area: Path, series: Series, day: str) -> pd.Timestamp | None:
-    """Newest candle before `day`, used to tell a gap at midnight from a series start."""
-    for earlier in reversed([d for d in landed_days(area, series) if d < day]):
-        frame = read_candles(partition_file(area, series, earlier))
         if frame is not None and len(frame):
             return frame["timestamp"].max()
     return None

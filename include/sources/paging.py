@@ -89,7 +89,6 @@ def fetch_candles(
     *,
     limit: int = 1000,
     retry: dict | None = None,
-    progress: Callable[[int, int], None] | None = None,
 ) -> pd.DataFrame:
     """All closed candles with start_ms <= open time < end_ms, oldest first.
 
@@ -117,10 +116,15 @@ def fetch_candles(
         newest = int(rows[:, 0].max())
         if newest < since:
             raise MalformedDataError(f"{what}: asked for candles since {since}, exchange answered older ones only")
+        if not pages and rows[:, 0].min() > since + limit * step:
+            # Some endpoints (kraken OHLC) serve only recent candles whatever `since` says.
+            log.warning(
+                "%s: asked for candles since %s, the exchange answered from %s on; older history is not "
+                "served by this endpoint (import it with the file source)",
+                what, from_ms(since), from_ms(int(rows[:, 0].min())),
+            )
         pages.append(rows[(rows[:, 0] >= start_ms) & (rows[:, 0] < end_ms)])
         since = newest + step
-        if progress:
-            progress(sum(len(p) for p in pages), since)
     return _to_frame(pages)
 
 

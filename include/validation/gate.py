@@ -6,22 +6,20 @@ import logging
 from dataclasses import asdict, dataclass, field
 
 import great_expectations as gx
+import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from include.config.schema import Series, Validation
 from include.landing.store import (
+    has_candle_schema,
     landed_days,
     partition_file,
-    previous_candle,
-    read_candles,
     read_days,
     symbol_key,
     write_atomic,
 )
 from include.paths import DataPaths
-from include.timeframes import timeframe_ms
+from include.timeframes import DAY_MS, timeframe_ms
 from include.validation.derived import partition_gaps, validation_frame
 from include.validation.gx_context import gx_context
 from include.validation.suite import CRITICAL, build_suite
@@ -55,17 +53,36 @@ class Verdict:
 def validate_series(
     paths: DataPaths, run_key: str, series: Series, peers: list[str], rules: Validation, gap_tolerance: float
 ) -> list[Verdict]:
-    """Run the suite over every candidate partition of `series` landed in this run."""
+    """Run the suite over every candidate partition of `series` landed in this run.
+
+    Partitions stored with the candle schema are validated as one batch; each
+    partition whose schema drifted (a column missing, retyped, added) is
+    validated alone, so it fails by itself and is never cast into shape.
+    """
     area = paths.landing(run_key)
     days = landed_days(area, series)
     if not days:
         return []
-    partitions = _read_candidates(area, series, days)
-    previous = previous_candle(paths.raw, series, days[0])
-    warmup = read_candles(partition_file(paths.raw, series, previous.strftime("%Y-%m-%d"))) if previous is not None else None
-    previous_ms = int(previous.value // 1_000_000) if previous is not None else None
+    conforming = [day for day in days if has_candle_schema(partition_file(area, series, day))]
+    batches = ([conforming] if conforming else []) + [[day] for day in days if day not in conforming]
+    verdicts = [
+        verdict
+        for batch in batches
+        for verdict in _validate_days(paths, run_key, series, batch, peers, rules, gap_tolerance)
+    ]
+    return sorted(verdicts, key=lambda verdict: verdict.day)
+
+
+def _validate_days(
+    paths: DataPaths, run_key: str, series: Series, days: list[str], peers: list[str], rules: Validation, gap_tolerance: float
+) -> list[Verdict]:
+    area = paths.landing(run_key)
+    partitions = read_days(area, series, days)
     step = timeframe_ms(series.timeframe)
-    frame = validation_frame(series, step, partitions, warmup, previous_ms, peer_reference(paths, run_key, series, peers, days), rules)
+    warmup = _warmup(paths, series, days[0], rules.return_z_window * step)
+    previous_ms = int(warmup["timestamp"].max().value // 1_000_000) if len(warmup) else None
+    reference = peer_reference(paths, run_key, series, [series.exchange, *peers] if peers else [], days)
+    frame = validation_frame(series, step, partitions, warmup, previous_ms, reference, rules)
     result = _run_suite(paths, run_key, series, frame, rules, gap_tolerance)
     gaps = partition_gaps(frame, step, previous_ms) if "offset_ms" in frame else {}
     verdicts = _verdicts(series, frame, result, gaps, rules.sample_rows)
@@ -75,32 +92,35 @@ def validate_series(
     return verdicts
 
 
-def _read_candidates(area, series: Series, days: list[str]) -> pd.DataFrame:
-    """The run's candidates in one read; file by file if their schemas differ, so the suite can say how."""
-    try:
-        return read_days(area, series, days)
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        frames = [pq.read_table(partition_file(area, series, day)).to_pandas().assign(date=day) for day in days]
-        return pd.concat(frames, ignore_index=True)
+def _warmup(paths: DataPaths, series: Series, first_day: str, span_ms: int) -> pd.DataFrame:
+    """Validated candles before the batch: enough for the z-score window, and the last one bounds the first gap."""
+    earlier = [day for day in landed_days(paths.raw, series) if day < first_day]
+    return read_days(paths.raw, series, earlier[-(span_ms // DAY_MS + 2):])
 
 
-def peer_reference(paths: DataPaths, run_key: str, series: Series, peers: list[str], days: list[str]) -> pd.Series | None:
-    """Median close of the other venues quoting the same symbol, by open time.
+def peer_reference(paths: DataPaths, run_key: str, series: Series, venues: list[str], days: list[str]) -> pd.Series | None:
+    """Median close across venues quoting the same symbol, by open time.
+
+    The series' own venue is one of `venues`: with three venues, one that is
+    off moves the median little, so the healthy two are not flagged with it.
 
     Each peer's candidate from this run is used where it exists, its validated
     partition otherwise; every land task has finished before any gate runs.
     """
     closes = []
-    for peer in peers:
+    for peer in venues:
         other = Series(exchange=peer, symbol=series.symbol, timeframe=series.timeframe)
-        fresh = read_days(paths.landing(run_key), other, days)
-        rest = [day for day in days if day not in set(fresh["date"])]
+        # a peer's partition whose schema drifted is left to its own gate run, never cast into a reference
+        usable = [day for day in days if has_candle_schema(partition_file(paths.landing(run_key), other, day))]
+        fresh = read_days(paths.landing(run_key), other, usable)
+        landed = set(fresh["date"])
+        rest = [day for day in days if day not in landed]
         frame = pd.concat([fresh, read_days(paths.raw, other, rest)], ignore_index=True)
         if len(frame):
             closes.append(frame.drop_duplicates("timestamp").set_index("timestamp")["close"].rename(peer))
     if not closes:
         return None
-    return pd.concat(closes, axis=1).median(axis=1, skipna=True)
+    return pd.concat(closes, axis=1, sort=True).median(axis=1, skipna=True)
 
 
 def _run_suite(paths: DataPaths, run_key: str, series: Series, frame: pd.DataFrame, rules: Validation, tolerance: float):
@@ -169,7 +189,7 @@ def _unexpected_by_day(outcome, days: list[str]) -> dict[str, list[dict]]:
 
 
 def _jsonable(rows: list[dict]) -> list[dict]:
-    return json.loads(json.dumps(rows, default=str))
+    return json.loads(json.dumps(rows, default=lambda o: o.item() if isinstance(o, np.generic) else str(o)))
 
 
 def _save_gaps(paths: DataPaths, run_key: str, series: Series, day: str, gaps: pd.DataFrame) -> None:

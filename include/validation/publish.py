@@ -57,13 +57,15 @@ def publish(paths: DataPaths, run_key: str, verdicts: list[Verdict], keep_days: 
     labels = sorted({v.series.label for v in verdicts})
     summary = PublishSummary(series=len(labels), partitions=len(verdicts), validated_series=labels)
     for verdict in verdicts:
+        if not partition_file(paths.landing(run_key), verdict.series, verdict.day).is_file():
+            continue  # moved by an earlier attempt of this publish: a retry picks up where it stopped
         if verdict.passed:
             _promote(paths, run_key, verdict)
-            summary.passed += 1
-            summary.flagged += bool(verdict.flagged)
         else:
             _quarantine(paths, run_key, verdict)
-            summary.quarantined.append(f"{verdict.series.label} {verdict.day}")
+    summary.quarantined = [f"{v.series.label} {v.day}" for v in verdicts if not v.passed]
+    summary.passed = sum(v.passed for v in verdicts)
+    summary.flagged = sum(v.passed and bool(v.flagged) for v in verdicts)
     summary.results_file = str(_write_results(paths, run_key, verdicts))
     summary.data_docs = str(build_data_docs(paths, keep_days))
     shutil.rmtree(paths.landing(run_key), ignore_errors=True)

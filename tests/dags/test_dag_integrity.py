@@ -1,6 +1,5 @@
 """Every DAG imports cleanly and carries what operators of the UI rely on."""
 import textwrap
-from pathlib import Path
 
 import pytest
 from airflow.dag_processing.dagbag import DagBag

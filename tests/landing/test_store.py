@@ -208,16 +208,23 @@ class FailingExchange(SimExchange):
 
 def test_landing_that_fails_mid_way_leaves_raw_untouched(tmp_path):
     paths = DataPaths(tmp_path / "data")
-    now = T0 + 3 * DAY_MS
-    _land_validate_publish(paths, "run1", sim_client("sim_alpha", now), SERIES, T0, T0 + 2 * DAY_MS, now)
+    hourly = Series(exchange="sim_alpha", symbol="BTC/USDT", timeframe="1h")
+    end = T0 + 36 * DAY_MS  # two landing chunks: 30 days, then 6
+    now = end + DAY_MS
+    _land_validate_publish(paths, "run1", sim_client("sim_alpha", now), hourly, T0, end, now)
     before = raw_snapshot(paths)
-    assert len([k for k in before if k.endswith(store.CANDLE_FILE)]) == 2
+    assert len(before) == 36
 
-    client = FailingExchange("sim_alpha", SEED, lambda: now, fail_on=3)
+    # Another seed quotes other prices, so a candidate that leaked into raw would change its bytes.
+    # 100-row pages: the first chunk (720 candles) takes calls 1-8, call 10 is inside the second chunk.
+    client = FailingExchange("sim_alpha", SEED + 1, lambda: now, fail_on=10)
     with pytest.raises(SourceError, match="simulated outage"):
-        # overlaps both published days and adds a third; 1000-row pages, so call 3 is mid-day 2
-        land_series(client, SERIES, paths, "run2", T0, now, now, page_limit=1000)
+        land_series(client, hourly, paths, "run2", T0, now, now, page_limit=100)
 
-    assert client.calls == 3  # a non-transient error is not retried
-    assert raw_snapshot(paths) == before
-    assert landed_days(paths.raw, SERIES) == ["2024-03-01", "2024-03-02"]
+    assert client.calls == 10  # a non-transient error is not retried
+    written = landed_days(paths.landing("run2"), hourly)
+    assert len(written) == 30  # the first chunk was landed before the failure...
+    first = read_candles(partition_file(paths.landing("run2"), hourly, written[0]))
+    assert not first["close"].equals(read_candles(partition_file(paths.raw, hourly, written[0]))["close"])
+    assert raw_snapshot(paths) == before  # ...and raw did not change
+    assert len(landed_days(paths.raw, hourly)) == 36

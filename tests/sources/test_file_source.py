@@ -21,7 +21,6 @@ from include.sources.file_source import (
     parse_binance_klines,
     parse_file,
     parse_generic_csv,
-    parse_generic_parquet,
     parse_kraken_ohlcvt,
 )
 from include.sources.paging import fetch_candles

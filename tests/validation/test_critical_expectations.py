@@ -13,6 +13,7 @@ import pyarrow as pa
 import pytest
 
 from include.landing.store import landed_days, partition_file
+from include.paths import DataPaths
 from include.validation.gate import validate_series
 from include.validation.publish import publish
 
@@ -24,7 +25,9 @@ from .support import (
     OF_TYPE,
     PAIR,
     RULES,
+    T0,
     UNIQUE,
+    VENUES,
     by_day,
     day_names,
     entry_for,
@@ -40,7 +43,7 @@ from .support import (
 
 RUN = "run1"
 SERIES = sim_series("sim_alpha", "1h")
-DAYS = day_names(pd.Timestamp("2024-03-01", tz="UTC").value // 1_000_000, 10)
+DAYS = day_names(T0, 10)
 MIDDLE, FIRST = "2024-03-05", "2024-03-01"
 
 
@@ -119,7 +122,7 @@ def many_missing(df):  # 6 of 24 hours gone in mid-day: gap ratio 0.25 > 0.05
 
 
 CASES = [
-    # id, day, change, expected (type, column), only that expectation fails, rows named in samples
+    # day to break, how, the (expectation, column) that must fail it, whether it must be the only failure
     pytest.param(MIDDLE, drop_volume_column, (EXIST, "volume"), False, id="missing_column"),
     pytest.param(FIRST, drop_volume_column, (EXIST, "volume"), False, id="missing_column_first_day"),
     pytest.param(MIDDLE, close_as_string, (OF_TYPE, "close"), False, id="close_retyped_to_string"),
@@ -140,10 +143,8 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("bad_day, change, expected, only, ", CASES)
+@pytest.mark.parametrize("bad_day, change, expected, only", CASES)
 def test_broken_partition_is_quarantined_alone(tmp_path, bad_day, change, expected, only):
-    from include.paths import DataPaths
-
     paths = DataPaths(tmp_path / "data")
     land_sim(paths, RUN, SERIES.exchange, "1h", days=10)
     broken_rows = rewrite_candidate(paths, RUN, SERIES, bad_day, change)
@@ -158,7 +159,8 @@ def test_broken_partition_is_quarantined_alone(tmp_path, bad_day, change, expect
     if only:
         assert keys(bad.failed) == {expected}
     entry = entry_for(bad.failed, expected)
-    assert entry["unexpected_count"] >= 1 or not entry["sample_rows"]
+    if only or broken_rows:  # a row-level defect: the failing rows are counted and sampled
+        assert entry["unexpected_count"] >= 1 and entry["sample_rows"]
     assert all(row["date"] == bad_day for row in entry["sample_rows"])
     assert set(broken_rows) <= sample_times(entry)
     for day, verdict in verdicts.items():
@@ -186,8 +188,6 @@ def test_broken_partition_is_quarantined_alone(tmp_path, bad_day, change, expect
 
 def test_gap_ratio_failure_reports_missing_candles(tmp_path):
     """The gap case in numbers: 6 of 24 slots missing -> ratio 0.25, 6 missing candles, flagged rows all of the day."""
-    from include.paths import DataPaths
-
     paths = DataPaths(tmp_path / "data")
     land_sim(paths, RUN, SERIES.exchange, "1h", days=10)
     rewrite_candidate(paths, RUN, SERIES, MIDDLE, rows_change(many_missing))
@@ -201,3 +201,24 @@ def test_gap_ratio_failure_reports_missing_candles(tmp_path):
     # the same day passes with a tolerance above its ratio
     relaxed = by_day(validate_series(paths, RUN, SERIES, [], RULES, 0.3))[MIDDLE]
     assert relaxed.passed and relaxed.missing_candles == 6
+
+
+def test_schema_drift_in_a_peer_fails_only_the_peer(tmp_path):
+    """A venue's drifted partition is that venue's problem: the venues it is compared with still validate."""
+    paths = DataPaths(tmp_path / "data")
+    for venue in VENUES:
+        land_sim(paths, RUN, venue, "1h", days=10)
+    drifted = sim_series("sim_beta", "1h")
+    rewrite_candidate(paths, RUN, drifted, FIRST, close_as_string)
+
+    verdicts = {
+        venue: by_day(
+            validate_series(paths, RUN, sim_series(venue, "1h"), [p for p in VENUES if p != venue], RULES, RULES.max_gap_ratio)
+        )
+        for venue in VENUES
+    }
+
+    for venue in ("sim_alpha", "sim_gamma"):
+        assert all(v.passed and v.failed == [] and v.flagged == [] for v in verdicts[venue].values()), venue
+    assert [d for d, v in verdicts["sim_beta"].items() if not v.passed] == [FIRST]
+    assert (OF_TYPE, "close") in keys(verdicts["sim_beta"][FIRST].failed)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pytest
 
 from include.landing.store import landed_days, partition_file, read_candles
 from include.paths import DataPaths
