@@ -1,0 +1,18 @@
+-- Typed, deduplicated candles with unified BASE/QUOTE symbols; nothing else.
+with landed as (
+    select * from {{ source('landed', 'candles') }}
+)
+
+select
+    exchange,
+    replace(symbol, '-', '/') as symbol,
+    timeframe,
+    "timestamp"::timestamptz as ts,
+    "date" as trade_date,
+    open::double as open,
+    high::double as high,
+    low::double as low,
+    close::double as close,
+    volume::double as volume
+from landed
+qualify row_number() over (partition by exchange, symbol, timeframe, "timestamp" order by "date") = 1

@@ -1,0 +1,11 @@
+
+    
+    
+
+
+
+select close
+from "peak_trade"."main"."stg_candles"
+where close is null
+
+

@@ -1,0 +1,11 @@
+
+    
+    
+
+
+
+select exchange
+from "peak_trade"."main"."stg_candles"
+where exchange is null
+
+

@@ -1,0 +1,11 @@
+
+    
+    
+
+
+
+select ts
+from "peak_trade"."main"."stg_candles"
+where ts is null
+
+

@@ -1,0 +1,52 @@
+"""Run the dbt project (dbt-duckdb) in-process against a data directory.
+
+Airflow renders the project with astronomer-cosmos; tests, benchmarks and
+scripts use this module. The warehouse is one DuckDB file under the data
+directory; parallel readers use Parquet exports, never the file itself.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from include.config.loader import PROJECT_ROOT
+from include.errors import PeakTradeError
+
+DBT_PROJECT = PROJECT_ROOT / "dbt"
+
+
+class WarehouseError(PeakTradeError):
+    """dbt failed: the message names the failing model or test."""
+
+
+def warehouse_file(data_dir: Path) -> Path:
+    return Path(data_dir) / "warehouse" / "peak_trade.duckdb"
+
+
+def run_dbt(args: list[str], data_dir: Path) -> list[dict]:
+    """`dbt <args>` in a subprocess; returns run_results, raises WarehouseError naming what failed.
+
+    A subprocess (as cosmos runs it) releases the DuckDB file when it ends,
+    so the caller can open the warehouse afterwards.
+    """
+    data_dir = Path(data_dir).resolve()
+    warehouse_file(data_dir).parent.mkdir(parents=True, exist_ok=True)
+    target = data_dir / "warehouse" / "dbt_target"
+    env = {**os.environ, "PEAKTRADE_DATA_DIR": str(data_dir), "DBT_TARGET_PATH": str(target)}
+    command = [
+        str(Path(sys.executable).parent / "dbt"), *args,
+        "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT), "--log-path", str(target / "logs"),
+    ]
+    results_file = target / "run_results.json"
+    results_file.unlink(missing_ok=True)
+    done = subprocess.run(command, env=env, capture_output=True, text=True)
+    results = json.loads(results_file.read_text())["results"] if results_file.is_file() else []
+    failed = [r for r in results if r["status"] in ("error", "fail")]
+    if done.returncode != 0 or failed:
+        named = "; ".join(f"{r['unique_id']}: {r['message']}" for r in failed[:5])
+        tail = " ".join(done.stdout.strip().splitlines()[-3:])
+        raise WarehouseError(f"dbt {' '.join(args)} failed: {named or tail}")
+    return results
