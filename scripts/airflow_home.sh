@@ -10,3 +10,5 @@ if ! airflow db migrate >"$AIRFLOW_HOME/logs/db-migrate.log" 2>&1; then
   echo "airflow db migrate failed; full log: $AIRFLOW_HOME/logs/db-migrate.log" >&2
   exit 1
 fi
+# DuckDB allows one writer: every task that opens the warehouse file shares this one-slot pool.
+airflow pools set duckdb 1 "DuckDB warehouse file: one task at a time" >/dev/null 2>&1 || true

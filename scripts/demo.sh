@@ -16,4 +16,5 @@ run_dag() {
 }
 
 run_dag market_data_ingest
+run_dag warehouse_build
 python -m include.outputs

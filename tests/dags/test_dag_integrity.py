@@ -6,7 +6,7 @@ from airflow.dag_processing.dagbag import DagBag
 
 from tests.conftest import REPO
 
-EXPECTED = {"market_data_ingest", "market_data_backfill"}
+EXPECTED = {"market_data_ingest", "market_data_backfill", "warehouse_build"}
 
 
 @pytest.fixture(scope="module")
@@ -38,6 +38,14 @@ def test_ingest_maps_land_and_validate_over_series(dagbag):
     assert validate.task_id in land.downstream_task_ids
     assert publish.task_id in validate.downstream_task_ids
     assert [o.uri for o in publish.outlets] == ["peaktrade://market-data/validated-candles"]
+
+
+def test_warehouse_renders_each_model_and_shares_one_duckdb_slot(dagbag):
+    dag = dagbag.dags["warehouse_build"]
+    task_ids = {t.task_id for t in dag.tasks}
+    assert {"dbt.stg_candles.run", "dbt.stg_candles.test", "export_marts"} <= task_ids
+    assert {t.pool for t in dag.tasks} == {"duckdb"}  # every task that opens the DuckDB file
+    assert [a.uri for a in dag.timetable.asset_condition.objects] == ["peaktrade://market-data/validated-candles"]
 
 
 def test_backfill_form_lists_configured_choices(dagbag):

@@ -1,0 +1,56 @@
+"""Airflow side of the warehouse: the dbt project as cosmos tasks, and mart exports.
+
+Every task that opens the DuckDB file runs in the `duckdb` pool (one slot):
+DuckDB allows one writing process and a reader cannot open the file while a
+writer holds it, so no task ever waits on, or fails with, a file lock.
+"""
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+from airflow.sdk import Asset, task
+from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
+from cosmos.constants import InvocationMode, LoadMode, SourceRenderingBehavior, TestBehavior
+
+from include.config.loader import data_dir, load_config
+from include.warehouse.dbt_runner import DBT_PROJECT
+
+log = logging.getLogger(__name__)
+DUCKDB_POOL = "duckdb"
+EXPORTED_MARTS = ("fct_features", "fct_risk_metrics", "fct_correlation", "fct_stress", "dim_symbols", "dim_exchanges")
+MART_ASSETS = {name: Asset(name=f"mart_{name}", uri=f"peaktrade://warehouse/{name}") for name in EXPORTED_MARTS}
+
+
+def dbt_task_group(group_id: str = "dbt") -> DbtTaskGroup:
+    """Each dbt model, and the tests after it, as its own Airflow task."""
+    data = str(data_dir(load_config()))
+    return DbtTaskGroup(
+        group_id=group_id,
+        project_config=ProjectConfig(DBT_PROJECT, env_vars={"PEAKTRADE_DATA_DIR": data}, install_dbt_deps=False),
+        profile_config=ProfileConfig(
+            profile_name="peak_trade", target_name="local", profiles_yml_filepath=DBT_PROJECT / "profiles.yml"
+        ),
+        execution_config=ExecutionConfig(
+            dbt_executable_path=str(Path(sys.executable).parent / "dbt"), invocation_mode=InvocationMode.SUBPROCESS
+        ),
+        render_config=RenderConfig(
+            load_method=LoadMode.DBT_LS,
+            test_behavior=TestBehavior.AFTER_EACH,
+            source_rendering_behavior=SourceRenderingBehavior.WITH_TESTS_OR_FRESHNESS,
+            emit_datasets=False,
+        ),
+        operator_args={"pool": DUCKDB_POOL, "install_deps": False},
+    )
+
+
+@task(pool=DUCKDB_POOL, outlets=list(MART_ASSETS.values()))
+def export_marts() -> dict:
+    """Copy each mart to Parquet so parallel readers (sweeps, report charts) never open the DuckDB file."""
+    from include.warehouse.exports import export_marts as export
+
+    written = export(data_dir(load_config()), EXPORTED_MARTS)
+    for name, (path, rows) in written.items():
+        log.info("exported %s: %d rows -> %s", name, rows, path)
+    return {name: str(path) for name, (path, _) in written.items()}
