@@ -6,7 +6,7 @@ from airflow.sdk import DAG
 from include.config.loader import load_config
 from operators.common import default_args
 from operators.ingest_tasks import VALIDATED_CANDLES
-from operators.warehouse_tasks import dbt_task_group, export_marts
+from operators.warehouse_tasks import dbt_task_group, export_marts, prepare_warehouse
 
 config = load_config()
 
@@ -28,4 +28,4 @@ lock; `export_marts` then writes each mart to `data/warehouse/exports/*.parquet`
 for readers that run in parallel, and emits one asset per mart.
 """,
 ):
-    dbt_task_group() >> export_marts()
+    prepare_warehouse() >> dbt_task_group() >> export_marts()

@@ -71,9 +71,11 @@ def land(config: PeakTradeConfig, job: dict, run_key: str) -> dict:
     series = Series(**job["series"])
     client = make_client(config, series.exchange, clock=lambda: job["now_ms"])
     retry = {"retries": config.ingest.retries, "base_delay": config.ingest.retry_base_delay_s}
+    from include.sources.ccxt_source import page_limit
+
     landing = land_series(
         client, series, paths_for(config), run_key, job["start_ms"], job["end_ms"], job["now_ms"],
-        page_limit=config.ingest.page_limit, retry=retry,
+        page_limit=page_limit(series.exchange, config.ingest.page_limit), retry=retry,
     )
     return landing.to_dict()
 

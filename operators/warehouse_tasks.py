@@ -19,7 +19,10 @@ from include.warehouse.dbt_runner import DBT_PROJECT
 
 log = logging.getLogger(__name__)
 DUCKDB_POOL = "duckdb"
-EXPORTED_MARTS = ("fct_features", "fct_risk_metrics", "fct_correlation", "fct_stress", "dim_symbols", "dim_exchanges")
+EXPORTED_MARTS = (
+    "fct_features", "fct_risk_metrics", "fct_risk_metrics_rolling", "fct_correlation", "fct_stress",
+    "dim_symbols", "dim_exchanges",
+)
 MART_ASSETS = {name: Asset(name=f"mart_{name}", uri=f"peaktrade://warehouse/{name}") for name in EXPORTED_MARTS}
 
 
@@ -43,6 +46,16 @@ def dbt_task_group(group_id: str = "dbt") -> DbtTaskGroup:
         ),
         operator_args={"pool": DUCKDB_POOL, "install_deps": False},
     )
+
+
+@task(pool=DUCKDB_POOL)
+def prepare_warehouse() -> str:
+    """Create the warehouse folder: DuckDB creates its file, not the folders above it."""
+    from include.warehouse.dbt_runner import warehouse_file
+
+    path = warehouse_file(data_dir(load_config()))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return str(path)
 
 
 @task(pool=DUCKDB_POOL, outlets=list(MART_ASSETS.values()))

@@ -13,6 +13,15 @@ _SPOT_ONLY = {
 }
 
 
+# Endpoints whose real page size is below what ccxt allows: a larger `limit` there
+# would return the newest rows of each page only, silently skipping the rest.
+PAGE_LIMITS = {"okx": 100}
+
+
+def page_limit(exchange_id: str, requested: int) -> int:
+    return min(requested, PAGE_LIMITS.get(exchange_id, requested))
+
+
 def check_exchange_id(exchange_id: str) -> None:
     if exchange_id not in ccxt.exchanges:
         raise ConfigError(f"unknown ccxt exchange id {exchange_id!r}; {closest(exchange_id, ccxt.exchanges)}")

@@ -43,7 +43,7 @@ def test_ingest_maps_land_and_validate_over_series(dagbag):
 def test_warehouse_renders_each_model_and_shares_one_duckdb_slot(dagbag):
     dag = dagbag.dags["warehouse_build"]
     task_ids = {t.task_id for t in dag.tasks}
-    assert {"dbt.stg_candles.run", "dbt.stg_candles.test", "export_marts"} <= task_ids
+    assert {"prepare_warehouse", "dbt.stg_candles.run", "dbt.stg_candles.test", "dbt.fct_features.run", "export_marts"} <= task_ids
     assert {t.pool for t in dag.tasks} == {"duckdb"}  # every task that opens the DuckDB file
     assert [a.uri for a in dag.timetable.asset_condition.objects] == ["peaktrade://market-data/validated-candles"]
 
