@@ -28,6 +28,9 @@ def describe() -> str:
             f"{len(latest)} partitions passed, {int((latest['flagged'] != '').sum())} flagged)"
         )
     lines.append(f"validation report:   {paths.data_docs / 'index.html'}")
+    warehouse = paths.root / "warehouse"
+    exports = sorted(p.stem for p in (warehouse / "exports").glob("*.parquet")) if (warehouse / "exports").is_dir() else []
+    lines.append(f"warehouse:           {warehouse / 'peak_trade.duckdb'}  (marts exported: {', '.join(exports) or 'none yet'})")
     return "\n".join(lines)
 
 
