@@ -17,12 +17,6 @@ def timeframe_ms(timeframe: str) -> int:
     return int(match.group(1)) * _UNIT_MS[match.group(2)]
 
 
-def floor_ms(ts_ms: int, timeframe: str) -> int:
-    """Open time of the candle that contains ts_ms."""
-    step = timeframe_ms(timeframe)
-    return ts_ms - ts_ms % step
-
-
 def ceil_ms(ts_ms: int, timeframe: str) -> int:
     """First candle open time at or after ts_ms."""
     step = timeframe_ms(timeframe)

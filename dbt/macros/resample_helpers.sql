@@ -4,14 +4,6 @@
   (00:00 UTC for 1d), like the landed candles' own grid.
 #}
 
-{% macro resample_timeframe_seconds(column) -%}
-    (try_cast(regexp_extract({{ column }}, '^([0-9]+)[smhdw]$', 1) as bigint)
-     * case regexp_extract({{ column }}, '^[0-9]+([smhdw])$', 1)
-           when 's' then 1 when 'm' then 60 when 'h' then 3600 when 'd' then 86400 when 'w' then 604800
-       end)
-{%- endmacro %}
-
-
 {#- The coarser timeframes every landed series is resampled to (only those that are
     a multiple of, and coarser than, the landed timeframe). -#}
 {% macro resample_target_timeframes() -%}

@@ -32,13 +32,3 @@
   {%- endif -%}
   ({{ z[tail | string] }})::double
 {%- endmacro %}
-
-{#- Length of a timeframe string ('15m', '1h', '1d') in seconds; NULL when it is not <n><s|m|h|d|w>. -#}
-{% macro risk_timeframe_seconds(column) -%}
-  (
-    try_cast(regexp_extract({{ column }}, '^(\d+)([smhdw])$', 1) as bigint)
-    * case regexp_extract({{ column }}, '^(\d+)([smhdw])$', 2)
-        when 's' then 1 when 'm' then 60 when 'h' then 3600 when 'd' then 86400 when 'w' then 604800
-      end
-  )
-{%- endmacro %}

@@ -145,7 +145,7 @@ def test_regime_labels(real_warehouse, series):
 
 def test_periods_per_year_macro():
     """The macro's SQL, rendered from its file by Jinja as dbt does, on a 365-day year."""
-    source = (DBT_PROJECT / "macros" / "features_periods_per_year.sql").read_text()
+    source = (DBT_PROJECT / "macros" / "timeframes.sql").read_text()
     macro = jinja2.Environment().from_string(source).module.periods_per_year
     expression = str(macro("tf"))
     timeframes = {"1s": 31_536_000, "1m": 525_600, "5m": 105_120, "1h": 8_760, "4h": 2_190, "1d": 365, "1w": 365 / 7}

@@ -18,13 +18,13 @@ with landed_series as (
         exchange,
         symbol,
         timeframe as source_timeframe,
-        {{ resample_timeframe_seconds('timeframe') }} as source_seconds
+        {{ timeframe_seconds('timeframe') }} as source_seconds
     from {{ ref('stg_candles') }}
     group by all
 ),
 
 targets as (
-    select timeframe, {{ resample_timeframe_seconds('timeframe') }} as target_seconds
+    select timeframe, {{ timeframe_seconds('timeframe') }} as target_seconds
     from (values {% for tf in targets %}('{{ tf }}'){{ ", " if not loop.last }}{% endfor %}) as t(timeframe)
 ),
 
@@ -45,7 +45,7 @@ reprocess_from as (
         exchange,
         symbol,
         timeframe,
-        max(ts) - to_seconds(any_value({{ resample_timeframe_seconds('timeframe') }})) as cutoff
+        max(ts) - to_seconds(any_value({{ timeframe_seconds('timeframe') }})) as cutoff
     from {{ this }}
     group by exchange, symbol, timeframe
 ),

@@ -12,7 +12,7 @@ finest as (
     from (select distinct exchange, symbol, timeframe from candles)
     qualify row_number() over (
         partition by exchange, symbol
-        order by {{ risk_timeframe_seconds('timeframe') }} nulls last, timeframe
+        order by {{ timeframe_seconds('timeframe') }} nulls last, timeframe
     ) = 1
 ),
 

@@ -7,7 +7,7 @@ with landed as (
 ),
 
 landed_timeframes as (
-    select exchange, list(timeframe order by {{ resample_timeframe_seconds('timeframe') }}) as timeframes
+    select exchange, list(timeframe order by {{ timeframe_seconds('timeframe') }}) as timeframes
     from (select distinct exchange, timeframe from landed) as t
     group by exchange
 )

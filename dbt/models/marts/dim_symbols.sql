@@ -13,13 +13,13 @@ available as (
 ),
 
 available_lists as (
-    select symbol, list(timeframe order by {{ resample_timeframe_seconds('timeframe') }}) as available_timeframes
+    select symbol, list(timeframe order by {{ timeframe_seconds('timeframe') }}) as available_timeframes
     from available
     group by symbol
 ),
 
 landed_timeframes as (
-    select symbol, list(timeframe order by {{ resample_timeframe_seconds('timeframe') }}) as timeframes
+    select symbol, list(timeframe order by {{ timeframe_seconds('timeframe') }}) as timeframes
     from (select distinct symbol, timeframe from landed) as t
     group by symbol
 )
