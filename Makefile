@@ -12,15 +12,15 @@ $(VENV)/.runtime: requirements.txt
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	@$(VENV)/bin/python -m pip --version >/dev/null 2>&1 || $(VENV)/bin/python -m ensurepip -q
 	@$(VENV)/bin/python -m pip install -q --disable-pip-version-check "uv==$(UV_VERSION)"
-	$(UV) pip install -q --python $(VENV)/bin/python -r requirements.txt
+	$(UV) pip install -q --compile-bytecode --python $(VENV)/bin/python -r requirements.txt
 	@touch $@
 
 $(VENV)/.test: $(VENV)/.runtime requirements-test.txt
-	$(UV) pip install -q --python $(VENV)/bin/python -r requirements-test.txt
+	$(UV) pip install -q --compile-bytecode --python $(VENV)/bin/python -r requirements-test.txt
 	@touch $@
 
 $(VENV)/.bench: $(VENV)/.runtime requirements-bench.txt
-	$(UV) pip install -q --python $(VENV)/bin/python -r requirements-bench.txt
+	$(UV) pip install -q --compile-bytecode --python $(VENV)/bin/python -r requirements-bench.txt
 	@touch $@
 
 demo: $(VENV)/.runtime  ## run the pipeline DAGs through Airflow on the simulator, print where outputs are
