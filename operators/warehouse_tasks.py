@@ -14,8 +14,9 @@ from airflow.sdk import Asset, task
 from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
 from cosmos.constants import InvocationMode, LoadMode, SourceRenderingBehavior, TestBehavior
 
-from include.config.loader import data_dir, load_config
+from include.config.loader import PROJECT_ROOT, data_dir, load_config
 from include.warehouse.dbt_runner import DBT_PROJECT
+from operators.common import bad_input_fails_fast
 
 log = logging.getLogger(__name__)
 DUCKDB_POOL = "duckdb"
@@ -31,7 +32,9 @@ def dbt_task_group(group_id: str = "dbt") -> DbtTaskGroup:
     data = str(data_dir(load_config()))
     return DbtTaskGroup(
         group_id=group_id,
-        project_config=ProjectConfig(DBT_PROJECT, env_vars={"PEAKTRADE_DATA_DIR": data}, install_dbt_deps=False),
+        project_config=ProjectConfig(
+            DBT_PROJECT, env_vars={"PEAKTRADE_DATA_DIR": data, "PEAKTRADE_ROOT": str(PROJECT_ROOT)}, install_dbt_deps=False
+        ),
         profile_config=ProfileConfig(
             profile_name="peak_trade", target_name="local", profiles_yml_filepath=DBT_PROJECT / "profiles.yml"
         ),
@@ -50,10 +53,16 @@ def dbt_task_group(group_id: str = "dbt") -> DbtTaskGroup:
 
 @task(pool=DUCKDB_POOL)
 def prepare_warehouse() -> str:
-    """Create the warehouse folder: DuckDB creates its file, not the folders above it."""
+    """Check the landed candles (empty universe, missing partition, schema drift) and create the warehouse folder."""
     from include.warehouse.dbt_runner import warehouse_file
+    from include.warehouse.preflight import check_landed
 
-    path = warehouse_file(data_dir(load_config()))
+    data = data_dir(load_config())
+    with bad_input_fails_fast():
+        landed = check_landed(data)
+    log.info("landed candles: %d series, %d partitions (%d new schemas checked)",
+             landed.series, landed.partitions, landed.schemas_read)
+    path = warehouse_file(data)
     path.parent.mkdir(parents=True, exist_ok=True)
     return str(path)
 

@@ -32,23 +32,12 @@
 {%- endmacro %}
 
 
-{#- Daily closes and returns per (exchange, symbol): the close of the 1d candle (landed, or
-    resampled from the finest candles; UTC days), its simple return close / previous close - 1
-    and its log return. A return needs the previous calendar day's close: the day after a day
-    without candles has no return (a gap is not folded into a one-day return). -#}
-{% macro resample_daily_returns() -%}
-    select exchange, symbol, trade_date, close, close / prev_close - 1 as simple_return, ln(close / prev_close) as log_return
-    from (
-        select
-            exchange,
-            symbol,
-            (ts at time zone 'UTC')::date as trade_date,
-            close,
-            lag(close) over by_series as prev_close,
-            lag((ts at time zone 'UTC')::date) over by_series as prev_date
-        from ({{ resample_candles_every_timeframe() }}) as candles
-        where timeframe = '1d'
-        window by_series as (partition by exchange, symbol order by ts)
-    ) as daily
-    where prev_date = trade_date - 1 and prev_close > 0 and close > 0
+{#- One-day returns per (exchange, symbol) from int_daily_returns, the one definition of a
+    daily close and return (docs/definitions.md): its simple return and the log return, only
+    where the previous close is the previous calendar day's. The day after a day without
+    candles has no return here (a gap is not folded into a one-day return). -#}
+{% macro consecutive_daily_returns() -%}
+    select exchange, symbol, trade_date, close, daily_return as simple_return, ln(close / prev_close) as log_return
+    from {{ ref('int_daily_returns') }}
+    where days_spanned = 1 and prev_close > 0 and close > 0
 {%- endmacro %}

@@ -25,9 +25,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from include.timeframes import DAY_MS, timeframe_ms
+from include.timeframes import periods_per_year  # noqa: F401 (defined with the calendar; re-exported here)
 
-YEAR_DAYS = 365
 PERIODS_PER_YEAR = {"1m": 525_600, "5m": 105_120, "15m": 35_040, "1h": 8_760, "4h": 2_190, "1d": 365}
 CONFIDENCE_LEVELS = (0.95, 0.99)
 MIN_OBSERVATIONS = 2
@@ -38,12 +37,6 @@ NAN = float("nan")
 # ---------------------------------------------------------------------------
 # Calendar and normal-distribution constants
 # ---------------------------------------------------------------------------
-
-def periods_per_year(timeframe: str) -> int | float:
-    """Bars per 365-day year for a timeframe string ('1m' -> 525600, '1d' -> 365)."""
-    periods = YEAR_DAYS * DAY_MS / timeframe_ms(timeframe)
-    return int(periods) if periods.is_integer() else periods
-
 
 def tail_probability(confidence: float) -> float:
     """The loss-tail probability for a confidence level: 0.95 -> 0.05 (rounded so it equals the literal)."""

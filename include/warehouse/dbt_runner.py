@@ -14,6 +14,7 @@ from pathlib import Path
 
 from include.config.loader import PROJECT_ROOT
 from include.errors import PeakTradeError
+from include.warehouse.preflight import check_landed
 
 DBT_PROJECT = PROJECT_ROOT / "dbt"
 
@@ -26,6 +27,15 @@ def warehouse_file(data_dir: Path) -> Path:
     return Path(data_dir) / "warehouse" / "peak_trade.duckdb"
 
 
+def _error_lines(stdout: str) -> str:
+    """dbt's own account of a failure that left no run results (a parse or compile error)."""
+    lines = [line.strip() for line in stdout.strip().splitlines()]
+    if "Encountered an error:" in lines:
+        start = lines.index("Encountered an error:") + 1
+        return " ".join(line for line in lines[start:start + 4] if line and "DeprecationsSummary" not in line)
+    return " ".join(lines[-3:])
+
+
 def run_dbt(args: list[str], data_dir: Path) -> list[dict]:
     """`dbt <args>` in a subprocess; returns run_results, raises WarehouseError naming what failed.
 
@@ -33,9 +43,14 @@ def run_dbt(args: list[str], data_dir: Path) -> list[dict]:
     so the caller can open the warehouse afterwards.
     """
     data_dir = Path(data_dir).resolve()
+    if args and args[0] in ("build", "run"):
+        check_landed(data_dir)  # one clear message instead of DuckDB's error about a glob or a cast
     warehouse_file(data_dir).parent.mkdir(parents=True, exist_ok=True)
     target = data_dir / "warehouse" / "dbt_target"
-    env = {**os.environ, "PEAKTRADE_DATA_DIR": str(data_dir), "DBT_TARGET_PATH": str(target)}
+    env = {
+        **os.environ, "PEAKTRADE_DATA_DIR": str(data_dir), "DBT_TARGET_PATH": str(target),
+        "PEAKTRADE_ROOT": str(PROJECT_ROOT),
+    }
     command = [
         str(Path(sys.executable).parent / "dbt"), *args,
         "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT), "--log-path", str(target / "logs"),
@@ -47,6 +62,6 @@ def run_dbt(args: list[str], data_dir: Path) -> list[dict]:
     failed = [r for r in results if r["status"] in ("error", "fail")]
     if done.returncode != 0 or failed:
         named = "; ".join(f"{r['unique_id']}: {r['message']}" for r in failed[:5])
-        tail = " ".join(done.stdout.strip().splitlines()[-3:])
+        tail = _error_lines(done.stdout)
         raise WarehouseError(f"dbt {' '.join(args)} failed: {named or tail}")
     return results

@@ -129,7 +129,7 @@ def test_incremental_run_equals_full_refresh(tmp_path, real_frames):
         )
 
     write_raw(tmp_path, window(end))  # rewrites the partial 03-03 partition, adds 03-04
-    run_dbt(["run", "--select", "int_candles_resampled"], tmp_path)
+    run_dbt(["run", "--select", "stg_candles", "int_candles_resampled"], tmp_path)
     incremental = query(tmp_path, table)
     run_dbt(["run", "--full-refresh", "--select", "int_candles_resampled"], tmp_path)
     full = query(tmp_path, table)

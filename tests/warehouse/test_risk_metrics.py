@@ -19,7 +19,10 @@ import pytest
 from scipy import integrate, stats
 
 from include.config.schema import Series
+from include.landing.store import partition_file, write_atomic
 from include.metrics import risk
+from include.paths import DataPaths
+from include.timeframes import timeframe_ms
 from include.warehouse.dbt_runner import DBT_PROJECT, run_dbt
 from tests.warehouse.conftest import query, write_raw
 
@@ -109,7 +112,7 @@ def test_periods_per_year_follow_the_365_day_calendar():
     assert {tf: int(n) for tf, n in documented.items()} == risk.PERIODS_PER_YEAR
     assert {tf: int(n) for tf, n in macro.items()} == risk.PERIODS_PER_YEAR
     for timeframe, periods in risk.PERIODS_PER_YEAR.items():
-        assert risk.periods_per_year(timeframe) == periods == 365 * 24 * 3600 * 1000 / risk.timeframe_ms(timeframe)
+        assert risk.periods_per_year(timeframe) == periods == 365 * 24 * 3600 * 1000 / timeframe_ms(timeframe)
 
 
 def test_normal_quantile_constants_are_the_inverse_normal_cdf():
@@ -277,8 +280,18 @@ def arranged(tmp_path_factory, real_frames) -> Path:
     }
     data_dir = tmp_path_factory.mktemp("risk_arranged")
     write_raw(data_dir, frames)
+    record_gap_day(data_dir, Series(exchange="kraken", symbol="ETH/USD", timeframe="1m"), GAP_DAY)
     run_dbt(["build", "--select", "+fct_risk_metrics", "+fct_risk_metrics_rolling"], data_dir)
     return data_dir
+
+
+def record_gap_day(data_dir, series: Series, day) -> None:
+    """The gap the gate would record for a day without a single candle (in the next day's partition)."""
+    gap = pd.DataFrame({"gap_start": [pd.Timestamp(day, tz="UTC")],
+                        "gap_end": [pd.Timestamp(day, tz="UTC") + pd.Timedelta(hours=23, minutes=59)],
+                        "missing_candles": [1440]})
+    next_day = (pd.Timestamp(day) + pd.Timedelta(days=1)).date().isoformat()
+    write_atomic(gap, partition_file(DataPaths(data_dir).gaps, series, next_day).with_name("gaps.parquet"), schema=None)
 
 
 def test_daily_returns_use_the_finest_timeframe_and_leave_absent_days_absent(arranged, real_frames):

@@ -15,3 +15,46 @@ def test_staging_types(real_warehouse):
     kinds = dict(zip(types["column_name"], types["data_type"]))
     assert kinds["ts"] == "TIMESTAMP WITH TIME ZONE"
     assert kinds["close"] == "DOUBLE" and kinds["symbol"] == "VARCHAR"
+
+
+def test_incremental_staging_reloads_only_new_or_rewritten_files_and_drops_removed_ones(tmp_path, real_frames):
+    """Day files land, one is rewritten (a partial day completed), one is removed; the table
+    follows the files exactly, and files that did not change are not reloaded."""
+    import os
+    import shutil
+
+    import pandas as pd
+
+    from include.config.schema import Series
+    from include.landing.store import partition_file
+    from include.paths import DataPaths
+    from include.warehouse.dbt_runner import run_dbt
+    from tests.warehouse.conftest import write_raw
+
+    series = Series(exchange="bus_usd", symbol="BTC/USD", timeframe="1m")
+    frame = real_frames[series]
+
+    def between(start, end):
+        ts = frame["timestamp"]
+        picked = (ts >= pd.Timestamp(start, tz="UTC")) & (ts < pd.Timestamp(end, tz="UTC"))
+        return {series: frame[picked].reset_index(drop=True)}
+
+    table = "select * exclude (source_modified) from stg_candles order by ts"
+    write_raw(tmp_path, between("2023-03-01", "2023-03-03 12:00"))
+    run_dbt(["run", "--select", "stg_candles"], tmp_path)
+    loaded = query(tmp_path, "select source_file, any_value(source_modified) as at from stg_candles group by 1")
+    write_raw(tmp_path, between("2023-03-03", "2023-03-05"))  # completes 03-03, adds 03-04
+    shutil.rmtree(partition_file(DataPaths(tmp_path).raw, series, "2023-03-01").parent)
+    run_dbt(["run", "--select", "stg_candles"], tmp_path)
+
+    staged = query(tmp_path, table)
+    kept = frame[(frame["timestamp"] >= pd.Timestamp("2023-03-02", tz="UTC")) & (frame["timestamp"] < pd.Timestamp("2023-03-05", tz="UTC"))]
+    assert staged["ts"].tolist() == kept["timestamp"].tolist()
+    assert staged["close"].tolist() == kept["close"].astype(float).tolist()
+    unchanged = query(tmp_path, "select source_file, any_value(source_modified) as at from stg_candles group by 1")
+    day_two = next(f for f in unchanged["source_file"] if "date=2023-03-02" in f)
+    assert unchanged.set_index("source_file").loc[day_two, "at"] == loaded.set_index("source_file").loc[day_two, "at"]
+    assert os.path.basename(os.path.dirname(day_two)) == "date=2023-03-02"
+
+    run_dbt(["run", "--full-refresh", "--select", "stg_candles"], tmp_path)
+    pd.testing.assert_frame_equal(query(tmp_path, table), staged)

@@ -1,15 +1,15 @@
 -- Pairwise correlation of daily log returns between every two (exchange, symbol) series:
 -- rolling over calendar windows of `correlation_window_days` days (30) ending on each day both
 -- series have a return, emitted once the window holds `correlation_min_obs` (10) joint
--- returns, and once over the full period the two series share. Daily closes are the 1d
--- candles (landed, or resampled from finer candles); a day without candles breaks the return
--- chain (no return that day or the next). A correlation that is undefined (a series with no
+-- returns, and once over the full period the two series share. Daily returns are
+-- int_daily_returns' one-day returns (macro consecutive_daily_returns); a day without
+-- candles breaks the return chain (no return that day or the next). A correlation that is undefined (a series with no
 -- variation in the window) is null.
 {%- set window_days = var('correlation_window_days', 30) | int %}
 {%- set min_obs = var('correlation_min_obs', 10) | int %}
 
 with returns as (
-    {{ resample_daily_returns() }}
+    {{ consecutive_daily_returns() }}
 ),
 
 pairs as (

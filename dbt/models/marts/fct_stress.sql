@@ -1,7 +1,7 @@
 -- Stress scenarios on the equal-weight universe portfolio: every (exchange, symbol) series
 -- with daily returns, equally weighted among the series that have a return that day and
--- rebalanced daily. Daily returns are simple returns from the 1d closes (see
--- resample_daily_returns); a window's return compounds them.
+-- rebalanced daily. Daily returns are int_daily_returns' one-day simple returns (macro
+-- consecutive_daily_returns); a window's return compounds them.
 -- Rows: one 'portfolio' row and one 'series' row per series for each scenario.
 --   historical_worst          the worst `stress_horizons` (1, 3, 7) day window of the portfolio
 --                             (a full run of consecutive days), with each series' move over it
@@ -15,7 +15,7 @@
 {%- set shocks = var('stress_shocks', []) %}
 
 with returns as (
-    {{ resample_daily_returns() }}
+    {{ consecutive_daily_returns() }}
 ),
 
 series_returns as (

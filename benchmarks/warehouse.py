@@ -1,0 +1,222 @@
+"""Benchmark: `dbt build` of the warehouse against the same feature set in pandas.
+
+Two datasets from the offline simulator, each landed as validated raw partitions:
+  * hourly: 30 series x one year of 1h candles (262,800 rows);
+  * minute: 5 series x one year of 1m candles (2,628,000 rows).
+
+For each, in fresh processes and a fresh data directory:
+  * `dbt build` (every model and test) from empty: wall time, rows/s, each model's
+    own time from run_results.json, and the dbt process' peak RSS;
+  * an incremental `dbt build` after one more day is landed;
+  * the peer: fct_features' feature set in pandas (read the raw Parquet, compute,
+    write Parquet), the idiomatic vectorised way (rolling, ewm), timed end to end
+    and for the computation alone.
+The ratio is pandas time / warehouse time: above 1 means the warehouse is faster.
+
+Worker: `python -m benchmarks.warehouse --mode {dbt,dbt-incremental,pandas} --data-dir D --out F`.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from benchmarks.common import base_env, run_worker
+
+START = datetime(2023, 1, 1, tzinfo=timezone.utc)
+END = datetime(2024, 1, 1, tzinfo=timezone.utc)
+SEED = 7
+DATASETS = {
+    "hourly": {
+        "timeframe": "1h",
+        "series": [(venue, f"{base}/USDT") for venue in ("sim_alpha", "sim_beta", "sim_gamma")
+                   for base in ("BTC", "ETH", "SOL", "BNB", "XRP")]
+        + [(venue, f"{base}/USDC") for venue in ("sim_alpha", "sim_beta", "sim_gamma")
+           for base in ("BTC", "ETH", "SOL", "DOGE", "ADA")],
+    },
+    "minute": {
+        "timeframe": "1m",
+        "series": [("sim_alpha", f"{base}/USDT") for base in ("BTC", "ETH", "SOL", "XRP", "DOGE")],
+    },
+}
+FEATURE_MODELS = ("model.peak_trade.int_indicators", "model.peak_trade.fct_features")
+
+
+def _ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+# --------------------------------------------------------------------------- data
+
+
+def land_dataset(data_dir: Path, dataset: str, start: datetime, end: datetime) -> int:
+    """Simulated candles written straight to raw/ as validated day partitions; returns the row count."""
+    from include.config.schema import Series
+    from include.landing.store import partition_file, split_by_day, write_atomic
+    from include.sources.paging import fetch_candles
+    from include.sources.sim.exchange import SimExchange
+
+    spec, rows = DATASETS[dataset], 0
+    now = _ms(end) + 3_600_000
+    for venue, symbol in spec["series"]:
+        client = SimExchange(venue, SEED, clock=lambda: now)
+        frame = fetch_candles(client, symbol, spec["timeframe"], _ms(start), _ms(end), now, limit=5000)
+        series = Series(exchange=venue, symbol=symbol, timeframe=spec["timeframe"])
+        for day, part in split_by_day(frame).items():
+            write_atomic(part, partition_file(data_dir / "raw", series, day))
+        rows += len(frame)
+    return rows
+
+
+# --------------------------------------------------------------------------- the pandas peer
+
+
+def pandas_features(candles):
+    """fct_features' columns for one series in pandas: rolling windows, ewm with TA-Lib's alphas."""
+    import numpy as np
+    import pandas as pd
+
+    from include.metrics.risk import periods_per_year
+
+    c, h, lo, v = candles["close"], candles["high"], candles["low"], candles["volume"]
+    out = pd.DataFrame({"ts": candles["timestamp"]})
+    prev = c.shift()
+    out["ret_simple"] = c / prev - 1
+    out["ret_log"] = np.log(c / prev)
+    for n in (10, 20, 50):
+        out[f"sma_{n}"] = c.rolling(n).mean()
+        out[f"ema_{n}"] = c.ewm(span=n, adjust=False).mean()
+    delta = c.diff()
+    gain = delta.clip(lower=0).ewm(alpha=1 / 14, adjust=False).mean()
+    loss = (-delta).clip(lower=0).ewm(alpha=1 / 14, adjust=False).mean()
+    out["rsi_14"] = 100 * gain / (gain + loss)
+    macd = c.ewm(span=12, adjust=False).mean() - c.ewm(span=26, adjust=False).mean()
+    out["macd"], out["macd_signal"] = macd, macd.ewm(span=9, adjust=False).mean()
+    out["macd_hist"] = out["macd"] - out["macd_signal"]
+    std = c.rolling(20).std(ddof=0)
+    out["bb_upper"], out["bb_middle"], out["bb_lower"] = out["sma_20"] + 2 * std, out["sma_20"], out["sma_20"] - 2 * std
+    out["bb_pct_b"] = (c - out["bb_lower"]) / (out["bb_upper"] - out["bb_lower"])
+    true_range = pd.concat([h - lo, (prev - h).abs(), (prev - lo).abs()], axis=1).max(axis=1)
+    out["atr_14"] = true_range.ewm(alpha=1 / 14, adjust=False).mean()
+    highest, lowest = h.rolling(14).max(), lo.rolling(14).min()
+    out["stoch_k"] = (100 * (c - lowest) / (highest - lowest)).rolling(3).mean()
+    out["stoch_d"] = out["stoch_k"].rolling(3).mean()
+    annualise = np.sqrt(periods_per_year(candles["timeframe"].iloc[0]))
+    out["rv_20"] = out["ret_log"].rolling(20).std() * annualise
+    out["rv_60"] = out["ret_log"].rolling(60).std() * annualise
+    out["volume_z_20"] = (v - v.rolling(20).mean()) / v.rolling(20).std()
+    out["body"] = (c - candles["open"]).abs()
+    out["upper_wick"] = h - np.maximum(candles["open"], c)
+    out["lower_wick"] = np.minimum(candles["open"], c) - lo
+    out["rv_20_pctile_500"] = (out["rv_20"].rolling(500).rank(method="min") - 1) / 499
+    out["vol_regime"] = pd.cut(out["rv_20_pctile_500"], [-0.1, 0.33, 0.67, 1.1], labels=["low", "normal", "high"])
+    out["sma_50_slope"] = out["sma_50"].diff()
+    up, down = (c > out["sma_50"]) & (out["sma_50_slope"] > 0), (c < out["sma_50"]) & (out["sma_50_slope"] < 0)
+    out["trend_regime"] = np.where(up, "up", np.where(down, "down", "flat"))
+    return out
+
+
+def run_pandas(data_dir: Path) -> dict:
+    import pandas as pd
+
+    began = time.perf_counter()
+    raw = pd.read_parquet(data_dir / "raw")  # hive partitions: exchange, symbol, timeframe, date
+    read_s = time.perf_counter() - began
+    keys = ["exchange", "symbol", "timeframe"]
+    t0 = time.perf_counter()
+    parts = []
+    for key, candles in raw.sort_values([*keys, "timestamp"]).groupby(keys, observed=True, sort=False):
+        features = pandas_features(candles.reset_index(drop=True).assign(timeframe=str(key[2])))
+        parts.append(features.assign(**dict(zip(keys, map(str, key)))))
+    result = pd.concat(parts, ignore_index=True)
+    compute_s = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    result.to_parquet(data_dir / "pandas_features.parquet")
+    write_s = time.perf_counter() - t1
+    return {"rows": len(result), "read_s": read_s, "compute_s": compute_s, "write_s": write_s,
+            "total_s": time.perf_counter() - began, "peak_rss_mb": _peak_rss_mb(resource.RUSAGE_SELF)}
+
+
+# --------------------------------------------------------------------------- the warehouse
+
+
+def run_dbt_build(data_dir: Path) -> dict:
+    from include.warehouse.dbt_runner import run_dbt
+
+    began = time.perf_counter()
+    results = run_dbt(["build"], data_dir)
+    wall = time.perf_counter() - began
+    timing = {r["unique_id"]: r["execution_time"] for r in results}
+    return {
+        "wall_s": wall,
+        "nodes": len(results),
+        "features_models_s": sum(timing.get(m, 0.0) for m in FEATURE_MODELS),
+        "models_s": sum(t for node, t in timing.items() if node.startswith("model.")),
+        "tests_s": sum(t for node, t in timing.items() if node.startswith(("test.", "unit_test."))),
+        "slowest": sorted(((t, node) for node, t in timing.items()), reverse=True)[:6],
+        "peak_rss_mb": _peak_rss_mb(resource.RUSAGE_CHILDREN),
+    }
+
+
+def _peak_rss_mb(who) -> float:
+    return round(resource.getrusage(who).ru_maxrss / 1024, 1)
+
+
+# --------------------------------------------------------------------------- orchestration (parent)
+
+
+def run(tmp: Path, progress=print) -> dict:
+    results = {}
+    for dataset, spec in DATASETS.items():
+        data = tmp / "warehouse" / dataset
+        began = time.perf_counter()
+        rows = land_dataset(data, dataset, START, END)
+        progress(f"  {dataset}: landed {rows:,} rows ({len(spec['series'])} series x {spec['timeframe']}) "
+                 f"in {time.perf_counter() - began:.0f} s")
+        env = base_env(data, tmp / "unused-config.yaml")
+        logs = tmp / "warehouse" / f"{dataset}-logs"
+        logs.mkdir(parents=True, exist_ok=True)
+
+        def worker(mode):
+            return run_worker("benchmarks.warehouse", ["--mode", mode, "--data-dir", str(data)], env,
+                              logs / f"{mode}.json", logs / f"{mode}.log", timeout=3600)
+
+        build = worker("dbt")
+        peer = worker("pandas")
+        day_rows = land_dataset(data, dataset, END, END + timedelta(days=1))
+        incremental = worker("dbt")
+        entry = {
+            "rows": rows,
+            "series": len(spec["series"]),
+            "timeframe": spec["timeframe"],
+            "dbt_build": {**build, "rows_per_s": rows / build["wall_s"]},
+            "dbt_build_incremental_one_day": {**incremental, "new_rows": day_rows},
+            "pandas": {**peer, "rows_per_s": rows / peer["total_s"]},
+            "ratio_pandas_total_over_dbt_build_wall": peer["total_s"] / build["wall_s"],
+            "ratio_pandas_compute_over_feature_models": peer["compute_s"] / build["features_models_s"],
+        }
+        progress(f"  {dataset}: dbt build {build['wall_s']:.1f} s ({rows / build['wall_s']:,.0f} rows/s; feature models "
+                 f"{build['features_models_s']:.1f} s), incremental +1 day {incremental['wall_s']:.1f} s; "
+                 f"pandas {peer['total_s']:.1f} s (compute {peer['compute_s']:.1f} s)")
+        results[dataset] = entry
+    return {"parameters": {"seed": SEED, "start": START.isoformat(), "end": END.isoformat(),
+                           "datasets": {k: {"timeframe": v["timeframe"], "series": len(v["series"])}
+                                        for k, v in DATASETS.items()}},
+            "results": results}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--mode", choices=("dbt", "pandas"), required=True)
+    parser.add_argument("--data-dir", type=Path, required=True)
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args()
+    result = run_dbt_build(args.data_dir) if args.mode == "dbt" else run_pandas(args.data_dir)
+    args.out.write_text(json.dumps(result, indent=2, default=str))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,143 @@
+"""Checks on the landed candles before dbt reads them, each failure one message naming the file.
+
+dbt's source reads every raw partition with one glob. Given a partition that lost
+its file, a file whose columns drifted, or no files at all, DuckDB fails with an
+error about a glob or a cast that names neither the series nor what to do; these
+checks run first (in `warehouse_build`'s prepare task and in `run_dbt`) and say both.
+
+Schemas are read from the Parquet footers only, and only of files that are new or
+rewritten since the last check that passed (the marker records each file's inode,
+size and mtime in nanoseconds; an mtime threshold alone is flaky, since a file and the
+marker can share a clock tick), so a daily run reads a handful.
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from include.errors import PeakTradeError
+from include.landing.store import CANDLE_FILE, CANDLE_SCHEMA
+from include.paths import DataPaths
+
+SERIES_GLOB = "exchange=*/symbol=*/timeframe=*"
+MARKER = ".preflight_passed"
+
+
+class WarehouseInputError(PeakTradeError):
+    """The landed data cannot be read by the warehouse: the message names the file and the fix."""
+
+
+@dataclass(frozen=True)
+class LandedSummary:
+    series: int
+    partitions: int
+    schemas_read: int
+
+
+def check_landed(data_dir: Path) -> LandedSummary:
+    """Raise WarehouseInputError for an empty universe, a missing partition or a drifted schema."""
+    paths = DataPaths(Path(data_dir))
+    series_dirs = sorted(d for d in paths.raw.glob(SERIES_GLOB) if d.is_dir())
+    files = sorted(paths.raw.glob(f"{SERIES_GLOB}/date=*/{CANDLE_FILE}"))
+    if not files:
+        raise WarehouseInputError(
+            f"empty universe: no validated candles under {paths.raw} "
+            f"(expected {SERIES_GLOB}/date=YYYY-MM-DD/{CANDLE_FILE}); "
+            "run market_data_ingest or market_data_backfill first"
+        )
+    for series_dir in series_dirs:
+        _check_days(paths, series_dir)
+    marker = paths.root / "warehouse" / MARKER
+    checked = _read_marker(marker)
+    current = {str(f.relative_to(paths.raw)): _identity(f) for f in files}
+    fresh = [name for name, identity in current.items() if checked.get(name) != identity]
+    for name in fresh:
+        _check_schema(paths.raw / name)
+    _write_marker(marker, current)
+    return LandedSummary(series=len(series_dirs), partitions=len(files), schemas_read=len(fresh))
+
+
+def _identity(path: Path) -> list[int]:
+    """What changes whenever a partition is rewritten (landing renames a new file into place)."""
+    stat = path.stat()
+    return [stat.st_ino, stat.st_size, stat.st_mtime_ns]
+
+
+def _read_marker(marker: Path) -> dict[str, list[int]]:
+    try:
+        return json.loads(marker.read_text())
+    except (OSError, ValueError):
+        return {}  # no marker, or one from an older layout: check every file once
+
+
+def _write_marker(marker: Path, checked: dict[str, list[int]]) -> None:
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    partial = marker.with_suffix(".partial")
+    partial.write_text(json.dumps(checked))
+    os.replace(partial, marker)
+
+
+def _check_schema(path: Path) -> None:
+    try:
+        schema = pq.read_schema(path)
+    except (OSError, pa.ArrowInvalid) as exc:
+        raise WarehouseInputError(f"unreadable partition {path}: {exc}; re-land the day with market_data_backfill") from exc
+    if schema.remove_metadata().equals(CANDLE_SCHEMA):
+        return
+    found = {field.name: field.type for field in schema}
+    problems = [f"column '{f.name}' is missing" for f in CANDLE_SCHEMA if f.name not in found]
+    problems += [
+        f"column '{f.name}' is {found[f.name]}, expected {f.type}"
+        for f in CANDLE_SCHEMA if f.name in found and found[f.name] != f.type
+    ]
+    problems += [f"unexpected column '{name}'" for name in found if name not in CANDLE_SCHEMA.names]
+    expected = ", ".join(f"{f.name} {f.type}" for f in CANDLE_SCHEMA)
+    raise WarehouseInputError(
+        f"Parquet schema drift in {path}: {'; '.join(problems) or 'column order differs'} "
+        f"(a candle partition holds exactly: {expected}); re-land the day with market_data_backfill"
+    )
+
+
+def _check_days(paths: DataPaths, series_dir: Path) -> None:
+    """Every day between a series' first and last partition is landed, quarantined or a recorded gap."""
+    dated = {d.name.removeprefix("date="): d for d in series_dir.glob("date=*") if d.is_dir()}
+    for day, folder in sorted(dated.items()):
+        if not (folder / CANDLE_FILE).is_file():
+            raise WarehouseInputError(
+                f"missing partition: {folder} has no {CANDLE_FILE} (a deleted or interrupted write); "
+                "re-land the day with market_data_backfill or remove the empty folder"
+            )
+    days = sorted(dated)
+    first, last = date.fromisoformat(days[0]), date.fromisoformat(days[-1])
+    relative = series_dir.relative_to(paths.raw)
+    explained = _gap_days(paths.gaps / relative) | {d.name.removeprefix("date=") for d in (paths.quarantine / relative).glob("date=*")}
+    for offset in range((last - first).days + 1):
+        day = (first + timedelta(days=offset)).isoformat()
+        if day not in dated and day not in explained:
+            raise WarehouseInputError(
+                f"missing partition: {series_dir / f'date={day}' / CANDLE_FILE} does not exist, and the day is "
+                f"neither quarantined nor a recorded gap (the series has days {days[0]} to {days[-1]}); "
+                "re-land it with market_data_backfill"
+            )
+
+
+def _gap_days(gaps_dir: Path) -> set[str]:
+    """UTC days wholly or partly inside a recorded gap of the series."""
+    files = [str(p) for p in gaps_dir.glob("date=*/gaps.parquet")]
+    if not files:
+        return set()
+    table = pa.concat_tables(pq.read_table(f, columns=["gap_start", "gap_end"]) for f in files)
+    days: set[str] = set()
+    for start, end in zip(table["gap_start"].to_pylist(), table["gap_end"].to_pylist()):
+        day = start.date()
+        while day <= end.date():
+            days.add(day.isoformat())
+            day += timedelta(days=1)
+    return days
+
