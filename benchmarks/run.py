@@ -6,6 +6,9 @@
 Results (stable names, a rerun overwrites them):
   benchmarks/results/landing.json             1 year of 1m candles, sim and Binance CSV sources
   benchmarks/results/market_data_ingest.json  `airflow dags test market_data_ingest`, incremental and cold
+  benchmarks/results/warehouse.json           `dbt build` on 262,800 1h and 2,628,000 1m rows vs pandas
+  benchmarks/results/backtest.json            SMA-crossover grid (10,011 and 100,296 pairs x 100,000 bars) vs vectorbt;
+                                              one backtest over 1,000,000 bars
 
 All work happens in a temporary directory (default under benchmarks/tmp/,
 git-ignored) that is removed afterwards unless --keep-tmp or a failure.
@@ -20,10 +23,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks import ingest_dag, landing
+from benchmarks import backtest, ingest_dag, landing, warehouse
 from benchmarks.common import DEFAULT_TMP_PARENT, command_info, machine_info, utc_now, write_result
 
-BENCHMARKS = ("landing", "market_data_ingest")
+BENCHMARKS = ("landing", "market_data_ingest", "warehouse", "backtest")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -54,6 +57,10 @@ def main(argv: list[str] | None = None) -> int:
             t0 = time.perf_counter()
             if name == "landing":
                 payload = landing.run(tmp, args.runs)
+            elif name == "warehouse":
+                payload = warehouse.run(tmp)
+            elif name == "backtest":
+                payload = backtest.run(tmp)
             else:
                 payload = ingest_dag.run(tmp, cold=not args.no_cold)
             header = {
@@ -101,6 +108,23 @@ def _table_rows(name: str, payload: dict) -> list[tuple[str, str, str]]:
                 f"{e['seconds_median']:.2f} s (validate {e['validate_s_median']:.2f}, publish {e['publish_s_median']:.2f}); "
                 f"{r['passed']}/{r['partitions']} days passed",
             ))
+    elif name == "warehouse":
+        for dataset, r in payload["results"].items():
+            build, peer = r["dbt_build"], r["pandas"]
+            out.append((
+                f"warehouse {dataset}: dbt build", f"{build['rows_per_s']:,.0f} rows/s",
+                f"{r['rows']:,} rows ({r['series']} x {r['timeframe']}) in {build['wall_s']:.1f} s; "
+                f"feature models {build['features_models_s']:.1f} s; +1 day incremental "
+                f"{r['dbt_build_incremental_one_day']['wall_s']:.1f} s",
+            ))
+            out.append((
+                f"warehouse {dataset}: pandas peer", f"{peer['rows_per_s']:,.0f} rows/s",
+                f"{peer['total_s']:.1f} s (compute {peer['compute_s']:.1f} s); pandas/dbt wall "
+                f"{r['ratio_pandas_total_over_dbt_build_wall']:.2f}x, pandas compute/feature models "
+                f"{r['ratio_pandas_compute_over_feature_models']:.2f}x",
+            ))
+    elif name == "backtest":
+        out += backtest.table_rows(payload)
     else:
         for kind in ("incremental", "cold"):
             r = payload.get(kind)

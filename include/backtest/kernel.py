@@ -1,0 +1,183 @@
+"""The one sequential pass: orders, exits, equity and the breaker, bar by bar, in Numba.
+
+Per bar j, in this order:
+1. open:  the order decided at bar j-1's close fills at open_j (units = target
+          exposure * equity at open_j / open_j);
+2. intra: stops / take-profit on the position now held (exits.py);
+3. close: equity_j = cash + units * close_j; the trailing stop and the breaker update;
+4. decide: the target exposure for bar j+1 from signal_j, the size and the breaker.
+Everything the decision at bar j reads (signal, sizes, volatility, ATR) is known at
+bar j's close; nothing of bar j+1 is.
+
+Order rule: the engine orders only when the target exposure changes (a new signal
+value, a new breaker scale, or an exit); a position is not rebalanced while its
+target holds, so units stay fixed and exposure drifts with the price.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from include.backtest import breaker as brk
+from include.backtest import exits
+from include.backtest import trades as tr
+from include.backtest.sizing import kelly_size
+
+# exit_cfg: stop-loss, take-profit, trailing multiplier (NaN = off), trailing bounds, profit lock.
+X_STOP, X_TARGET, X_TRAIL_MULT, X_TRAIL_MIN, X_TRAIL_MAX, X_LOCK_TRIGGER, X_LOCK_PROFIT = range(7)
+# kelly_cfg: on, window, min trades, fraction, cap, fallback.
+K_ON, K_WINDOW, K_MIN_TRADES, K_FRACTION, K_CAP, K_FALLBACK = range(6)
+# breaker_cfg: on, warn, halve, halt, halve scale, halt bars.
+B_ON, B_WARN, B_HALVE, B_HALT, B_SCALE, B_HALT_BARS = range(6)
+# levels of the open position: stop, target, trailing stop, best price since entry.
+L_STOP, L_TARGET, L_TRAIL, L_BEST = range(4)
+# decision state: the signal and size the held target came from, the held target, the pending order.
+D_SIGNAL, D_SIZE, D_SCALE, D_HELD, D_STOPPED, D_PENDING, D_TARGET, D_REASON = range(8)
+
+
+@njit(cache=True)
+def _arm_fixed(levels, side, entry, cfg):
+    levels[L_STOP] = exits.fixed_level(side, entry, -cfg[X_STOP])
+    levels[L_TARGET] = exits.fixed_level(side, entry, cfg[X_TARGET])
+
+
+@njit(cache=True)
+def _arm(levels, side, entry, atr_known, cfg):
+    """Levels of a new trade; the trailing stop from the ATR known before the entry bar."""
+    _arm_fixed(levels, side, entry, cfg)
+    levels[L_BEST] = entry
+    levels[L_TRAIL] = math.nan
+    if not math.isnan(cfg[X_TRAIL_MULT]):
+        distance = exits.trail_distance(entry, atr_known, cfg[X_TRAIL_MULT], cfg[X_TRAIL_MIN], cfg[X_TRAIL_MAX])
+        levels[L_TRAIL] = entry - side * distance
+
+
+@njit(cache=True)
+def _trail(side, best, trail, entry, high, low, atr, cfg):
+    """(best price, trailing stop) after this bar's close. Scalars in and out: array arguments cost per call."""
+    best = max(best, high) if side > 0 else min(best, low)
+    trail = exits.update_trail(side, trail, best, entry, atr, cfg[0], cfg[1], cfg[2], cfg[3], cfg[4])
+    return best, trail
+
+
+@njit(cache=True)
+def _size(bar, sizes, trades, acct, kelly):
+    if kelly[K_ON] == 0:
+        return sizes[bar]
+    n = int(acct[tr.N_TRADES])
+    recent = trades[max(0, n - int(kelly[K_WINDOW])):n, tr.RETURN]
+    return kelly_size(recent, recent.shape[0], int(kelly[K_WINDOW]), int(kelly[K_MIN_TRADES]),
+                      kelly[K_FRACTION], kelly[K_CAP], kelly[K_FALLBACK])
+
+
+@njit(cache=True)
+def _decide(dec, bar, s, scale, reason, sizes, trades, acct, kelly):
+    """Set a pending order when the target exposure for the next bar differs from the held one."""
+    if dec[D_STOPPED] == 1:
+        if s == dec[D_SIGNAL]:
+            return  # stopped out: no re-entry until the signal changes
+        dec[D_STOPPED] = 0
+    resize = s != 0 and dec[D_SIZE] == 0  # size was unknown (warm-up of the volatility)
+    if s == dec[D_SIGNAL] and scale == dec[D_SCALE] and not resize:
+        return
+    if s == 0:
+        size = 0.0
+    elif s != dec[D_SIGNAL] or resize:
+        size = _size(bar, sizes, trades, acct, kelly)
+    else:
+        size = dec[D_SIZE]
+    target = s * size * scale
+    dec[D_SIGNAL] = s
+    dec[D_SIZE] = size
+    dec[D_SCALE] = scale
+    if target != dec[D_HELD]:
+        dec[D_HELD] = target
+        dec[D_PENDING] = 1
+        dec[D_TARGET] = target
+        dec[D_REASON] = reason
+
+
+@njit(cache=True)
+def _execute(dec, levels, acct, trades, j, open_, slip, atr_known, fee, exit_cfg):
+    equity = acct[tr.CASH] + acct[tr.UNITS] * open_
+    target_units = dec[D_TARGET] * equity / open_ if equity > 0 else 0.0
+    opened = tr.rebalance(acct, trades, j, target_units, open_, slip, fee, int(dec[D_REASON]), abs(dec[D_TARGET]))
+    dec[D_PENDING] = 0
+    if acct[tr.UNITS] == 0:
+        return
+    side = acct[tr.T_SIDE]
+    if opened:
+        _arm(levels, side, tr.entry_price(acct), atr_known, exit_cfg)
+    else:
+        _arm_fixed(levels, side, tr.entry_price(acct), exit_cfg)  # a resize moves the average entry
+
+
+@njit(cache=True)
+def simulate(open_, high, low, close, signal, sizes, slip, atr, initial_capital, fee_signal, fee_exit,
+             kelly_cfg, exit_cfg, breaker_cfg):
+    """Run the account over the bars; returns equity, exposure, trades, events, account totals."""
+    n = close.shape[0]
+    equity = np.empty(n)
+    exposure = np.empty(n)
+    trades = np.empty((n + 1, tr.TRADE_FIELDS))
+    events = np.empty((n + 1, brk.EVENT_FIELDS))
+    n_events = 0
+    acct = tr.new_account(initial_capital)
+    levels = np.full(4, np.nan)
+    dec = np.zeros(8)
+    dec[D_SCALE] = 1.0
+    bstate = np.array([0.0, initial_capital, 0.0])
+    has_exits = not (math.isnan(exit_cfg[X_STOP]) and math.isnan(exit_cfg[X_TARGET])
+                     and math.isnan(exit_cfg[X_TRAIL_MULT]))
+    trailing = not math.isnan(exit_cfg[X_TRAIL_MULT])
+    trail_cfg = (exit_cfg[X_TRAIL_MULT], exit_cfg[X_TRAIL_MIN], exit_cfg[X_TRAIL_MAX], exit_cfg[X_LOCK_TRIGGER],
+                 exit_cfg[X_LOCK_PROFIT])
+    ruined = False
+    for j in range(n):
+        atr_known = atr[j - 1] if j > 0 else math.nan
+        if dec[D_PENDING] == 1:
+            _execute(dec, levels, acct, trades, j, open_[j], slip[j], atr_known, fee_signal, exit_cfg)
+        side = acct[tr.T_SIDE]
+        if acct[tr.UNITS] != 0 and has_exits:
+            ref, reason = exits.exit_fill(side, levels[L_STOP], levels[L_TRAIL], levels[L_TARGET],
+                                          open_[j], high[j], low[j])
+            if reason != exits.NO_EXIT:
+                tr.fill(acct, -acct[tr.UNITS], ref, slip[j], fee_exit)
+                tr.record_trade(acct, trades, j, reason, ref)
+                dec[D_HELD] = 0.0
+                dec[D_STOPPED] = 1
+        equity[j] = acct[tr.CASH] + acct[tr.UNITS] * close[j]
+        exposure[j] = acct[tr.UNITS] * close[j] / equity[j] if equity[j] > 0 else math.nan
+        if acct[tr.UNITS] != 0 and trailing:
+            levels[L_BEST], levels[L_TRAIL] = _trail(side, levels[L_BEST], levels[L_TRAIL],
+                                                     acct[tr.T_ADD_VALUE] / acct[tr.T_ADD_QTY],
+                                                     high[j], low[j], atr[j], trail_cfg)
+
+        scale = 1.0
+        reason = tr.SIGNAL
+        s = signal[j]
+        if math.isnan(s):
+            s = 0.0
+        if breaker_cfg[B_ON] == 1:
+            n_events = brk.step(bstate, events, n_events, j, equity[j], breaker_cfg[B_WARN],
+                                breaker_cfg[B_HALVE], breaker_cfg[B_HALT], breaker_cfg[B_HALT_BARS])
+            level = int(bstate[brk.LEVEL])
+            if level == brk.HALT_LEVEL:
+                s = 0.0
+                reason = tr.BREAKER
+                dec[D_STOPPED] = 0
+            elif level == 2:
+                scale = breaker_cfg[B_SCALE]
+        ruined = ruined or equity[j] <= 0
+        if ruined:
+            s = 0.0
+        if s != dec[D_SIGNAL] or scale != dec[D_SCALE] or (s != 0 and dec[D_SIZE] == 0):
+            _decide(dec, j, s, scale, reason, sizes, trades, acct, kelly_cfg)  # (a call costs, skip it)
+
+    if acct[tr.UNITS] != 0:
+        tr.record_trade(acct, trades, n - 1, tr.OPEN, close[n - 1])
+    n_trades = int(acct[tr.N_TRADES])
+    totals = np.array([acct[tr.TURNOVER], acct[tr.FEES_TOTAL], acct[tr.SLIPPAGE_TOTAL]])
+    return equity, exposure, trades[:n_trades].copy(), events[:n_events].copy(), totals

@@ -1,0 +1,101 @@
+"""One trial = one parameter set backtested on every series of the universe, metrics averaged.
+
+A trial's metric is the plain mean over the universe's series, so each series
+weighs the same whatever its length or price. If a series' metric is undefined
+(NaN: e.g. a Sharpe ratio with no trade, equity flat) the trial's is NaN too and
+ranks last: a parameter set that does nothing on one market is not hidden by
+the others. n_trades is the sum over series. Each trial also carries `per_series`:
+{"<exchange> <symbol>": {metric: value}} (NaN as None, so it stays valid JSON), from
+which the warehouse derives the best parameters per symbol.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from include.backtest import Bars, Costs, run_backtest
+from include.backtest.bars import frame_timestamps
+from include.backtest.result import BacktestResult, performance
+from include.strategies import Strategy
+from include.sweeps.errors import SweepError
+from include.sweeps.spec import METRICS, SweepSpec
+from include.timeframes import periods_per_year
+
+
+def series_frames(spec: SweepSpec, frames: Mapping[tuple[str, str], pd.DataFrame], start=None,
+                  end=None) -> list[pd.DataFrame]:
+    """Each universe series' bars within [start, end) and the spec's own window, in universe order."""
+    lo = max((t for t in (spec.start, start) if t is not None), default=None)
+    hi = min((t for t in (spec.end, end) if t is not None), default=None)
+    out = []
+    for ref in spec.universe:
+        if ref.key not in frames:
+            have = ", ".join(f"{e} {s}" for e, s in frames) or "none"
+            raise SweepError(f"sweep {spec.name!r}: no candles for {ref.exchange} {ref.symbol}; frames given: {have}")
+        frame = frames[ref.key]
+        ts = frame_timestamps(frame)
+        first = 0 if lo is None else ts.searchsorted(pd.Timestamp(lo))
+        last = len(ts) if hi is None else ts.searchsorted(pd.Timestamp(hi))
+        if last - first < 2:
+            raise SweepError(f"sweep {spec.name!r}: {ref.exchange} {ref.symbol} has {last - first} bars "
+                             f"in [{lo}, {hi}); a backtest needs at least 2")
+        out.append(frame.iloc[first:last].reset_index(drop=True))
+    return out
+
+
+def series_bars(spec: SweepSpec, frames, start=None, end=None) -> list[Bars]:
+    return [Bars(frame, spec.timeframe) for frame in series_frames(spec, frames, start, end)]
+
+
+def mean_metrics(per_series: list[dict[str, float]]) -> dict[str, float]:
+    out = {name: float(np.mean([m[name] for m in per_series])) for name in METRICS}
+    out["n_trades"] = int(sum(m["n_trades"] for m in per_series))
+    return out
+
+
+def series_label(exchange: str, symbol: str) -> str:
+    return f"{exchange} {symbol}"
+
+
+def by_series(labels: tuple[str, ...], per_series: list[dict]) -> dict[str, dict[str, float | None]]:
+    """Each series' metrics under its label; NaN becomes None (JSON has no NaN)."""
+    keep = (*METRICS, "n_trades")
+    return {label: {m: None if math.isnan(v := float(metrics[m])) else v for m in keep}
+            for label, metrics in zip(labels, per_series, strict=True)}
+
+
+def window_metrics(result: BacktestResult, first_bar: int) -> dict[str, float]:
+    """The metrics of bars first_bar.. of a run (their per-bar returns); n_trades = trades opened there
+    and closed by the run's end (the engine's n_trades also counts closed trades only)."""
+    returns = result.returns.to_numpy()[first_bar:]
+    metrics = performance(returns, periods_per_year(result.timeframe))
+    trades = result.trades
+    metrics["n_trades"] = int(((trades["entry_bar"] >= first_bar) & (trades["exit_reason"] != "open")).sum())
+    return metrics
+
+
+@dataclass
+class Evaluator:
+    """Backtests params on prepared series (Bars reused across trials, no lookahead check per run)."""
+
+    strategy: Strategy
+    costs: Costs
+    bars: list[Bars]
+    labels: tuple[str, ...]  # one per bars, in universe order
+
+    @classmethod
+    def for_spec(cls, spec: SweepSpec, bars: list[Bars]) -> Evaluator:
+        labels = tuple(series_label(*ref.key) for ref in spec.universe)
+        return cls(spec.get_strategy(), spec.costs.to_costs(), bars, labels)
+
+    def results(self, params: dict) -> list[BacktestResult]:
+        return [run_backtest(b, self.strategy, params, self.costs, check_lookahead=False) for b in self.bars]
+
+    def __call__(self, params: dict) -> dict:
+        """The mean metrics, plus `per_series` (see by_series)."""
+        per_series = [r.metrics for r in self.results(params)]
+        return mean_metrics(per_series) | {"per_series": by_series(self.labels, per_series)}

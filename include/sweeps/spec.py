@@ -1,0 +1,382 @@
+"""SweepSpec: the YAML block that describes one parameter sweep, validated with pydantic.
+
+    name: sma_btc
+    strategy: sma_crossover
+    universe: [{exchange: kraken, symbol: BTC/USD}]
+    timeframe: 1h
+    start: 2023-03-01          # optional data window [start, end); walk_forward needs both
+    end: 2023-03-21
+    params:                    # optional per-param overrides of the strategy's declared space
+      fast: {low: 5, high: 30, step: 5}
+      slow: [40, 60, 100]      # a list = choices
+      kind: sma                # a scalar = fixed
+    method: tpe                # grid | random | tpe | nsga2 | walk_forward
+    objective: sharpe_ratio    # or {sharpe_ratio: maximize}
+    budget: 200                # trials (random / tpe / nsga2); the cap on the grid's size (grid)
+    chunk_size: 20
+    seed: 7
+    costs: {taker_bps: 10, maker_bps: 2, slippage_bps: 2}
+
+nsga2 takes `objectives` (two or more) instead of `objective`; walk_forward takes a
+`walk_forward` block. parse_spec turns every problem into one line of a ConfigError
+naming the key and what is valid.
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from datetime import datetime
+from typing import Any, Literal
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from include.backtest.config import Costs
+from include.errors import ConfigError
+from include.strategies import Strategy, StrategyError, get_strategy
+from include.sweeps import space as sp
+from include.timeframes import timeframe_ms
+
+# Metrics a sweep can optimise (every run_backtest computes them), with the direction that is better.
+METRICS = {
+    "sharpe_ratio": "maximize",
+    "sortino_ratio": "maximize",
+    "calmar_ratio": "maximize",
+    "annual_return": "maximize",
+    "total_return": "maximize",
+    "max_drawdown": "maximize",  # a negative fraction: maximising it prefers shallower drawdowns
+    "annual_volatility": "minimize",
+}
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+
+
+class Strict(BaseModel):
+    """Unknown keys are errors, so a typo never passes silently."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SeriesRef(Strict):
+    """One series of the universe (its bars come from the frames given to run_chunk)."""
+
+    exchange: str
+    symbol: str
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.exchange, self.symbol)
+
+
+class Objective(Strict):
+    """A metric and its direction; YAML may say `sharpe_ratio` or `{sharpe_ratio: maximize}`."""
+
+    metric: str
+    direction: Literal["maximize", "minimize"]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, value):
+        if isinstance(value, str):
+            return {"metric": value, "direction": METRICS.get(value, "maximize")}
+        if isinstance(value, dict) and len(value) == 1 and "metric" not in value:
+            (metric, direction), = value.items()
+            return {"metric": metric, "direction": direction}
+        return value
+
+    @field_validator("metric")
+    @classmethod
+    def _known(cls, metric: str) -> str:
+        if metric not in METRICS:
+            raise ValueError(f"{metric!r} is not a sweep metric; valid: {', '.join(METRICS)}")
+        return metric
+
+    @model_validator(mode="after")
+    def _drawdown_up(self):
+        if self.metric == "max_drawdown" and self.direction == "minimize":
+            raise ValueError("max_drawdown is a negative fraction (-0.2 = 20 % below the peak): "
+                             "maximize it to prefer shallower drawdowns")
+        return self
+
+
+class ParamOverride(Strict):
+    """Exactly one of: a fixed `value`, a list of `choices`, or a narrower low / high / step."""
+
+    value: Any = None
+    low: int | float | None = None  # int first: an int param's bounds stay ints in messages
+    high: int | float | None = None
+    step: int | float | None = Field(default=None, gt=0)
+    choices: list[Any] | None = Field(default=None, min_length=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, value):
+        if isinstance(value, list):
+            return {"choices": value}
+        if not isinstance(value, dict):
+            return {"value": value}
+        return value
+
+    @model_validator(mode="after")
+    def _one_form(self):
+        forms = [self.value is not None, self.choices is not None,
+                 any(v is not None for v in (self.low, self.high, self.step))]
+        if sum(forms) != 1:
+            raise ValueError("give exactly one of: a fixed value, choices, or low/high/step")
+        return self
+
+
+class CostsSpec(Strict):
+    """Fees in basis points of traded notional and slippage (include.backtest.Costs)."""
+
+    taker_bps: float = Field(default=10.0, ge=0)
+    maker_bps: float = Field(default=2.0, ge=0)
+    fee_side: Literal["taker", "maker"] = "taker"
+    slippage_bps: float = Field(default=2.0, ge=0)
+    slippage_vol_k: float = Field(default=0.5, ge=0)
+
+    def to_costs(self) -> Costs:
+        return Costs(**self.model_dump())
+
+
+class WalkForwardSpec(Strict):
+    """Rolling folds: optimise on in-sample, test the best params on the next out-of-sample window."""
+
+    in_sample_bars: int | None = Field(default=None, ge=2)
+    in_sample_days: float | None = Field(default=None, gt=0)
+    out_of_sample_days: float = Field(gt=0)
+    step_days: float | None = Field(default=None, gt=0)  # None: out_of_sample_days (back-to-back windows)
+    method: Literal["grid", "random", "tpe"] = "grid"
+    budget: int = Field(default=50, ge=1)
+
+    @model_validator(mode="after")
+    def _one_in_sample(self):
+        if (self.in_sample_bars is None) == (self.in_sample_days is None):
+            raise ValueError("give exactly one of in_sample_bars or in_sample_days")
+        return self
+
+    def in_sample(self, timeframe: str) -> pd.Timedelta:
+        if self.in_sample_days is not None:
+            return pd.Timedelta(days=self.in_sample_days)
+        return pd.Timedelta(milliseconds=self.in_sample_bars * timeframe_ms(timeframe))
+
+    @property
+    def out_of_sample(self) -> pd.Timedelta:
+        return pd.Timedelta(days=self.out_of_sample_days)
+
+    @property
+    def step(self) -> pd.Timedelta:
+        return pd.Timedelta(days=self.step_days or self.out_of_sample_days)
+
+
+class SweepSpec(Strict):
+    """One sweep: a strategy's parameter space searched by `method` on every series of `universe`."""
+
+    name: str
+    strategy: str
+    universe: list[SeriesRef] = Field(min_length=1)
+    timeframe: str
+    start: datetime | None = None
+    end: datetime | None = None
+    params: dict[str, ParamOverride] = Field(default_factory=dict)
+    method: Literal["grid", "random", "tpe", "nsga2", "walk_forward"]
+    objective: Objective = Objective(metric="sharpe_ratio", direction="maximize")
+    objectives: list[Objective] | None = None
+    budget: int = Field(default=100, ge=1)
+    chunk_size: int = Field(default=10, ge=1)
+    seed: int = 0
+    costs: CostsSpec = CostsSpec()
+    walk_forward: WalkForwardSpec | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _file_safe(cls, name: str) -> str:
+        if not NAME.match(name):
+            raise ValueError(f"{name!r} is invalid: use letters, digits, '_' and '-' (it names the result files)")
+        return name
+
+    @field_validator("strategy")
+    @classmethod
+    def _registered(cls, name: str) -> str:
+        try:
+            get_strategy(name)
+        except StrategyError as exc:
+            raise ValueError(str(exc)) from None
+        return name
+
+    @field_validator("timeframe")
+    @classmethod
+    def _timeframe(cls, timeframe: str) -> str:
+        timeframe_ms(timeframe)  # its ValueError names the valid form
+        return timeframe
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _utc(cls, value):
+        if value is None:
+            return None
+        try:
+            moment = pd.Timestamp(value)
+        except (ValueError, TypeError):
+            raise ValueError(f"{value!r} is not a date or datetime (e.g. 2023-03-01 or 2023-03-01T12:00Z)") from None
+        return (moment.tz_localize("UTC") if moment.tz is None else moment.tz_convert("UTC")).to_pydatetime()
+
+    @field_validator("universe")
+    @classmethod
+    def _distinct(cls, universe: list[SeriesRef]) -> list[SeriesRef]:
+        seen = set()
+        for index, ref in enumerate(universe):
+            if ref.key in seen:
+                raise ValueError(f"entry {index} ({ref.exchange} {ref.symbol}) is listed twice")
+            seen.add(ref.key)
+        return universe
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        problems = [*_window_problems(self), *_param_problems(self)]
+        if not problems:
+            problems = [*_method_problems(self)]
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    # ---- derived values -------------------------------------------------------------------
+
+    def get_strategy(self) -> Strategy:
+        return get_strategy(self.strategy)
+
+    def space(self) -> tuple[sp.Dimension, ...]:
+        """One Dimension per strategy param, in the strategy's order."""
+        strategy = self.get_strategy()
+        return tuple(sp.overridden(p, **self.params[p.name].model_dump()) if p.name in self.params
+                     else sp.declared(p) for p in strategy.params)
+
+    def goals(self) -> list[Objective]:
+        """What the optimiser ranks by: `objectives` for nsga2, else [objective]."""
+        return list(self.objectives) if self.method == "nsga2" else [self.objective]
+
+    def digest(self) -> str:
+        """10 hex digits of the spec's content: result files of a changed spec never mix with old ones."""
+        return hashlib.sha256(self.model_dump_json().encode()).hexdigest()[:10]
+
+
+def _window_problems(spec: SweepSpec) -> list[str]:
+    if spec.start is not None and spec.end is not None and spec.start >= spec.end:
+        return [f"start ({spec.start:%Y-%m-%d %H:%M}) must be before end ({spec.end:%Y-%m-%d %H:%M})"]
+    return []
+
+
+def _param_problems(spec: SweepSpec) -> list[str]:
+    strategy = spec.get_strategy()
+    names = [p.name for p in strategy.params]
+    problems = []
+    for name, override in spec.params.items():
+        if name not in names:
+            problems.append(f"params.{name}: strategy {strategy.name!r} has no param {name!r}; "
+                            f"valid params: {', '.join(names)}")
+        else:
+            problems += _override_problems(strategy.param(name), override)
+    return problems
+
+
+def _override_problems(param, override: ParamOverride) -> list[str]:
+    where = f"params.{param.name}"
+    if override.value is not None:
+        problem = param.problem(override.value)
+        return [f"{where}: {problem}"] if problem else []
+    if override.choices is not None:
+        return [f"{where}.choices: {problem}" for c in override.choices if (problem := param.problem(c))]
+    if param.kind == "categorical":
+        return [f"{where}: {param.name!r} is categorical; give choices ({param.describe()}) or a fixed value"]
+    problems = [f"{where}.{key}: {problem}" for key in ("low", "high")
+                if (value := getattr(override, key)) is not None and (problem := param.problem(value))]
+    if param.kind == "int" and override.step is not None and not float(override.step).is_integer():
+        problems.append(f"{where}.step: {override.step} is not a whole number; {param.name!r} is an int")
+    if not problems:
+        dim = sp.overridden(param, **override.model_dump())
+        if dim.low > dim.high:
+            problems.append(f"{where}: low ({dim.low}) is above high ({dim.high})")
+    return problems
+
+
+def _method_problems(spec: SweepSpec) -> list[str]:
+    problems = []
+    if spec.method == "nsga2":
+        if "objective" in spec.model_fields_set:
+            problems.append("objective: method nsga2 optimises `objectives` (two or more); remove `objective`")
+        metrics = [o.metric for o in spec.objectives or []]
+        if len(metrics) < 2:
+            problems.append("objectives: method nsga2 needs two or more, "
+                            "e.g. [sharpe_ratio: maximize, max_drawdown: maximize]")
+        elif len(set(metrics)) < len(metrics):
+            problems.append(f"objectives: a metric is listed twice ({', '.join(metrics)})")
+    elif spec.objectives is not None:
+        problems.append(f"objectives: only method nsga2 takes `objectives`; method {spec.method} "
+                        "optimises `objective` (one metric)")
+    if spec.method == "walk_forward":
+        problems += _walk_forward_problems(spec)
+    elif spec.walk_forward is not None:
+        problems.append(f"walk_forward: only method walk_forward takes this block (method is {spec.method})")
+    if spec.method == "grid":
+        problems += _grid_problems(spec, spec.budget, "budget")
+    return problems
+
+
+def _walk_forward_problems(spec: SweepSpec) -> list[str]:
+    wf = spec.walk_forward
+    if wf is None:
+        return ["walk_forward: method walk_forward needs a walk_forward block "
+                "(in_sample_days or in_sample_bars, out_of_sample_days, step_days, method, budget)"]
+    if spec.start is None or spec.end is None:
+        return ["start/end: method walk_forward needs both (the data window its folds tile)"]
+    fold = wf.in_sample(spec.timeframe) + wf.out_of_sample
+    window = pd.Timestamp(spec.end) - pd.Timestamp(spec.start)
+    if fold > window:
+        return [f"walk_forward: one fold (in-sample + out-of-sample = {fold / pd.Timedelta(days=1):g} days) "
+                f"does not fit in start..end ({window / pd.Timedelta(days=1):g} days)"]
+    if wf.method == "grid":
+        return _grid_problems(spec, wf.budget, "walk_forward.budget")
+    return []
+
+
+def _grid_problems(spec: SweepSpec, budget: int, budget_key: str) -> list[str]:
+    space = spec.space()
+    continuous = [d.name for d in space if d.size() == math.inf]
+    if continuous:
+        return [f"params.{continuous[0]}: a grid needs a step or choices for every param"]
+    size = sp.grid_size(space)
+    if size > budget:
+        return [f"{budget_key}: the grid has {size:,} points ({' x '.join(f'{d.name} {d.size()}' for d in space)}), "
+                f"more than {budget_key} {budget:,}; narrow params or raise {budget_key}"]
+    return []
+
+
+# ---- one message per problem ---------------------------------------------------------------
+
+MODELS_UNDER = {"costs": CostsSpec, "walk_forward": WalkForwardSpec, "universe": SeriesRef, "params": ParamOverride,
+                "objective": Objective, "objectives": Objective}
+
+
+def parse_spec(raw: dict, source: str = "sweep") -> SweepSpec:
+    """The validated spec; ConfigError with one line per problem, each naming the key and what is valid."""
+    try:
+        return SweepSpec.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(f"{source}: " + "; ".join(_describe(err) for err in exc.errors())) from None
+
+
+def _describe(error: dict) -> str:
+    loc = tuple(error["loc"])
+    where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".")
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        model = MODELS_UNDER.get(loc[0]) if len(loc) > 1 else SweepSpec
+        keys = f"; valid keys: {', '.join(model.model_fields)}" if model else ""
+        return f"{where}: unknown key{keys}"
+    if kind == "missing":
+        return f"{where}: required key is missing"
+    if kind == "value_error":
+        message = str(error["ctx"]["error"])
+        return f"{where}: {message}" if where else message
+    return f"{where}: {error['input']!r} is invalid: {error['msg']}"
+

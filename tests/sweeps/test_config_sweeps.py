@@ -1,0 +1,55 @@
+"""Sweeps declared in the config: checked with the rest of it, each error naming its key."""
+import pytest
+import yaml
+
+from include.config.loader import parse_config, sweep_specs
+from include.errors import ConfigError
+
+BASE = """
+universe:
+  symbols: [BTC/USDT]
+  timeframes: [1h]
+  exchanges: [{id: sim_alpha, source: sim}]
+history: {start: {1h: 3d}}
+"""
+SWEEP = {"name": "s", "strategy": "sma_crossover", "universe": [{"exchange": "sim_alpha", "symbol": "BTC/USDT"}],
+         "timeframe": "1h", "method": "random", "budget": 5}
+
+
+def config_with(*sweeps):
+    return {**yaml.safe_load(BASE), "sweeps": list(sweeps)}
+
+
+def test_the_shipped_config_declares_valid_sweeps():
+    from include.config.loader import load_config
+
+    specs = sweep_specs(load_config())
+    assert set(specs) == {"sma_crossover_1h", "rsi_tpe_1h"}
+    assert {spec.method for spec in specs.values()} == {"grid", "tpe"}
+
+
+def test_a_valid_sweep_parses():
+    (spec,) = sweep_specs(parse_config(config_with(SWEEP))).values()
+    assert spec.strategy == "sma_crossover" and spec.budget == 5
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"universe": [{"exchange": "sim_alpha", "symbol": "ETH/USDT"}]},
+         "sweeps[0].universe[0]: sim_alpha ETH/USDT 1h is not in the universe; declared: sim_alpha BTC/USDT 1h"),
+        ({"timeframe": "4h"}, "sweeps[0].universe[0]: sim_alpha BTC/USDT 4h is not in the universe"),
+        ({"strategy": "nope"}, "sweeps[0]: strategy: unknown strategy 'nope'; valid strategies: bollinger_breakout, donchian_trend"),
+        ({"budgett": 3}, "sweeps[0]: budgett: unknown key"),
+    ],
+    ids=["symbol_not_declared", "timeframe_not_declared", "unknown_strategy", "typo"],
+)
+def test_bad_sweeps_name_the_key(change, message):
+    with pytest.raises(ConfigError) as failure:
+        parse_config(config_with({**SWEEP, **change}))
+    assert message in str(failure.value)
+
+
+def test_sweep_names_are_unique():
+    with pytest.raises(ConfigError, match=r"sweeps\[1\].name: 's' is used by an earlier sweep"):
+        parse_config(config_with(SWEEP, SWEEP))
