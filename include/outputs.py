@@ -31,6 +31,11 @@ def describe() -> str:
     warehouse = paths.root / "warehouse"
     exports = sorted(p.stem for p in (warehouse / "exports").glob("*.parquet")) if (warehouse / "exports").is_dir() else []
     lines.append(f"warehouse:           {warehouse / 'peak_trade.duckdb'}  (marts exported: {', '.join(exports) or 'none yet'})")
+    sweeps = paths.root / "sweeps"
+    lines.append(
+        f"sweeps:              {sweeps}  ({_count(sweeps, '*.parquet')} chunk files, "
+        f"{_count(sweeps, '*.png')} heatmaps; tables sweep_trials, sweep_best in the warehouse)"
+    )
     return "\n".join(lines)
 
 

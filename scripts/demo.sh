@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Run every pipeline DAG that exists so far through Airflow on the offline simulator.
+# Run every pipeline DAG that exists so far (ingest, warehouse, sweeps) through Airflow on the offline simulator.
 set -euo pipefail
 source "$(dirname "$0")/airflow_home.sh"
 
@@ -17,4 +17,5 @@ run_dag() {
 
 run_dag market_data_ingest
 run_dag warehouse_build
+run_dag nightly_sweep
 python -m include.outputs

@@ -46,9 +46,44 @@ def parse_config(raw: dict, source: str = "config") -> PeakTradeConfig:
     problems = []
     for index, exchange in enumerate(config.universe.exchanges):
         problems += _catalogue_problems(exchange, f"universe.exchanges[{index}]", config)
+    problems += _sweep_problems(config)
     if problems:
         raise ConfigError(f"{source}: " + "; ".join(problems))
     return config
+
+
+def sweep_specs(config: PeakTradeConfig) -> dict:
+    """The config's sweeps as validated SweepSpecs, by name (parse_config has checked them)."""
+    from include.sweeps.spec import parse_spec
+
+    return {raw["name"]: parse_spec(raw) for raw in config.sweeps}
+
+
+def _sweep_problems(config: PeakTradeConfig) -> list[str]:
+    """Each sweep is a valid spec whose series the universe declares at the sweep's timeframe."""
+    if not config.sweeps:
+        return []
+    from include.sweeps.spec import parse_spec
+
+    declared = {(s.exchange, s.symbol, s.timeframe) for s in config.series()}
+    problems, names = [], set()
+    for index, raw in enumerate(config.sweeps):
+        where = f"sweeps[{index}]"
+        try:
+            spec = parse_spec(raw, source=where)
+        except ConfigError as exc:
+            problems.append(str(exc))
+            continue
+        if spec.name in names:
+            problems.append(f"{where}.name: {spec.name!r} is used by an earlier sweep; names must be unique")
+        names.add(spec.name)
+        for k, ref in enumerate(spec.universe):
+            if (ref.exchange, ref.symbol, spec.timeframe) not in declared:
+                problems.append(
+                    f"{where}.universe[{k}]: {ref.exchange} {ref.symbol} {spec.timeframe} is not in the universe; "
+                    f"declared: {', '.join(sorted(f'{e} {s} {t}' for e, s, t in declared))}"
+                )
+    return problems
 
 
 def data_dir(config: PeakTradeConfig) -> Path:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, timedelta, timezone
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -126,6 +126,7 @@ def resolve_start(value: str | date, now: datetime) -> datetime:
 
 class Schedules(Strict):
     ingest: str = "@hourly"
+    nightly_sweep: str = "0 2 * * *"  # cron, UTC
 
 
 class Validation(Strict):
@@ -167,6 +168,8 @@ class PeakTradeConfig(Strict):
     simulator: Simulator = Simulator()
     ingest: Ingest = Ingest()
     owner: str = "peak-trade"
+    # Parameter sweeps, each a SweepSpec (include/sweeps/spec.py); checked by the loader.
+    sweeps: list[dict[str, Any]] = []
 
     def series(self) -> list["Series"]:
         """Every (exchange, symbol, timeframe) the universe declares."""

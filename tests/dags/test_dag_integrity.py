@@ -6,7 +6,7 @@ from airflow.dag_processing.dagbag import DagBag
 
 from tests.conftest import REPO
 
-EXPECTED = {"market_data_ingest", "market_data_backfill", "warehouse_build"}
+EXPECTED = {"market_data_ingest", "market_data_backfill", "warehouse_build", "nightly_sweep"}
 
 
 @pytest.fixture(scope="module")
@@ -46,6 +46,15 @@ def test_warehouse_renders_each_model_and_shares_one_duckdb_slot(dagbag):
     assert {"prepare_warehouse", "dbt.stg_candles.run", "dbt.stg_candles.test", "dbt.fct_features.run", "export_marts"} <= task_ids
     assert {t.pool for t in dag.tasks} == {"duckdb"}  # every task that opens the DuckDB file
     assert [a.uri for a in dag.timetable.asset_condition.objects] == ["peaktrade://market-data/validated-candles"]
+
+
+def test_sweep_maps_chunks_and_publishes_in_the_duckdb_pool(dagbag):
+    dag = dagbag.dags["nightly_sweep"]
+    tasks = {t.task_id: t for t in dag.tasks}
+    assert set(tasks) == {"plan_sweeps", "run_sweep_chunk", "publish_sweeps"}
+    assert tasks["publish_sweeps"].pool == "duckdb" and tasks["run_sweep_chunk"].pool != "duckdb"
+    assert dag.params.get_param("sweeps").schema["items"]["enum"] == ["sma_crossover_1h", "rsi_tpe_1h"]
+    assert dag.timetable.expression == "0 2 * * *"
 
 
 def test_backfill_form_lists_configured_choices(dagbag):

@@ -103,8 +103,11 @@ def _settled(cli, dag_id: str) -> list[dict]:
 
 def test_ingest_then_asset_scheduled_warehouse_without_lock_errors(services):
     root, cli = services
-    for dag_id in ("market_data_ingest", "warehouse_build"):
+    # Both parsed before anything runs: an asset event emitted before warehouse_build is
+    # registered as its consumer would trigger nothing (the scheduled ingest run starts at unpause).
+    for dag_id in ("warehouse_build", "market_data_ingest"):
         _wait(lambda: cli(f"dags details {dag_id}").returncode == 0, 300, f"{dag_id} to be parsed")
+    for dag_id in ("warehouse_build", "market_data_ingest"):
         assert cli(f"dags unpause {dag_id}").returncode == 0
     assert cli("dags trigger market_data_ingest").returncode == 0  # the scheduler may start a scheduled run too
     ingests = _wait(lambda: _settled(cli, "market_data_ingest"), 480, "market_data_ingest to finish")
