@@ -1,9 +1,12 @@
 """Test-wide setup: Airflow and Peak Trade never touch the user's home or data."""
+import atexit
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
 _scratch = Path(tempfile.mkdtemp(prefix="peaktrade-tests-"))
+atexit.register(shutil.rmtree, _scratch, ignore_errors=True)
 os.environ.setdefault("AIRFLOW_HOME", str(_scratch / "airflow_home"))
 os.environ["PEAKTRADE_DATA_DIR"] = str(_scratch / "data")
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from include.backtest import Bars, Costs, run_backtest
+from include.backtest.config import Breaker, Exits, Sizing
 from include.backtest.bars import frame_timestamps
 from include.backtest.result import BacktestResult, performance
 from include.strategies import Strategy
@@ -86,14 +87,18 @@ class Evaluator:
     costs: Costs
     bars: list[Bars]
     labels: tuple[str, ...]  # one per bars, in universe order
+    sizing: Sizing | None = None
+    exits: Exits | None = None
+    breaker: Breaker | None = None
 
     @classmethod
     def for_spec(cls, spec: SweepSpec, bars: list[Bars]) -> Evaluator:
         labels = tuple(series_label(*ref.key) for ref in spec.universe)
-        return cls(spec.get_strategy(), spec.costs.to_costs(), bars, labels)
+        return cls(spec.get_strategy(), spec.costs.to_costs(), bars, labels, **spec.engine_settings())
 
     def results(self, params: dict) -> list[BacktestResult]:
-        return [run_backtest(b, self.strategy, params, self.costs, check_lookahead=False) for b in self.bars]
+        return [run_backtest(b, self.strategy, params, self.costs, sizing=self.sizing, exits=self.exits,
+                             breaker=self.breaker, check_lookahead=False) for b in self.bars]
 
     def __call__(self, params: dict) -> dict:
         """The mean metrics, plus `per_series` (see by_series)."""

@@ -16,6 +16,9 @@
     chunk_size: 20
     seed: 7
     costs: {taker_bps: 10, maker_bps: 2, slippage_bps: 2}
+    sizing: {method: kelly, kelly_fraction: 0.25}    # include.backtest.Sizing fields; default fixed 100 %
+    exits: {stop_loss: 0.05, trail_atr_mult: 3}      # include.backtest.Exits fields; default none
+    breaker: {warn: 0.05, halve: 0.10, halt: 0.15}   # include.backtest.Breaker fields; null = off
 
 nsga2 takes `objectives` (two or more) instead of `objective`; walk_forward takes a
 `walk_forward` block. parse_spec turns every problem into one line of a ConfigError
@@ -23,6 +26,7 @@ naming the key and what is valid.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import math
 import re
@@ -32,7 +36,7 @@ from typing import Any, Literal
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from include.backtest.config import Costs
+from include.backtest.config import BacktestConfigError, Breaker, Costs, Exits, Sizing
 from include.errors import ConfigError
 from include.strategies import Strategy, StrategyError, get_strategy
 from include.sweeps import space as sp
@@ -49,6 +53,7 @@ METRICS = {
     "annual_volatility": "minimize",
 }
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+ENGINE_SETTINGS = {"sizing": Sizing, "exits": Exits, "breaker": Breaker}
 
 
 class Strict(BaseModel):
@@ -186,6 +191,10 @@ class SweepSpec(Strict):
     chunk_size: int = Field(default=10, ge=1)
     seed: int = 0
     costs: CostsSpec = CostsSpec()
+    # The engine's own settings classes validate these (one source of their fields and ranges).
+    sizing: dict[str, Any] = Field(default_factory=dict)
+    exits: dict[str, Any] = Field(default_factory=dict)
+    breaker: dict[str, Any] | None = Field(default_factory=dict)  # {} = the engine's default levels; null = off
     walk_forward: WalkForwardSpec | None = None
 
     @field_validator("name")
@@ -221,6 +230,26 @@ class SweepSpec(Strict):
             raise ValueError(f"{value!r} is not a date or datetime (e.g. 2023-03-01 or 2023-03-01T12:00Z)") from None
         return (moment.tz_localize("UTC") if moment.tz is None else moment.tz_convert("UTC")).to_pydatetime()
 
+    @field_validator("sizing", "exits", "breaker", mode="before")
+    @classmethod
+    def _engine_setting(cls, value, info):
+        kind = ENGINE_SETTINGS[info.field_name]
+        valid = ", ".join(f.name for f in dataclasses.fields(kind))
+        if value is None and info.field_name == "breaker":
+            return None
+        if not isinstance(value, dict):
+            raise ValueError(f"{value!r} is not a mapping of {kind.__name__} settings; valid keys: {valid}")
+        unknown = sorted(set(value) - {f.name for f in dataclasses.fields(kind)})
+        if unknown:
+            raise ValueError(f"unknown key {', '.join(map(repr, unknown))}; valid keys: {valid}")
+        try:
+            kind(**value)
+        except BacktestConfigError as exc:
+            raise ValueError(str(exc)) from None
+        except TypeError:  # e.g. a string where a number belongs
+            raise ValueError(f"{value!r}: every value must be a number (or null where allowed); keys: {valid}") from None
+        return value
+
     @field_validator("universe")
     @classmethod
     def _distinct(cls, universe: list[SeriesRef]) -> list[SeriesRef]:
@@ -250,6 +279,14 @@ class SweepSpec(Strict):
         strategy = self.get_strategy()
         return tuple(sp.overridden(p, **self.params[p.name].model_dump()) if p.name in self.params
                      else sp.declared(p) for p in strategy.params)
+
+    def engine_settings(self) -> dict[str, Any]:
+        """sizing, exits and breaker as run_backtest takes them."""
+        return {
+            "sizing": Sizing(**self.sizing),
+            "exits": Exits(**self.exits) if self.exits else None,
+            "breaker": None if self.breaker is None else Breaker(**self.breaker),
+        }
 
     def goals(self) -> list[Objective]:
         """What the optimiser ranks by: `objectives` for nsga2, else [objective]."""

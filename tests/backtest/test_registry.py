@@ -5,7 +5,9 @@ import numpy as np
 import pytest
 
 from include.backtest import BacktestConfigError, Costs, Exits, run_backtest
-from include.strategies import StrategyError, get_strategy, strategies, strategy_names, validate_params
+from include.strategies import (StrategyError, broken_strategies, get_strategy, strategies, strategy_names,
+                                validate_params)
+from include.strategies.registry import discover
 from tests.backtest.support import candles
 
 BUILT_INS = ["bollinger_breakout", "donchian_trend", "regime_adaptive", "rsi_mean_reversion", "sma_crossover"]
@@ -14,6 +16,37 @@ BUILT_INS = ["bollinger_breakout", "donchian_trend", "regime_adaptive", "rsi_mea
 def test_every_module_with_a_strategy_is_registered():
     assert strategy_names() == BUILT_INS
     assert all(strategies()[name].name == name for name in BUILT_INS)
+
+
+GOOD = """
+import numpy as np
+from include.strategies.base import Strategy
+STRATEGY = Strategy(name="always_long", params=(), signal=lambda frame, params: np.ones(len(frame)))
+"""
+
+
+def test_a_broken_strategy_file_is_named_and_the_others_still_load(tmp_path, monkeypatch, caplog):
+    package = tmp_path / "user_strategies"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "always_long.py").write_text(GOOD)  # sorts before copy_of_it.py
+    (package / "typo.py").write_text("def signal(frame, params)\n    return frame\n")
+    (package / "crashes.py").write_text("raise RuntimeError('needs an API key')\n")
+    (package / "not_a_strategy.py").write_text("STRATEGY = 'sma'\n")
+    (package / "copy_of_it.py").write_text(GOOD)  # the same name again: the first file by name keeps it
+    monkeypatch.syspath_prepend(str(tmp_path))
+    found, broken = discover("user_strategies")
+    assert list(found) == ["always_long"]
+    assert found["always_long"].signal(candles([1.0, 2.0]), {}).tolist() == [1.0, 1.0]
+    assert broken["crashes.py"] == "RuntimeError: needs an API key"
+    assert broken["typo.py"].startswith("SyntaxError: ")
+    assert broken["not_a_strategy.py"] == "STRATEGY is a str, not a Strategy"
+    assert broken["copy_of_it.py"] == "a strategy named 'always_long' is already defined by an earlier module"
+    assert "strategy file typo.py skipped: SyntaxError" in caplog.text
+
+
+def test_the_built_in_folder_has_no_broken_file():
+    assert broken_strategies() == {}
 
 
 def test_unknown_strategy_names_the_valid_ones():

@@ -41,6 +41,19 @@ def test_a_trial_is_the_mean_over_the_series_of_direct_backtests(grid_run):
     assert row["n_trades"] == sum(m["n_trades"] for m in direct)
 
 
+def test_a_trial_backtests_with_the_spec_sizing_exits_and_breaker(tmp_path):
+    settings = {"sizing": {"method": "vol_target", "target_vol": 0.3}, "exits": {"stop_loss": 0.01}, "breaker": None}
+    sweep, data = spec(1, params={"fast": [10], "slow": [20], "kind": "sma", "mode": "long_only"}, **settings), frames(1)
+    row = collect(run_chunk(sweep, plan_chunks(sweep, 1)[0], data, tmp_path).parent, sweep).iloc[0]
+    (key, frame), = data.items()
+    direct = run_backtest(frame, "sma_crossover", json.loads(row["params"]), sweep.costs.to_costs(),
+                          check_lookahead=False, **sweep.engine_settings()).metrics
+    default = run_backtest(frame, "sma_crossover", json.loads(row["params"]), sweep.costs.to_costs(),
+                           check_lookahead=False).metrics
+    assert row["total_return"] == pytest.approx(direct["total_return"], rel=1e-12)
+    assert row["total_return"] != pytest.approx(default["total_return"], rel=1e-6)
+
+
 def test_chunk_files_hold_the_documented_columns(grid_run):
     sweep, _, out, paths = grid_run
     assert [p.name for p in paths] == [f"{c.chunk_id}.parquet" for c in plan_chunks(sweep, 2)]

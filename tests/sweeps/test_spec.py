@@ -109,6 +109,21 @@ def test_walk_forward_block_rules():
         in problems(start="2023-03-05", end="2023-03-01")
 
 
+def test_sizing_exits_and_breaker_default_to_the_engine_and_are_checked_by_it():
+    settings = parse_spec(BASE).engine_settings()
+    assert (settings["sizing"].method, settings["exits"], settings["breaker"].halt) == ("fixed", None, 0.15)
+    custom = parse_spec({**BASE, "sizing": {"method": "kelly", "kelly_cap": 0.1}, "exits": {"stop_loss": 0.05},
+                         "breaker": None}).engine_settings()
+    assert (custom["sizing"].kelly_cap, custom["exits"].stop_loss, custom["breaker"]) == (0.1, 0.05, None)
+    assert "sizing: Sizing.method = 'martingale' is invalid; valid: fixed, vol_target, kelly" \
+        in problems(sizing={"method": "martingale"})
+    assert "exits: unknown key 'stop'; valid keys: stop_loss, take_profit, trail_atr_mult" in problems(exits={"stop": 0.1})
+    assert "breaker: Breaker.warn/halve/halt = (0.2, 0.1, 0.15) is invalid; valid: 0 < warn < halve < halt < 1" \
+        in problems(breaker={"warn": 0.2})
+    assert "sizing: 'kelly' is not a mapping of Sizing settings" in problems(sizing="kelly")
+    assert "exits: {'stop_loss': 'tight'}: every value must be a number" in problems(exits={"stop_loss": "tight"})
+
+
 def test_every_problem_is_reported_at_once():
     message = problems(strategy="nope", timeframe="1x", costs={"taker_bps": -1})
     assert message.count(";") >= 2
