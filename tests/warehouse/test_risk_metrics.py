@@ -294,10 +294,10 @@ def record_gap_day(data_dir, series: Series, day) -> None:
     write_atomic(gap, partition_file(DataPaths(data_dir).gaps, series, next_day).with_name("gaps.parquet"), schema=None)
 
 
-def test_daily_returns_use_the_finest_timeframe_and_leave_absent_days_absent(arranged, real_frames):
+def test_daily_returns_use_the_finest_of_equally_long_timeframes_and_leave_absent_days_absent(arranged, real_frames):
     daily = query(arranged, "select * from int_daily_returns")
     daily["trade_date"] = pd.to_datetime(daily.trade_date).dt.date
-    kraken = daily[(daily.exchange == "kraken") & (daily.symbol == "BTC/USDC")].set_index("trade_date")
+    kraken = daily[(daily.exchange == "kraken") & (daily.symbol == "BTC/USDC")].set_index("trade_date").sort_index()
     frame = next(f for s, f in real_frames.items() if s.exchange == "kraken")
     assert set(kraken.timeframe) == {"1m"}
     assert np.array_equal(kraken.close.to_numpy(), frame.groupby(frame.timestamp.dt.date)["close"].last().to_numpy())
@@ -310,6 +310,25 @@ def test_daily_returns_use_the_finest_timeframe_and_leave_absent_days_absent(arr
     assert eth.loc[after, "daily_return"] == pytest.approx(eth.loc[after, "close"] / eth.loc[before, "close"] - 1, rel=1e-15)
     assert math.isnan(eth.loc[after, "benchmark_return"])  # kraken BTC/USDC's return spans one day only
     assert eth.benchmark_return.notna().sum() == 18
+
+
+def test_daily_returns_prefer_the_longest_history_over_a_short_finer_one(tmp_path):
+    """A year of 1h beside 3 days of 1m (the embedded default's history) gives daily returns for the year."""
+    hourly_days, minute_days = 12, 2
+    ts = pd.date_range("2024-01-01", periods=24 * hourly_days, freq="h", tz="UTC").astype("datetime64[ms, UTC]")
+    close = 100 + np.arange(len(ts), dtype=float)
+    hourly = pd.DataFrame({"timestamp": ts, "open": close, "high": close + 1, "low": close - 1, "close": close,
+                           "volume": 1.0})
+    minute_ts = pd.date_range(ts[-1] - pd.Timedelta(days=minute_days) + pd.Timedelta(hours=1),
+                              periods=1440 * minute_days, freq="min").astype("datetime64[ms, UTC]")
+    minute = hourly.iloc[:0].reindex(range(len(minute_ts))).assign(timestamp=minute_ts, open=1.0, high=1.0,
+                                                                   low=1.0, close=1.0, volume=1.0)
+    write_raw(tmp_path, {Series(exchange="sim_alpha", symbol="BTC/USDT", timeframe="1h"): hourly,
+                         Series(exchange="sim_alpha", symbol="BTC/USDT", timeframe="1m"): minute})
+    run_dbt(["build", "--select", "+int_daily_returns"], tmp_path)
+    daily = query(tmp_path, "select timeframe, close from int_daily_returns order by trade_date")
+    assert set(daily.timeframe) == {"1h"} and len(daily) == hourly_days
+    assert daily.close.tolist() == [100 + 24 * d + 23.0 for d in range(hourly_days)]
 
 
 def test_benchmark_is_the_btc_series_of_the_same_exchange(arranged):

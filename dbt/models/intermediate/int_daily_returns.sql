@@ -1,18 +1,24 @@
 -- Daily closes and simple returns per (exchange, symbol), with the exchange's BTC benchmark return.
--- The daily close is the last close of the UTC day in the series' finest timeframe;
+-- The daily close is the last close of the UTC day in the series' timeframe with the longest
+-- daily history (most days with candles; ties to the finest, then by name: docs/definitions.md);
 -- a day without candles is absent (no row), never a zero return. See docs/definitions.md.
 with candles as (
     select exchange, symbol, timeframe, ts, close
     from {{ ref('stg_candles') }}
 ),
 
-finest as (
-    -- the shortest timeframe each series has (ties broken by name, so the choice is stable)
+daily_source as (
+    -- the timeframe with the most days of candles (a year of 1h beats 3 days of 1m); ties to
+    -- the shortest bar, then by name, so the choice is stable
     select exchange, symbol, timeframe
-    from (select distinct exchange, symbol, timeframe from candles)
+    from (
+        select exchange, symbol, timeframe, count(distinct timezone('UTC', ts)::date) as days
+        from candles
+        group by all
+    )
     qualify row_number() over (
         partition by exchange, symbol
-        order by {{ timeframe_seconds('timeframe') }} nulls last, timeframe
+        order by days desc, {{ timeframe_seconds('timeframe') }} nulls last, timeframe
     ) = 1
 ),
 
@@ -25,7 +31,7 @@ daily_closes as (
         arg_max(c.close, c.ts) as close,
         max(c.ts) as last_candle_ts
     from candles as c
-    join finest using (exchange, symbol, timeframe)
+    join daily_source using (exchange, symbol, timeframe)
     group by all
 ),
 
@@ -42,7 +48,7 @@ daily_returns as (
 benchmarks as (
     -- the exchange's BTC series: BTC/USD, else BTC/USDT, else BTC/USDC, else the first BTC/* by name
     select exchange, symbol as benchmark_symbol
-    from finest
+    from daily_source
     where split_part(symbol, '/', 1) = 'BTC'
     qualify row_number() over (
         partition by exchange
