@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 DUCKDB_POOL = "duckdb"
 EXPORTED_MARTS = (
     "fct_features", "fct_risk_metrics", "fct_risk_metrics_rolling", "fct_correlation", "fct_stress",
-    "dim_symbols", "dim_exchanges",
+    "fct_portfolio_daily", "fct_portfolio_risk_rolling", "dim_symbols", "dim_exchanges",
 )
 MART_ASSETS = {name: Asset(name=f"mart_{name}", uri=f"peaktrade://warehouse/{name}") for name in EXPORTED_MARTS}
 

@@ -5,10 +5,13 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import pytest
+
 _scratch = Path(tempfile.mkdtemp(prefix="peaktrade-tests-"))
 atexit.register(shutil.rmtree, _scratch, ignore_errors=True)
 os.environ.setdefault("AIRFLOW_HOME", str(_scratch / "airflow_home"))
 os.environ["PEAKTRADE_DATA_DIR"] = str(_scratch / "data")
+os.environ["PEAKTRADE_REPORTS_DIR"] = str(_scratch / "reports")
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 os.environ.setdefault("AIRFLOW__CORE__DAGBAG_IMPORT_ERROR_TRACEBACKS", "False")
 # Parsing DAGs here needs no metadata database: cosmos keeps its dbt ls cache there otherwise.
@@ -18,3 +21,23 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_REAL = REPO.parent / "shared" / "data" / "real"
+
+
+@pytest.fixture(scope="session")
+def real_frames():
+    """The real candles of ../shared/data/real/ by Series (tests/warehouse/conftest.py)."""
+    from tests.warehouse.conftest import real_candles
+
+    return real_candles()
+
+
+@pytest.fixture(scope="session")
+def real_warehouse(tmp_path_factory, real_frames) -> Path:
+    """A data dir with the real candles in raw/ and `dbt build` done, built once per session."""
+    from include.warehouse.dbt_runner import run_dbt
+    from tests.warehouse.conftest import write_raw
+
+    data_dir = tmp_path_factory.mktemp("warehouse")
+    write_raw(data_dir, real_frames)
+    run_dbt(["build"], data_dir)
+    return data_dir

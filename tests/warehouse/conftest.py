@@ -15,7 +15,7 @@ import pytest
 from include.config.schema import FileSpec, Series
 from include.landing.store import partition_file, split_by_day, write_atomic
 from include.sources.file_source import parse_file
-from include.warehouse.dbt_runner import run_dbt, warehouse_file
+from include.warehouse.dbt_runner import warehouse_file
 from tests.conftest import SHARED_REAL
 
 BINANCE_US = {
@@ -54,18 +54,7 @@ def write_raw(data_dir: Path, frames: dict[Series, pd.DataFrame]) -> None:
             write_atomic(rows, partition_file(data_dir / "raw", series, day))
 
 
-@pytest.fixture(scope="session")
-def real_frames() -> dict[Series, pd.DataFrame]:
-    return real_candles()
-
-
-@pytest.fixture(scope="session")
-def real_warehouse(tmp_path_factory, real_frames) -> Path:
-    """Data dir with the real candles in raw/ and `dbt build` done; yields the data dir."""
-    data_dir = tmp_path_factory.mktemp("warehouse")
-    write_raw(data_dir, real_frames)
-    run_dbt(["build"], data_dir)
-    return data_dir
+# real_frames and real_warehouse are session fixtures in tests/conftest.py (the reports use them too).
 
 
 def query(data_dir: Path, sql: str) -> pd.DataFrame:

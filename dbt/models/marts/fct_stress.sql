@@ -29,9 +29,8 @@ universe as (
 ),
 
 portfolio as (
-    select trade_date, avg(daily_return) as daily_return
-    from series_returns
-    group by trade_date
+    select trade_date, daily_return
+    from {{ ref('fct_portfolio_daily') }}
 ),
 
 trailing_returns as (

@@ -1,0 +1,44 @@
+-- Rolling risk metrics of the equal-weight universe portfolio (fct_portfolio_daily) over 30 and
+-- 90 days: for each day d with a return, the returns dated in (d - window_days, d]. The same
+-- definitions and SQL (macro risk_metrics) as fct_risk_metrics_rolling; the benchmark is the
+-- portfolio's mean BTC return. The reports read the row as of a period's last day.
+{%- set windows = [30, 90] %}
+with daily as (
+    select 'equal_weight' as portfolio, trade_date, prev_trade_date, daily_return, benchmark_return
+    from {{ ref('fct_portfolio_daily') }}
+),
+
+windows as (
+    {%- for w in windows %}
+    select {{ w }} as window_days{% if not loop.last %} union all{% endif %}
+    {%- endfor %}
+),
+
+returns as (
+    select
+        e.portfolio,
+        w.window_days,
+        e.trade_date as as_of_date,
+        d.trade_date,
+        d.prev_trade_date,
+        d.daily_return as r,
+        d.benchmark_return as b
+    from daily as e
+    cross join windows as w
+    join daily as d
+        on d.trade_date > e.trade_date - w.window_days
+        and d.trade_date <= e.trade_date
+),
+
+metrics as (
+    {{ risk_metrics('returns', ['portfolio', 'window_days', 'as_of_date'], risk_periods_per_year('1d')) }}
+)
+
+select
+    metrics.portfolio,
+    metrics.window_days,
+    metrics.as_of_date,
+    (select min(trade_date) from daily) <= metrics.as_of_date - metrics.window_days as is_full_window,
+    {{ risk_periods_per_year('1d') }} as periods_per_year,
+    metrics.* exclude (portfolio, window_days, as_of_date)
+from metrics
