@@ -9,6 +9,7 @@ Results (stable names, a rerun overwrites them):
   benchmarks/results/warehouse.json           `dbt build` on 262,800 1h and 2,628,000 1m rows vs pandas
   benchmarks/results/backtest.json            SMA-crossover grid (10,011 and 100,296 pairs x 100,000 bars) vs vectorbt;
                                               one backtest over 1,000,000 bars
+  benchmarks/results/reports.json             daily and weekly report (PDF + Excel), 30 series x a year of 1h
 
 All work happens in a temporary directory (default under benchmarks/tmp/,
 git-ignored) that is removed afterwards unless --keep-tmp or a failure.
@@ -23,10 +24,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks import backtest, ingest_dag, landing, warehouse
+from benchmarks import backtest, ingest_dag, landing, reports, warehouse
 from benchmarks.common import DEFAULT_TMP_PARENT, command_info, machine_info, utc_now, write_result
 
-BENCHMARKS = ("landing", "market_data_ingest", "warehouse", "backtest")
+BENCHMARKS = ("landing", "market_data_ingest", "warehouse", "backtest", "reports")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -61,6 +62,8 @@ def main(argv: list[str] | None = None) -> int:
                 payload = warehouse.run(tmp)
             elif name == "backtest":
                 payload = backtest.run(tmp)
+            elif name == "reports":
+                payload = reports.run(tmp)
             else:
                 payload = ingest_dag.run(tmp, cold=not args.no_cold)
             header = {
@@ -125,6 +128,8 @@ def _table_rows(name: str, payload: dict) -> list[tuple[str, str, str]]:
             ))
     elif name == "backtest":
         out += backtest.table_rows(payload)
+    elif name == "reports":
+        out += reports.table_rows(payload)
     else:
         for kind in ("incremental", "cold"):
             r = payload.get(kind)

@@ -19,8 +19,9 @@ with DAG(
     default_args=default_args(config),
     tags=["research", "sweeps", "backtest"],
     params={
-        "sweeps": Param(
-            sweep_names, type="array", items={"type": "string", "enum": sweep_names}, minItems=1,
+        "sweeps": Param(  # a config without sweeps still parses: the run plans nothing
+            sweep_names, type="array", items={"type": "string", "enum": sweep_names or [""]},
+            minItems=1 if sweep_names else 0,
             title="Sweeps", description="Which of the config's sweeps to run (all by default).",
         ),
     },

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from include.config.loader import config_path, load_config
+from include.config.loader import config_path, load_config, reports_dir
 from include.ingest import paths_for
 
 
@@ -36,6 +36,8 @@ def describe() -> str:
         f"sweeps:              {sweeps}  ({_count(sweeps, '*.parquet')} chunk files, "
         f"{_count(sweeps, '*.png')} heatmaps; tables sweep_trials, sweep_best in the warehouse)"
     )
+    reports = sorted(reports_dir(config).rglob("peak_trade_*.*"), key=lambda p: p.stat().st_mtime)[-4:]
+    lines.append(f"reports:             {reports_dir(config)}  ({', '.join(p.name for p in reports) or 'none yet'})")
     return "\n".join(lines)
 
 

@@ -11,7 +11,11 @@ from include.errors import PeakTradeError, TransientSourceError
 
 
 def default_args(config: PeakTradeConfig) -> dict:
-    return {
+    """Retries, timeouts and, when channels are configured, failure notifications for every task."""
+    from operators.report_delivery import build_notifiers
+
+    notifiers = build_notifiers(config)  # a chat channel without its provider: the DAG's import error names it
+    return ({"on_failure_callback": notifiers} if notifiers else {}) | {
         "owner": config.owner,
         "retries": config.ingest.task_retries,
         "retry_delay": timedelta(minutes=1),

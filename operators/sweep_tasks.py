@@ -16,6 +16,7 @@ from operators.common import bad_input_fails_fast
 from operators.warehouse_tasks import DUCKDB_POOL
 
 log = logging.getLogger(__name__)
+SWEEP_TABLES = ("sweep_trials", "sweep_best", "sweep_walk_forward")
 
 
 def _selected(params: dict) -> dict:
@@ -73,6 +74,7 @@ def publish_sweeps(chunk_files: list[str]) -> dict:
     from include.sweeps.publish import load_into_warehouse
     from include.sweeps.heatmaps import render_heatmaps
     from include.sweeps.results import collect
+    from include.warehouse.exports import export_marts
 
     context = get_current_context()
     data, run = data_dir(load_config()), run_key(context["run_id"])
@@ -84,5 +86,6 @@ def publish_sweeps(chunk_files: list[str]) -> dict:
             images = render_heatmaps(spec, collect(out, spec), out / "heatmaps")
             log.info("%s: loaded %s; %d heatmaps in %s", name, counts, len(images), out / "heatmaps")
             summary[name] = {"tables": counts, "heatmaps": [str(p) for p in images]}
-    log.info("%d chunk files in this run", len(chunk_files))
+    exported = export_marts(data, SWEEP_TABLES)  # reports read these, never the DuckDB file
+    log.info("%d chunk files in this run; exported %s", len(chunk_files), ", ".join(exported))
     return summary

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Run every pipeline DAG that exists so far (ingest, warehouse, sweeps) through Airflow on the offline simulator.
+# Run every pipeline DAG that exists so far (ingest, warehouse, sweeps, reports) through Airflow on the offline simulator.
 set -euo pipefail
 source "$(dirname "$0")/airflow_home.sh"
 
@@ -18,4 +18,6 @@ run_dag() {
 run_dag market_data_ingest
 run_dag warehouse_build
 run_dag nightly_sweep
+run_dag daily_report
+run_dag weekly_report
 python -m include.outputs

@@ -21,6 +21,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CONFIG = PROJECT_ROOT / "config" / "peak_trade.yaml"
 CONFIG_ENV = "PEAKTRADE_CONFIG"
 DATA_DIR_ENV = "PEAKTRADE_DATA_DIR"
+REPORTS_DIR_ENV = "PEAKTRADE_REPORTS_DIR"
 
 
 def config_path() -> Path:
@@ -89,6 +90,12 @@ def _sweep_problems(config: PeakTradeConfig) -> list[str]:
 def data_dir(config: PeakTradeConfig) -> Path:
     """Absolute data directory: PEAKTRADE_DATA_DIR, else config data_dir (relative to the project)."""
     path = Path(os.environ.get(DATA_DIR_ENV) or config.data_dir)
+    return path if path.is_absolute() else PROJECT_ROOT / path
+
+
+def reports_dir(config: PeakTradeConfig) -> Path:
+    """Absolute reports directory: PEAKTRADE_REPORTS_DIR, else config reports.dir (relative to the project)."""
+    path = Path(os.environ.get(REPORTS_DIR_ENV) or config.reports.dir)
     return path if path.is_absolute() else PROJECT_ROOT / path
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, timedelta, timezone
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -127,6 +127,33 @@ def resolve_start(value: str | date, now: datetime) -> datetime:
 class Schedules(Strict):
     ingest: str = "@hourly"
     nightly_sweep: str = "0 2 * * *"  # cron, UTC
+    daily_report: str = "30 6 * * *"  # reports the UTC day just gone
+    weekly_report: str = "0 7 * * 1"  # Monday: reports the ISO week just gone
+
+
+_EMAIL = r"^[^@\s]+@[^@\s]+$"
+
+
+class Reports(Strict):
+    """Where reports go and who gets them (the SMTP server is the Airflow connection, never the config)."""
+
+    dir: str = "reports"  # relative to the project root, or absolute
+    currency: str = "USDT"
+    recipients: list[Annotated[str, Field(pattern=_EMAIL)]] = []  # none: the files are saved, not emailed
+    sender: Annotated[str, Field(pattern=_EMAIL)] = "peak-trade@localhost"
+    smtp_conn_id: str = "smtp_default"
+    metrics_window_days: Literal[30, 90] = 90
+    histogram_days: int = Field(90, ge=10)
+
+
+class Notifications(Strict):
+    """Who hears of failed tasks and circuit-breaker events. email defaults to reports.recipients;
+    slack/discord/telegram are Airflow connection ids, used when set (their provider must be installed)."""
+
+    email: list[Annotated[str, Field(pattern=_EMAIL)]] | None = None
+    slack_conn_id: str | None = None
+    discord_conn_id: str | None = None
+    telegram_conn_id: str | None = None
 
 
 class Validation(Strict):
@@ -170,6 +197,8 @@ class PeakTradeConfig(Strict):
     owner: str = "peak-trade"
     # Parameter sweeps, each a SweepSpec (include/sweeps/spec.py); checked by the loader.
     sweeps: list[dict[str, Any]] = []
+    reports: Reports = Reports()
+    notifications: Notifications = Notifications()
 
     def series(self) -> list["Series"]:
         """Every (exchange, symbol, timeframe) the universe declares."""

@@ -6,7 +6,8 @@ from airflow.dag_processing.dagbag import DagBag
 
 from tests.conftest import REPO
 
-EXPECTED = {"market_data_ingest", "market_data_backfill", "warehouse_build", "nightly_sweep"}
+EXPECTED = {"market_data_ingest", "market_data_backfill", "warehouse_build", "nightly_sweep", "daily_report",
+            "weekly_report"}
 
 
 @pytest.fixture(scope="module")
@@ -55,6 +56,19 @@ def test_sweep_maps_chunks_and_publishes_in_the_duckdb_pool(dagbag):
     assert tasks["publish_sweeps"].pool == "duckdb" and tasks["run_sweep_chunk"].pool != "duckdb"
     assert dag.params.get_param("sweeps").schema["items"]["enum"] == ["sma_crossover_1h", "rsi_tpe_1h"]
     assert dag.timetable.expression == "0 2 * * *"
+
+
+@pytest.mark.parametrize("dag_id, cron", [("daily_report", "30 6 * * *"), ("weekly_report", "0 7 * * 1")])
+def test_reports_build_then_email_and_alert_with_a_backfill_form(dagbag, dag_id, cron):
+    dag = dagbag.dags[dag_id]
+    tasks = {t.task_id: t for t in dag.tasks}
+    assert set(tasks) == {"build_report", "email_report", "alert_breaker"}
+    assert tasks["build_report"].downstream_task_ids == {"email_report", "alert_breaker"}
+    assert all(t.pool != "duckdb" for t in dag.tasks)  # reports read Parquet exports, never the DuckDB file
+    assert dag.timetable.expression == cron
+    date_param = dag.params.get_param("date")
+    assert date_param.value is None and date_param.schema["format"] == "date"
+    assert dag.params.get_param("email").value is True
 
 
 def test_backfill_form_lists_configured_choices(dagbag):

@@ -1,0 +1,31 @@
+"""weekly_report: the weekly PDF and Excel report of the ISO week (Monday to Sunday) just gone, saved and emailed."""
+from datetime import datetime
+
+from airflow.sdk import DAG
+
+from include.config.loader import load_config
+from operators.common import default_args
+from operators.report_tasks import report_params, wire_report
+
+config = load_config()
+
+with DAG(
+    dag_id="weekly_report",
+    schedule=config.schedules.weekly_report,
+    start_date=datetime(2024, 1, 1),
+    catchup=False,
+    max_active_runs=1,
+    default_args=default_args(config),
+    tags=["reports"],
+    params=report_params("weekly"),
+    doc_md="""
+### Weekly report
+The equal-weight universe portfolio (equity, PnL, risk metrics, circuit breaker),
+charts, performers, stress scenarios, data quality and the best sweep parameters of
+the ISO week (Monday to Sunday) just gone, as a PDF and an Excel workbook under `reports/YYYY/MM/`
+(stable names: a re-run replaces them), emailed to `reports.recipients` through
+the `reports.smtp_conn_id` connection. Trigger with a date for a past period.
+Figures come from the warehouse's Parquet exports (run `warehouse_build` first).
+""",
+):
+    wire_report("weekly")

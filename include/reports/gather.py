@@ -1,0 +1,156 @@
+"""Gather a report's figures from the warehouse's Parquet exports and the validation results.
+
+Reads only files (exports/*.parquet written atomically by warehouse_build and
+nightly_sweep, data/validation/results, data/gaps), never the DuckDB file, so a report
+can run while the warehouse builds. Figures are the warehouse's as stored: the
+headline's equity and PnL come from fct_portfolio_daily and its risk metrics from
+the fct_portfolio_risk_rolling row as of the period's last day with a return, so
+a report for a past period (a backfill) shows what was known then.
+"""
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from pathlib import Path
+
+import pandas as pd
+
+from include.reports import sources
+from include.reports.model import NOT_YET, Headline, ReportData, ReportPeriod
+
+HEADLINE_METRICS = {  # Headline field -> fct_portfolio_risk_rolling column (historical VaR/CVaR)
+    "annual_return": "annual_return", "annual_volatility": "annual_volatility", "sharpe_ratio": "sharpe_ratio",
+    "sortino_ratio": "sortino_ratio", "calmar_ratio": "calmar_ratio", "max_drawdown": "max_drawdown",
+    "var_95": "var_hist_95", "cvar_95": "cvar_hist_95", "var_99": "var_hist_99", "cvar_99": "cvar_hist_99",
+}
+EXECUTION_TABLES = ("positions", "trades", "orders", "fills")
+MIN_REGIME_DAYS = 10
+
+
+def gather(data_dir: Path, period: ReportPeriod, now: datetime, *, currency: str = "USDT",
+           metrics_window_days: int = 90, histogram_days: int = 90) -> ReportData:
+    """Every figure of the report for `period`; sections without data carry a reason in `missing`."""
+    missing: dict[str, str] = {name: NOT_YET.format(what=name) for name in EXECUTION_TABLES}
+    daily = sources.portfolio_daily(data_dir)
+    history = daily[daily.trade_date <= period.end].reset_index(drop=True)
+    headline = _headline(history, sources.portfolio_rolling(data_dir), period, metrics_window_days)
+    if history.empty:
+        reason = (f"no portfolio return on or before {period.end}: run market_data_ingest and warehouse_build"
+                  if daily.empty else f"the warehouse's first portfolio return is on {daily.trade_date.min()}, "
+                  f"after this period ({period.start} to {period.end})")
+        missing.update({name: reason for name in ("headline", "equity", "returns", "rolling", "allocation")})
+    features = sources.daily_closes(data_dir)
+    performers = _performers(features, period)
+    if performers.empty:
+        missing["performers"] = f"no series has a close between {period.start} and {period.end}"
+    correlation = sources.correlation_matrix(data_dir, period.end)
+    if correlation.empty:
+        missing["correlation"] = f"no 30-day rolling correlation ends on or before {period.end}"
+    stress = sources.portfolio_stress(data_dir)
+    if stress.empty:
+        missing["stress"] = "fct_stress has no portfolio scenarios yet (it needs daily returns)"
+    quality = sources.data_quality(data_dir, period)
+    if quality.empty:
+        missing["quality"] = f"no partition dated {period.start} to {period.end} was validated"
+    cutoff = datetime.combine(period.end + timedelta(days=1), time(12), tzinfo=now.tzinfo)
+    sweeps_best, heatmaps = sources.sweeps_before(data_dir, min(now, cutoff))
+    if sweeps_best.empty:
+        missing["sweeps"] = f"no sweep results were loaded before {min(now, cutoff):%Y-%m-%d %H:%M} UTC"
+    returns = history.tail(histogram_days)[["trade_date", "daily_return"]].reset_index(drop=True)
+    rolling = sources.rolling_volatility(data_dir, period.end)
+    data = ReportData(
+        period=period, generated_at=now, currency=currency, headline=headline,
+        attention=[], equity=history[["trade_date", "daily_return", "equity", "pnl", "drawdown", "breaker_level"]],
+        returns=returns, rolling=rolling, regimes=_regimes(rolling),
+        correlation=correlation, allocation=_allocation(performers), performers=performers, stress=stress,
+        quality=quality, sweeps_best=sweeps_best, sweep_heatmaps=heatmaps, missing=missing,
+    )
+    data.attention = attention(data) + _absent_series(features, performers, period)
+    return data
+
+
+def _absent_series(closes: pd.DataFrame, performers: pd.DataFrame, period: ReportPeriod) -> list[str]:
+    """Series the warehouse knows that have no close in the period (a halted market, a dead feed)."""
+    known = sorted(set(closes.exchange + " " + closes.symbol)) if len(closes) else []
+    absent = [label for label in known if label not in set(performers.series)]
+    if not absent or performers.empty:
+        return []
+    return [f"no data between {period.start} and {period.end} for {', '.join(absent)}"]
+
+
+def _headline(history: pd.DataFrame, rolling: pd.DataFrame, period: ReportPeriod, window: int) -> Headline:
+    if history.empty:
+        return Headline(**dict.fromkeys(Headline.__dataclass_fields__, None) | {"metrics_window_days": window})
+    last = history.iloc[-1]
+    inside = history[history.trade_date >= period.start]
+    before = history[history.trade_date < period.start]
+    start_equity = before.equity.iloc[-1] if len(before) else history.equity.iloc[0] - history.pnl.iloc[0]
+    row = rolling[(rolling.as_of_date == last.trade_date) & (rolling.window_days == window)]
+    metrics = {field: _value(row[column].iloc[0]) if len(row) else None for field, column in HEADLINE_METRICS.items()}
+    return Headline(
+        as_of=last.trade_date, equity=float(last.equity), pnl=float(inside.pnl.sum()) if len(inside) else 0.0,
+        period_return=float(last.equity / start_equity - 1) if len(inside) else 0.0,
+        drawdown=float(last.drawdown), breaker_level=int(last.breaker_level), metrics_window_days=window, **metrics,
+    )
+
+
+def _value(value) -> float | None:
+    return None if pd.isna(value) else float(value)
+
+
+def _performers(closes: pd.DataFrame, period: ReportPeriod) -> pd.DataFrame:
+    """Each series' return over the period: last close in it over the last close before it."""
+    columns = ["series", "exchange", "symbol", "period_return", "close"]
+    inside = closes[(closes.trade_date >= period.start) & (closes.trade_date <= period.end)]
+    if inside.empty:
+        return pd.DataFrame(columns=columns)
+    end = inside.groupby(["exchange", "symbol"]).close.last()
+    before = closes[closes.trade_date < period.start].groupby(["exchange", "symbol"]).close.last()
+    first_inside = inside.groupby(["exchange", "symbol"]).close.first()
+    base = before.reindex(end.index).fillna(first_inside)  # a series that starts in the period: from its first close
+    frame = pd.DataFrame({"close": end, "period_return": end / base - 1}).reset_index()
+    frame["series"] = frame.exchange + " " + frame.symbol
+    return frame[columns].sort_values(["period_return", "series"], ascending=[False, True]).reset_index(drop=True)
+
+
+def _allocation(performers: pd.DataFrame) -> pd.DataFrame:
+    """The equal-weight universe portfolio's weights over the series with a close in the period."""
+    labels = sorted(performers.series)
+    return pd.DataFrame({"series": labels, "weight": [1.0 / len(labels) for _ in labels]})
+
+
+def _regimes(rolling: pd.DataFrame) -> pd.DataFrame:
+    """Each day's volatility regime, fct_features' rule applied to the portfolio's own 30-day volatility:
+    its percentile among the days up to then (causal, so a backfill shows what was known) below 0.33
+    is low, above 0.67 high. The series' own labels (1m or 1h bars) are too fast for a daily chart."""
+    if rolling.empty:
+        return pd.DataFrame(columns=["trade_date", "volatility_regime"])
+    vol = rolling.annual_volatility.to_numpy()
+    days = rolling.as_of_date.to_numpy()
+    rows = []
+    for i in range(MIN_REGIME_DAYS - 1, len(vol)):  # fewer days than that: no regime, no shading
+        pctile = (vol[: i + 1] <= vol[i]).mean()
+        rows.append((days[i], "low" if pctile < 0.33 else "high" if pctile > 0.67 else "normal"))
+    return pd.DataFrame(rows, columns=["trade_date", "volatility_regime"])
+
+
+def attention(data: ReportData) -> list[str]:
+    """What a trader must look at: breaker levels, stale data, failed and flagged validations, gaps."""
+    items = []
+    head = data.headline
+    if head.breaker_level:
+        items.append(f"circuit breaker at level {head.breaker_level} ({head.breaker_state}): drawdown "
+                     f"{head.drawdown:.2%} from the peak on {head.as_of}")
+    if head.as_of is not None and head.as_of < data.period.end:
+        items.append(f"stale data: the last portfolio return is on {head.as_of}, before the period's end "
+                     f"{data.period.end}; is warehouse_build running?")
+    quality = data.quality
+    for status, verb in (("quarantined", "failed validation (quarantined)"), ("flagged", "flagged by validation")):
+        rows = quality[quality.status == status]
+        for row in rows.head(10).itertuples():
+            items.append(f"{row.exchange} {row.symbol} {row.timeframe} {row.date}: {verb}: {row.detail}")
+        if len(rows) > 10:
+            items.append(f"... and {len(rows) - 10} more partitions {verb}")
+    gaps = quality[quality.status == "gap"]
+    if len(gaps):
+        items.append(f"{len(gaps)} partitions with gaps in the period (see Data quality)")
+    return items

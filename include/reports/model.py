@@ -1,0 +1,153 @@
+"""What a report holds: the period it covers and every figure and table, gathered once.
+
+`gather.py` fills a ReportData from the warehouse's Parquet exports, the validation
+results and the sweep results; `pdf.py` and `excel.py` only lay it out, so the two
+files always show the same numbers. A section whose data does not exist carries an
+empty frame (or None) and a line in `missing` saying why; renderers print that line
+instead of dropping the section.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Literal
+
+import pandas as pd
+
+ReportKind = Literal["daily", "weekly"]
+BREAKER_STATES = ("normal", "warn", "halve", "halt")  # levels 0..3 of the drawdown circuit breaker
+
+
+@dataclass(frozen=True)
+class ReportPeriod:
+    """Whole UTC days [start, end]: one day (daily) or an ISO week, Monday to Sunday (weekly)."""
+
+    kind: ReportKind
+    start: date
+    end: date
+
+    @classmethod
+    def covering(cls, kind: ReportKind, day: date) -> ReportPeriod:
+        """The period of `kind` that contains `day`."""
+        if kind == "daily":
+            return cls(kind, day, day)
+        monday = day - timedelta(days=day.weekday())
+        return cls(kind, monday, monday + timedelta(days=6))
+
+    @classmethod
+    def last_complete(cls, kind: ReportKind, now: datetime) -> ReportPeriod:
+        """The latest period that ended before `now` (a scheduled run reports the day or week just gone)."""
+        return cls.covering(kind, now.date() - timedelta(days=1))
+
+    @property
+    def label(self) -> str:
+        """2024-06-01 (daily) or 2024-W22 (weekly, ISO year and week)."""
+        if self.kind == "daily":
+            return self.start.isoformat()
+        year, week, _ = self.start.isocalendar()
+        return f"{year}-W{week:02d}"
+
+    @property
+    def title(self) -> str:
+        if self.kind == "daily":
+            return f"Daily report {self.label}"
+        return f"Weekly report {self.label} ({self.start.isoformat()} to {self.end.isoformat()})"
+
+    @property
+    def stem(self) -> str:
+        """The stable file name without extension: a re-run of the period replaces its files."""
+        return f"peak_trade_{self.kind}_{self.label}"
+
+    def folder(self, reports_root: Path) -> Path:
+        """reports/YYYY/MM/ of the period's first day."""
+        return Path(reports_root) / f"{self.start:%Y}" / f"{self.start:%m}"
+
+    def contains(self, day: date) -> bool:
+        return self.start <= day <= self.end
+
+
+@dataclass(frozen=True)
+class Headline:
+    """The first page. Money in the quote currency, fractions as fractions (0.0123 = 1.23 %).
+
+    equity, drawdown and breaker state are as of `as_of` (the period's last day with a
+    portfolio return); pnl and period_return over the period's days; the risk metrics
+    are the warehouse's rolling `metrics_window_days` row as of `as_of`. VaR and CVaR
+    are positive losses (docs/definitions.md). None: not computable from the data.
+    """
+
+    as_of: date | None
+    equity: float | None
+    pnl: float | None
+    period_return: float | None
+    annual_return: float | None
+    annual_volatility: float | None
+    sharpe_ratio: float | None
+    sortino_ratio: float | None
+    calmar_ratio: float | None
+    max_drawdown: float | None          # negative fraction, over the metrics window
+    var_95: float | None
+    cvar_95: float | None
+    var_99: float | None
+    cvar_99: float | None
+    drawdown: float | None              # current, from the running peak of equity (<= 0)
+    breaker_level: int | None           # 0..3; index into BREAKER_STATES
+    metrics_window_days: int = 90
+
+    @property
+    def breaker_state(self) -> str:
+        return "unknown" if self.breaker_level is None else BREAKER_STATES[self.breaker_level]
+
+
+@dataclass
+class ReportData:
+    """Everything a report shows. Frames have exactly the columns listed; any may be empty.
+
+    equity:        trade_date (date), daily_return, equity, pnl, drawdown, breaker_level
+                   - the portfolio's history up to the period's end (charts: equity, underwater)
+    returns:       trade_date, daily_return - the lookback the histogram uses (with headline VaR lines)
+    rolling:       as_of_date, annual_volatility - 30-day rolling volatility of the portfolio
+    regimes:       trade_date, volatility_regime ('low' | 'normal' | 'high') - shading of the rolling chart,
+                   from the rolling volatility's percentile among the days up to then
+    correlation:   square frame, index and columns the series labels ("exchange symbol"), as of the period end
+    allocation:    series (label), weight (fraction) - the portfolio's weights
+    performers:    series, exchange, symbol, period_return, close - every series over the period, best first
+    stress:        scenario, scenario_type, window_start, window_end, portfolio_return
+    quality:       exchange, symbol, timeframe, date, status ('passed' | 'flagged' | 'quarantined' | 'gap'), detail
+    sweeps_best:   sweep, strategy, timeframe, exchange, symbol, objective, objective_value, params (JSON text),
+                   sharpe_ratio, total_return, max_drawdown, loaded_at
+    positions, trades, orders, fills: None until execution exists (the report says so)
+    """
+
+    period: ReportPeriod
+    generated_at: datetime
+    currency: str
+    headline: Headline
+    attention: list[str]
+    equity: pd.DataFrame
+    returns: pd.DataFrame
+    rolling: pd.DataFrame
+    regimes: pd.DataFrame
+    correlation: pd.DataFrame
+    allocation: pd.DataFrame
+    performers: pd.DataFrame
+    stress: pd.DataFrame
+    quality: pd.DataFrame
+    sweeps_best: pd.DataFrame
+    sweep_heatmaps: list[Path] = field(default_factory=list)
+    positions: pd.DataFrame | None = None
+    trades: pd.DataFrame | None = None
+    orders: pd.DataFrame | None = None
+    fills: pd.DataFrame | None = None
+    missing: dict[str, str] = field(default_factory=dict)  # section -> why it has no data
+
+    def quality_counts(self) -> dict[str, int]:
+        """Partitions of the period by status (every status present, zero when none)."""
+        counts = self.quality["status"].value_counts() if len(self.quality) else pd.Series(dtype=int)
+        return {status: int(counts.get(status, 0)) for status in ("passed", "flagged", "quarantined", "gap")}
+
+
+SECTIONS = ("headline", "equity", "returns", "rolling", "correlation", "allocation", "performers", "stress",
+            "quality", "sweeps", "positions", "trades", "orders", "fills")
+NOT_YET = "execution (paper or ccxt broker, ledger) is not built yet: no {what} exist"

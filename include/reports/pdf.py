@@ -1,0 +1,167 @@
+"""The report as a PDF: `render_pdf(data, path)`, laid out with ReportLab's platypus on A4.
+
+Page 1 is the ten-second read: the headline figures, the circuit breaker and what
+needs attention. Then, each starting a new page: performance (equity, drawdown,
+returns), risk (volatility, correlation, stress), portfolio (allocation,
+performers) followed by execution, and data quality followed by the overnight
+parameter sweeps (pdf_sections.py). Every page carries "Page N of M", the period
+and the generation time: the document is laid out twice, the first to count pages.
+
+The file is written atomically: a temporary file in the same folder, fsynced,
+then os.replace onto `path`; on any error the temporary file is removed and a
+previous file at `path` is left as it was.
+"""
+from __future__ import annotations
+
+import io
+import os
+import uuid
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import inch, mm
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import (CondPageBreak, Flowable, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table,
+                                TableStyle)
+
+from include.reports import pdf_sections as sections
+from include.reports.formatting import money, pct, ratio, timestamp
+from include.reports.model import Headline, ReportData
+from include.reports.pdf_sections import BOLD, FONT, GREY, RULE, STYLES, para
+
+MARGINS = {"leftMargin": 16 * mm, "rightMargin": 16 * mm, "topMargin": 22 * mm, "bottomMargin": 18 * mm}
+PAGE_WIDTH, PAGE_HEIGHT = A4
+
+
+def render_pdf(data: ReportData, path: Path) -> Path:
+    """Write the report for `data` to `path` (replacing it atomically) and return `path`."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        with open(temporary, "xb") as out:
+            out.write(pdf_bytes(data))
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def pdf_bytes(data: ReportData) -> bytes:
+    """The PDF in memory: laid out once to count the pages, then again with "Page N of M"."""
+    pngs = sections.chart_pngs(data)
+    _, pages = _layout(data, pngs, total=None)
+    content, again = _layout(data, pngs, total=pages)
+    if again != pages:
+        raise RuntimeError(f"the layout changed between passes ({pages} then {again} pages)")
+    return content
+
+
+def _layout(data: ReportData, pngs: dict[str, bytes | None], total: int | None) -> tuple[bytes, int]:
+    buffer = io.BytesIO()
+    doc = SimpleDocTemplate(buffer, pagesize=A4, title=data.period.title, author="Peak Trade",
+                            subject=f"{period_text(data)}, generated {timestamp(data.generated_at)}",
+                            creator="Peak Trade reports (include/reports/pdf.py)", **MARGINS)
+    pages: list[int] = []
+
+    def decorate(canvas: Canvas, _doc) -> None:
+        pages.append(canvas.getPageNumber())
+        header_footer(canvas, data, total)
+
+    doc.build(story(data, pngs), onFirstPage=decorate, onLaterPages=decorate)
+    return buffer.getvalue(), len(pages)
+
+
+def period_text(data: ReportData) -> str:
+    return f"{data.period.start.isoformat()} to {data.period.end.isoformat()}"
+
+
+def header_footer(canvas: Canvas, data: ReportData, total: int | None) -> None:
+    """Header: report and period covered; footer: generation time and "Page N of M"; thin grey rules."""
+    left, right = MARGINS["leftMargin"], PAGE_WIDTH - MARGINS["rightMargin"]
+    top, bottom = PAGE_HEIGHT - 12 * mm, 10 * mm
+    canvas.saveState()
+    canvas.setStrokeColor(RULE)
+    canvas.setLineWidth(0.5)
+    canvas.line(left, top - 2.5 * mm, right, top - 2.5 * mm)
+    canvas.line(left, bottom + 4 * mm, right, bottom + 4 * mm)
+    canvas.setFillColor(GREY)
+    canvas.setFont(BOLD, 8)
+    canvas.drawString(left, top, f"Peak Trade - {data.period.kind} report {data.period.label}")
+    canvas.setFont(FONT, 8)
+    canvas.drawRightString(right, top, f"Period {period_text(data)} (UTC days)")
+    canvas.drawString(left, bottom, f"Generated {timestamp(data.generated_at)}")
+    canvas.drawRightString(right, bottom, f"Page {canvas.getPageNumber()} of {total or '?'}")
+    canvas.restoreState()
+
+
+def story(data: ReportData, pngs: dict[str, bytes | None]) -> list[Flowable]:
+    return [*first_page(data), PageBreak(), *sections.performance(data, pngs), PageBreak(),
+            *sections.risk(data, pngs), PageBreak(), *sections.portfolio(data, pngs), Spacer(1, 6),
+            *sections.execution(data), PageBreak(), *sections.quality(data), CondPageBreak(3 * inch),
+            *sections.sweeps(data)]
+
+
+def first_page(data: ReportData) -> list[Flowable]:
+    h = data.headline
+    as_of = f" as of {h.as_of.isoformat()}" if h.as_of else ""
+    figures = f"Figures{as_of}, the last day with a portfolio return. " if h.as_of else ""
+    out: list[Flowable] = [
+        para(data.period.title, "title"),
+        para(f"Covers {period_text(data)} (UTC days). {figures}Money in {data.currency}. "
+             f"Generated {timestamp(data.generated_at)}.", "body"),
+        Spacer(1, 8)]
+    if h.as_of is None:
+        out.append(sections.missing(data, "headline"))
+    out += [key_figures(data), Spacer(1, 6),
+            para(f"Risk metrics over the rolling window of {h.metrics_window_days} days{as_of}", "h2"),
+            risk_table(h),
+            para("VaR and CVaR are historical, one day, and shown as positive losses (4.00 % = a loss of 4 % "
+                 "of value in a day). Max drawdown is over the same window; current drawdown is from the "
+                 "running peak of equity.", "note")]
+    return out + attention(data)
+
+
+def breaker_text(h: Headline) -> str:
+    return h.breaker_state if h.breaker_level is None else f"{h.breaker_state} (level {h.breaker_level})"
+
+
+def key_figures(data: ReportData) -> Table:
+    """Six tiles: equity, PnL, period return; circuit breaker, current drawdown, max drawdown."""
+    h = data.headline
+    tiles = [("Equity", money(h.equity, data.currency)), ("PnL for the period", money(h.pnl, data.currency)),
+             ("Period return", pct(h.period_return)), ("Circuit breaker", breaker_text(h)),
+             ("Current drawdown", pct(h.drawdown)), (f"Max drawdown ({h.metrics_window_days} days)",
+                                                     pct(h.max_drawdown))]
+    cells = [[para(label, "tile_label"), para(value, "tile_value")] for label, value in tiles]
+    style = [("BOX", (0, 0), (-1, -1), 0.6, GREY), ("INNERGRID", (0, 0), (-1, -1), 0.25, RULE),
+             ("VALIGN", (0, 0), (-1, -1), "TOP"), ("TOPPADDING", (0, 0), (-1, -1), 5),
+             ("BOTTOMPADDING", (0, 0), (-1, -1), 7), ("LEFTPADDING", (0, 0), (-1, -1), 6)]
+    if h.breaker_level:  # above normal: a heavy frame around the breaker tile, readable in black and white
+        style.append(("BOX", (0, 1), (0, 1), 2, "black"))
+    return Table([cells[:3], cells[3:]], colWidths=[164] * 3, style=TableStyle(style), hAlign="LEFT")
+
+
+def risk_table(h: Headline) -> Table:
+    pairs = [("Annual return", pct(h.annual_return)), ("Annual volatility", pct(h.annual_volatility)),
+             ("Sharpe ratio", ratio(h.sharpe_ratio)), ("Sortino ratio", ratio(h.sortino_ratio)),
+             ("Calmar ratio", ratio(h.calmar_ratio)), ("Max drawdown", pct(h.max_drawdown)),
+             ("VaR 95 %", pct(h.var_95)), ("CVaR 95 %", pct(h.cvar_95)),
+             ("VaR 99 %", pct(h.var_99)), ("CVaR 99 %", pct(h.cvar_99))]
+    cells = [[para(label, "cell"), para(value, "value")] for label, value in pairs]
+    rows = [cells[i] + cells[i + 1] for i in range(0, len(cells), 2)]
+    style = [("LINEBELOW", (0, 0), (-1, -1), 0.25, RULE), ("LINEABOVE", (0, 0), (-1, 0), 0.6, GREY),
+             ("LINEBELOW", (0, -1), (-1, -1), 0.6, GREY), ("TOPPADDING", (0, 0), (-1, -1), 3),
+             ("BOTTOMPADDING", (0, 0), (-1, -1), 3), ("LINEAFTER", (1, 0), (1, -1), 0.25, RULE)]
+    return Table(rows, colWidths=[140, 106, 140, 106], style=TableStyle(style), hAlign="LEFT")
+
+
+def attention(data: ReportData) -> list[Flowable]:
+    out: list[Flowable] = [para("Needs attention", "h2")]
+    if not data.attention:
+        return [*out, para("Nothing needs attention.", "body")]
+    return out + [Paragraph(escape(line), STYLES["bullet"], bulletText="\u2022") for line in data.attention]

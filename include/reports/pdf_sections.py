@@ -1,0 +1,256 @@
+"""The PDF's style and its sections after page 1, as lists of ReportLab flowables.
+
+One font family (Helvetica), fixed sizes, thin grey table rules. A section whose
+data is empty prints `missing(data, name)` - the reason gather recorded, or a
+generic line - instead of disappearing.
+"""
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+import pandas as pd
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_RIGHT
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import inch
+from reportlab.lib.utils import ImageReader
+from reportlab.platypus import Flowable, Image, KeepTogether, Paragraph, Spacer, Table, TableStyle
+
+from include.reports import charts
+from include.reports.formatting import pct, price, ratio
+from include.reports.model import ReportData
+
+FONT, BOLD, ITALIC = "Helvetica", "Helvetica-Bold", "Helvetica-Oblique"
+GREY, RULE = colors.Color(0.35, 0.35, 0.35), colors.Color(0.7, 0.7, 0.7)
+CHART_WIDTH = charts.WIDTH * inch  # charts print at the size they were drawn
+NO_DATA = "no data for this period"
+QUALITY_ROWS = 100  # non-passed partitions listed; the workbook has them all
+STATUS_ORDER = {"quarantined": 0, "gap": 1, "flagged": 2}
+
+
+def _style(name: str, size: float, font: str = FONT, **extra) -> ParagraphStyle:
+    return ParagraphStyle(name, fontName=font, fontSize=size, leading=size * 1.25, **extra)
+
+
+STYLES = {
+    "title": _style("title", 18, BOLD, spaceAfter=4),
+    "h1": _style("h1", 13, BOLD, spaceBefore=4, spaceAfter=6),
+    "h2": _style("h2", 10.5, BOLD, spaceBefore=8, spaceAfter=4),
+    "body": _style("body", 9),
+    "note": _style("note", 8, ITALIC, textColor=GREY, spaceBefore=2),
+    "missing": _style("missing", 9, ITALIC, textColor=GREY, spaceAfter=4),
+    "cell": _style("cell", 8),
+    "cell_right": _style("cell_right", 8, alignment=TA_RIGHT),
+    "head": _style("head", 8, BOLD),
+    "head_right": _style("head_right", 8, BOLD, alignment=TA_RIGHT),
+    "bullet": _style("bullet", 9.5, leftIndent=12, bulletIndent=2, spaceAfter=3),
+    "value": _style("value", 9, BOLD, alignment=TA_RIGHT),
+    "tile_label": _style("tile_label", 8, textColor=GREY),
+    "tile_value": _style("tile_value", 14, BOLD, spaceBefore=3),
+}
+
+
+def para(text: str, style: str = "body") -> Paragraph:
+    """Plain text (escaped, never markup) as a paragraph of a named style."""
+    return Paragraph(escape(str(text)), STYLES[style])
+
+
+def missing(data: ReportData, name: str) -> Paragraph:
+    return para(f"No data: {data.missing.get(name) or NO_DATA}.", "missing")
+
+
+def table(header: list[str], rows: list[list], widths: list[float], right: tuple[int, ...] = ()) -> Table:
+    """A table with a bold header repeated on each page, thin grey rules, columns in `right` right-aligned."""
+    def cell(value, column, style):
+        if isinstance(value, Flowable):
+            return value
+        return para(value, style + ("_right" if column in right else ""))
+
+    body = [[cell(v, c, "head") for c, v in enumerate(header)]]
+    body += [[cell(v, c, "cell") for c, v in enumerate(row)] for row in rows]
+    rules = TableStyle([("LINEBELOW", (0, 0), (-1, 0), 0.6, GREY), ("LINEBELOW", (0, 1), (-1, -1), 0.25, RULE),
+                        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"), ("TOPPADDING", (0, 0), (-1, -1), 2),
+                        ("BOTTOMPADDING", (0, 0), (-1, -1), 2), ("LEFTPADDING", (0, 0), (-1, -1), 3),
+                        ("RIGHTPADDING", (0, 0), (-1, -1), 3)])
+    return Table(body, colWidths=widths, repeatRows=1, style=rules, hAlign="LEFT")
+
+
+def image(source: bytes | Path, max_width: float = CHART_WIDTH, max_height: float = 9 * inch) -> Image:
+    """PNG bytes or a file, scaled to fit the box with its aspect ratio kept."""
+    def opened():
+        return io.BytesIO(source) if isinstance(source, bytes) else str(source)
+
+    pixels_w, pixels_h = ImageReader(opened()).getSize()
+    scale = min(max_width / pixels_w, max_height / pixels_h)
+    return Image(opened(), width=pixels_w * scale, height=pixels_h * scale, hAlign="CENTER")
+
+
+def chart_pngs(data: ReportData) -> dict[str, bytes | None]:
+    """Every chart of the report, drawn once (the document is laid out twice), by section name."""
+    h = data.headline
+    return {"equity": charts.equity_chart(data.equity, data.currency),
+            "returns": charts.returns_histogram(data.returns, h.var_95, h.var_99),
+            "rolling": charts.volatility_chart(data.rolling, data.regimes),
+            "correlation": charts.correlation_heatmap(data.correlation),
+            "allocation": charts.allocation_chart(data.allocation)}
+
+
+def chart(title: str, data: ReportData, pngs: dict[str, bytes | None], name: str) -> KeepTogether:
+    body = image(pngs[name]) if pngs.get(name) is not None else missing(data, name)
+    return KeepTogether([para(title, "h2"), body])
+
+
+def performance(data: ReportData, pngs: dict[str, bytes | None]) -> list[Flowable]:
+    return [para("Performance", "h1"), chart("Equity and drawdown", data, pngs, "equity"),
+            chart("Distribution of daily returns", data, pngs, "returns")]
+
+
+def risk(data: ReportData, pngs: dict[str, bytes | None]) -> list[Flowable]:
+    return [para("Risk", "h1"), chart("Volatility", data, pngs, "rolling"),
+            chart("Correlation", data, pngs, "correlation"), para("Stress scenarios", "h2"), stress_table(data)]
+
+
+def stress_table(data: ReportData) -> Flowable:
+    if data.stress.empty:
+        return missing(data, "stress")
+    rows = [[r.scenario, str(r.scenario_type).replace("_", " "), _window(r.window_start, r.window_end),
+             pct(r.portfolio_return)] for r in data.stress.itertuples()]
+    return table(["Scenario", "Type", "Window", "Portfolio return"], rows, [130, 140, 130, 90], right=(3,))
+
+
+def _day(value) -> str:
+    """A date as YYYY-MM-DD whether it comes as a date, a Timestamp or text; "" when missing."""
+    return "" if value is None or pd.isna(value) else pd.Timestamp(value).date().isoformat()
+
+
+def _window(start, end) -> str:
+    first, last = _day(start), _day(end)
+    if not first:
+        return "hypothetical"
+    return first if last in ("", first) else f"{first} to {last}"
+
+
+def portfolio(data: ReportData, pngs: dict[str, bytes | None]) -> list[Flowable]:
+    return [para("Portfolio", "h1"), chart("Allocation", data, pngs, "allocation"), *performers(data)]
+
+
+def split_performers(frame: pd.DataFrame, most: int = 5) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Top and bottom by period_return: 5 each, or half each (no series twice) when there are fewer than 10."""
+    ranked = frame.dropna(subset=["period_return"]).sort_values("period_return", ascending=False)
+    top = ranked.head(min(most, (len(ranked) + 1) // 2))
+    bottom = ranked.drop(top.index).tail(most).iloc[::-1]
+    return top, bottom
+
+
+def performers(data: ReportData) -> list[Flowable]:
+    top, bottom = split_performers(data.performers)
+    if top.empty:
+        return [para("Top and bottom performers", "h2"), missing(data, "performers")]
+    out: list[Flowable] = []
+    for title, frame in (("Top performers", top), ("Bottom performers", bottom)):
+        rows = [[r.series, pct(r.period_return), price(r.close)] for r in frame.itertuples()]
+        body = table(["Series", "Period return", "Close"], rows, [260, 110, 110], right=(1, 2)) if rows else \
+            para("Every series is listed above.", "missing")
+        out.append(KeepTogether([para(title, "h2"), body]))
+    return out
+
+
+def execution(data: ReportData) -> list[Flowable]:
+    out: list[Flowable] = [para("Execution", "h1")]
+    for name in ("positions", "trades", "orders", "fills"):
+        frame = getattr(data, name)
+        body = frame_table(frame) if frame is not None and not frame.empty else missing(data, name)
+        out.append(KeepTogether([para(name.capitalize(), "h2"), body]))
+    return out
+
+
+def frame_table(frame: pd.DataFrame, rows: int = 60) -> Flowable:
+    """Any frame as a plain table (the execution tables once they exist): first 8 columns, first `rows` rows."""
+    shown = frame.iloc[:rows, :8]
+    width = (CHART_WIDTH - 4) / max(len(shown.columns), 1)
+    cells = [[_cell(v) for v in row] for row in shown.itertuples(index=False)]
+    return table([str(c) for c in shown.columns], cells, [width] * len(shown.columns))
+
+
+def _cell(value) -> str:
+    if isinstance(value, float):
+        return ratio(value)
+    return "" if value is None else str(value)
+
+
+def quality(data: ReportData) -> list[Flowable]:
+    out: list[Flowable] = [para("Data quality", "h1")]
+    if data.quality.empty:
+        return [*out, missing(data, "quality")]
+    counts = data.quality_counts()
+    out += [para("Partitions of the period by validation status", "h2"),
+            table(list(counts), [[str(n) for n in counts.values()]], [80] * len(counts), right=tuple(range(4)))]
+    return out + quality_issues(data.quality)
+
+
+def quality_issues(frame: pd.DataFrame) -> list[Flowable]:
+    issues = frame[frame["status"] != "passed"]
+    issues = issues.assign(order=issues["status"].map(STATUS_ORDER).fillna(9)).sort_values(["order", "date"])
+    if issues.empty:
+        return [para("Every partition passed validation.", "body")]
+    rows = [[f"{r.exchange} {r.symbol}", r.timeframe, _day(r.date), r.status, "" if pd.isna(r.detail) else r.detail]
+            for r in issues.head(QUALITY_ROWS).itertuples()]
+    out = [para("Partitions that did not pass", "h2"),
+           table(["Series", "Timeframe", "Date", "Status", "Detail"], rows, [105, 55, 62, 65, 205])]
+    if len(issues) > QUALITY_ROWS:
+        out.append(para(f"... and {len(issues) - QUALITY_ROWS} more; the workbook lists them all.", "note"))
+    return out
+
+
+def sweeps(data: ReportData) -> list[Flowable]:
+    out: list[Flowable] = [para("Parameter sweeps", "h1"), para("Best parameters found overnight", "h2")]
+    out.append(sweeps_table(data) if not data.sweeps_best.empty else missing(data, "sweeps"))
+    out.append(para("Sweep heatmaps", "h2"))
+    if not data.sweep_heatmaps:
+        return [*out, para("No sweep heatmap for this period.", "missing")]
+    return out + [heatmap(Path(p)) for p in data.sweep_heatmaps]
+
+
+def sweeps_table(data: ReportData) -> Table:
+    rows = [[f"{r.sweep}\n{r.strategy}", f"{r.exchange} {r.symbol}\n{r.timeframe}",
+             f"{r.objective}\n{_objective(r.objective, r.objective_value)}", _params(r.params),
+             ratio(r.sharpe_ratio), pct(r.total_return), pct(r.max_drawdown), _loaded(r.loaded_at)]
+            for r in data.sweeps_best.itertuples()]
+    header = ["Sweep / strategy", "Series / timeframe", "Objective", "Parameters", "Sharpe", "Total return",
+              "Max drawdown", "Loaded (UTC)"]
+    return table(header, [[Paragraph(escape(str(v)).replace("\n", "<br/>"), STYLES["cell"]) if i < 4 else v
+                           for i, v in enumerate(row)] for row in rows],
+                 [78, 78, 68, 70, 38, 50, 50, 60], right=(4, 5, 6))
+
+
+def _objective(name: str, value: float) -> str:
+    return pct(value) if str(name).endswith(("return", "drawdown")) else ratio(value)
+
+
+def _params(text) -> str:
+    try:
+        params = json.loads(text)
+    except (TypeError, ValueError):
+        return str(text)
+    return ", ".join(f"{k}={v}" for k, v in params.items()) if isinstance(params, dict) else str(params)
+
+
+def _loaded(at) -> str:
+    stamp = pd.Timestamp(at)
+    if pd.isna(stamp):
+        return "n/a"
+    return f"{(stamp.tz_convert('UTC') if stamp.tzinfo else stamp):%Y-%m-%d %H:%M}"
+
+
+def heatmap(path: Path) -> Flowable:
+    """A sweep heatmap PNG embedded as it is, or a line saying why it is not."""
+    if not path.is_file():
+        return para(f"Sweep heatmap not found: {path}", "missing")
+    try:
+        body = image(path, max_height=4.2 * inch)
+    except OSError as error:
+        return para(f"Sweep heatmap could not be read: {path} ({error.__class__.__name__})", "missing")
+    return KeepTogether([para(path.name, "note"), body, Spacer(1, 6)])

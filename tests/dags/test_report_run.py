@@ -1,0 +1,135 @@
+"""daily_report and weekly_report run through Airflow (`airflow dags test`) on the real candles'
+warehouse: files under reports/YYYY/MM/, the email with both attachments on a loopback SMTP
+server, the circuit-breaker alert of 10 March 2023, and a re-run that replaces its files."""
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import textwrap
+
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+from pypdf import PdfReader
+
+from include.reports.formatting import money, pct, ratio
+from include.reports.sources import read_export
+from include.warehouse.exports import export_dir, export_marts
+from operators.warehouse_tasks import EXPORTED_MARTS
+from tests.conftest import REPO
+from tests.reports.smtp_support import CONN_ID, PASSWORD, connection_json, smtp_server  # noqa: F401
+
+CONFIG = f"""
+universe:
+  symbols: [BTC/USDT]
+  timeframes: [1h]
+  exchanges: [{{id: sim_alpha, source: sim}}]
+history: {{start: {{1h: 3d}}}}
+reports:
+  recipients: [desk@example.com]
+  sender: peak-trade@example.com
+  smtp_conn_id: {CONN_ID}
+notifications:
+  email: [oncall@example.com]
+"""
+
+
+@pytest.fixture(scope="module")
+def airflow_home(tmp_path_factory, real_warehouse):
+    root = tmp_path_factory.mktemp("report-run")
+    (root / "config.yaml").write_text(textwrap.dedent(CONFIG))
+    export_marts(real_warehouse, EXPORTED_MARTS)
+    shutil.copytree(export_dir(real_warehouse), export_dir(root / "data"))
+    return root
+
+
+@pytest.fixture
+def run(airflow_home, smtp_server):  # noqa: F811
+    root = airflow_home
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "PEAKTRADE"))}
+    env.update(PEAKTRADE_ROOT=str(REPO), PEAKTRADE_CONFIG=str(root / "config.yaml"),
+               PEAKTRADE_DATA_DIR=str(root / "data"), PEAKTRADE_REPORTS_DIR=str(root / "reports"))
+    env["AIRFLOW_CONN_" + CONN_ID.upper()] = connection_json(smtp_server)
+    prelude = (f'source "{REPO}/.airflow.env" && export AIRFLOW_HOME="{root}/home" '
+               f'AIRFLOW__DATABASE__SQL_ALCHEMY_CONN="sqlite:///{root}/airflow.db"')
+
+    def airflow(command):
+        done = subprocess.run(["bash", "-c", f"{prelude} && {REPO}/.venv/bin/airflow {command}"],
+                              env=env, capture_output=True, text=True, timeout=900)
+        return done
+
+    assert airflow("db migrate").returncode == 0
+    return root, airflow, smtp_server
+
+
+def test_daily_report_is_saved_emailed_and_the_breaker_alerts(run):
+    root, airflow, server = run
+    done = airflow("dags test daily_report -c '" + json.dumps({"date": "2023-03-10"}) + "'")
+    assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
+    folder = root / "reports" / "2023" / "03"
+    pdf, xlsx = folder / "peak_trade_daily_2023-03-10.pdf", folder / "peak_trade_daily_2023-03-10.xlsx"
+    assert sorted(p.name for p in folder.iterdir()) == [pdf.name, xlsx.name]
+    by_subject = {r.message["Subject"]: r for r in server.received}
+    report = by_subject["[Peak Trade] Daily report 2023-03-10"]
+    assert report.rcpt_tos == ["desk@example.com"]
+    attached = {part.get_filename(): part.get_content() for part in report.message.iter_attachments()}
+    assert {name: hashlib.sha256(body).hexdigest() for name, body in attached.items()} == {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in (pdf, xlsx)}
+    alerts = [r for subject, r in by_subject.items() if "circuit breaker" in subject.lower()]
+    assert len(alerts) == 1 and alerts[0].rcpt_tos == ["oncall@example.com"]
+    assert "level 3" in alerts[0].message.get_content()
+    assert PASSWORD not in done.stdout + done.stderr
+
+    assert_files_show_the_warehouse_figures(pdf, xlsx, root / "data")
+
+    stamp, sent = pdf.stat().st_mtime_ns, len(server.received)
+    again = airflow("dags test daily_report -c '" + json.dumps({"date": "2023-03-10", "email": False}) + "'")
+    assert again.returncode == 0, (again.stdout + again.stderr)[-3000:]
+    assert sorted(p.name for p in folder.iterdir()) == [pdf.name, xlsx.name]  # replaced, not added
+    assert pdf.stat().st_mtime_ns != stamp
+    assert len(server.received) == sent + 1  # the form said no email: only the breaker alert again
+
+
+def assert_files_show_the_warehouse_figures(pdf, xlsx, data_dir):
+    """Page 1 of the PDF and the workbook's Summary carry the warehouse's figures of 10 March 2023,
+    money to the cent and fractions to the basis point."""
+    day = read_export(data_dir, "fct_portfolio_daily").set_index("trade_date").loc[pd.Timestamp("2023-03-10").date()]
+    rolling = read_export(data_dir, "fct_portfolio_risk_rolling")
+    risk = rolling[(rolling.as_of_date == pd.Timestamp("2023-03-10").date()) & (rolling.window_days == 90)].iloc[0]
+    page_one = PdfReader(pdf).pages[0].extract_text()
+    assert len(PdfReader(pdf).pages) == 5
+    expected = [money(day.equity, "USDT"), money(day.pnl, "USDT"), pct(day.drawdown), "halt (level 3)",
+                pct(risk.var_hist_95), pct(risk.cvar_hist_99), ratio(risk.sharpe_ratio), pct(risk.max_drawdown)]
+    assert [text for text in expected if text not in page_one] == []
+    summary = {row[0].value: row[1].value for row in load_workbook(xlsx)["Summary"].iter_rows(min_row=3)
+               if row[0].value is not None and len(row) > 1}
+    want = {"Equity": day.equity, "PnL": day.pnl, "Drawdown": day.drawdown, "Sharpe ratio": risk.sharpe_ratio,
+            "VaR 95 %": risk.var_hist_95, "CVaR 99 %": risk.cvar_hist_99, "Max drawdown": risk.max_drawdown}
+    for label, value in want.items():  # openpyxl writes 16 significant digits
+        assert summary[label] == pytest.approx(value, rel=1e-15), label
+    assert summary["Circuit breaker level"] == 3
+
+
+def test_weekly_report_of_a_past_week(run):
+    root, airflow, server = run
+    done = airflow("dags test weekly_report -c '" + json.dumps({"date": "2023-03-15", "email": False}) + "'")
+    assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
+    folder = root / "reports" / "2023" / "03"
+    assert (folder / "peak_trade_weekly_2023-W11.pdf").is_file() and (folder / "peak_trade_weekly_2023-W11.xlsx").is_file()
+    assert not [r for r in server.received if "Weekly" in r.message["Subject"]]
+
+
+def test_a_bad_date_in_the_form_fails_with_one_message(run):
+    root, airflow, server = run
+    done = airflow("dags test daily_report -c '" + json.dumps({"date": "2023-02-30"}) + "'")
+    assert done.returncode != 0
+    assert "Invalid input for param date: '2023-02-30' is not a 'date'" in done.stdout + done.stderr  # the form's schema
+    future = airflow("dags test daily_report -c '" + json.dumps({"date": "2999-01-01"}) + "'")
+    assert future.returncode != 0
+    assert "params.date: 2999-01-01 is not in the past; a report covers whole days up to yesterday" \
+        in future.stdout + future.stderr
+    assert not list((root / "reports").rglob("*2999*")) and not list((root / "reports").rglob(".*tmp"))
+    [failure] = server.received  # the failure notifier (on_failure_callback) told the notification address
+    assert failure.message["Subject"].startswith("[Peak Trade] failed: daily_report.build_report (run manual__")
+    assert failure.rcpt_tos == ["oncall@example.com"]

@@ -1,0 +1,97 @@
+"""A real SMTP server on loopback (aiosmtpd) and the Airflow connection that points at it.
+
+The server accepts one login (LOGIN/PASSWORD below, plain text allowed since it is
+loopback without TLS) and keeps every message it receives. The connection
+`smtp_test` comes from the environment variable AIRFLOW_CONN_SMTP_TEST, so no
+Airflow metadata database is needed.
+"""
+from __future__ import annotations
+
+import email
+import json
+import socket
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.policy import default as default_policy
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+
+CONN_ID = "smtp_test"
+LOGIN = "peak-trade-bot"
+PASSWORD = "Sup3r-S3cret-smtp-pw!"  # must appear in no message, log line or return value
+
+
+@dataclass
+class Received:
+    mail_from: str
+    rcpt_tos: list[str]
+    raw: bytes
+
+    @property
+    def message(self) -> EmailMessage:
+        return email.message_from_bytes(self.raw, policy=default_policy)
+
+
+@dataclass
+class MailStore:
+    """The aiosmtpd handler: keeps each envelope; the authenticator: accepts LOGIN/PASSWORD only."""
+
+    received: list[Received] = field(default_factory=list)
+    logins: list[str] = field(default_factory=list)
+
+    async def handle_DATA(self, server, session, envelope):
+        self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.original_content)))
+        return "250 Message accepted for delivery"
+
+    def authenticate(self, server, session, envelope, mechanism, auth_data):
+        ok = (isinstance(auth_data, LoginPassword) and auth_data.login.decode() == LOGIN
+              and auth_data.password.decode() == PASSWORD)
+        if ok:
+            self.logins.append(LOGIN)
+        return AuthResult(success=ok, handled=False)  # failure: the server answers 535
+
+
+@dataclass
+class SmtpServer:
+    host: str
+    port: int
+    store: MailStore
+
+    @property
+    def received(self) -> list[Received]:
+        return self.store.received
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_server():
+    store = MailStore()
+    controller = Controller(store, hostname="127.0.0.1", port=_free_port(), server_hostname="localhost",
+                            authenticator=store.authenticate, auth_require_tls=False)
+    controller.start()
+    try:
+        yield SmtpServer(controller.hostname, controller.port, store)
+    finally:
+        controller.stop()
+
+
+def connection_json(server: SmtpServer, password: str = PASSWORD, **extra) -> str:
+    """The connection as Airflow reads it from AIRFLOW_CONN_<ID> (JSON form), TLS and SSL off."""
+    return json.dumps({
+        "conn_type": "smtp", "host": server.host, "port": server.port, "login": LOGIN, "password": password,
+        "extra": {"disable_tls": True, "disable_ssl": True, "timeout": 10, "retry_limit": 0, **extra},
+    })
+
+
+@pytest.fixture
+def smtp_conn(smtp_server, monkeypatch) -> str:
+    """AIRFLOW_CONN_SMTP_TEST pointing at the loopback server; returns the conn id."""
+    monkeypatch.setenv("AIRFLOW_CONN_" + CONN_ID.upper(), connection_json(smtp_server))
+    return CONN_ID
