@@ -13,6 +13,13 @@
   denominator (constant series, no loss, no drawdown) is NULL, never inf.
   The risk-free rate and Sortino's MAR are per-period dbt vars (default 0).
 -#}
+{#- One row per rolling window length: select 30 as window_days union all select 90 ... -#}
+{% macro rolling_window_days(windows) -%}
+    {%- for w in windows %}
+    select {{ w }} as window_days{% if not loop.last %} union all{% endif %}
+    {%- endfor %}
+{%- endmacro %}
+
 {% macro risk_join(left, right, keys) -%}
   {%- for key in keys %}{{ left }}.{{ key }} = {{ right }}.{{ key }}{% if not loop.last %} and {% endif %}{% endfor -%}
 {%- endmacro %}

@@ -45,7 +45,7 @@ def gather(data_dir: Path, period: ReportPeriod, now: datetime, *, currency: str
     correlation = sources.correlation_matrix(data_dir, period.end)
     if correlation.empty:
         missing["correlation"] = f"no 30-day rolling correlation ends on or before {period.end}"
-    stress = sources.portfolio_stress(data_dir)
+    stress = _known_by(sources.portfolio_stress(data_dir), period.end)
     if stress.empty:
         missing["stress"] = "fct_stress has no portfolio scenarios yet (it needs daily returns)"
     quality = sources.data_quality(data_dir, period)
@@ -110,6 +110,15 @@ def _performers(closes: pd.DataFrame, period: ReportPeriod) -> pd.DataFrame:
     frame = pd.DataFrame({"close": end, "period_return": end / base - 1}).reset_index()
     frame["series"] = frame.exchange + " " + frame.symbol
     return frame[columns].sort_values(["period_return", "series"], ascending=[False, True]).reset_index(drop=True)
+
+
+def _known_by(stress: pd.DataFrame, end) -> pd.DataFrame:
+    """Historical scenarios whose window ended by the period's end (a backfill must not show later
+    windows); fct_stress finds the worst windows over the whole history, so a past report may list
+    fewer. Hypothetical scenarios always stay."""
+    historical = stress.scenario_type.str.startswith("historical")
+    later = historical & stress.window_end.map(lambda d: d is not None and d > end)
+    return stress[~later].reset_index(drop=True)
 
 
 def _allocation(performers: pd.DataFrame) -> pd.DataFrame:

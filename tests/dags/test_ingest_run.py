@@ -4,15 +4,12 @@ Each DAG run is a real `airflow dags test` in a subprocess with its own
 AIRFLOW_HOME and SQLite metadata database, on a small universe.
 """
 import json
-import os
 import sqlite3
-import subprocess
-import textwrap
 
 import pandas as pd
 import pytest
 
-from tests.conftest import REPO
+from tests.dags.isolated_airflow import isolated_airflow
 
 CONFIG = """
 universe:
@@ -29,22 +26,8 @@ LABELS = {f"{e} {s} 1h" for e in ("sim_alpha", "sim_gamma") for s in ("BTC/USDT"
 
 @pytest.fixture(scope="module")
 def airflow_env(tmp_path_factory):
-    root = tmp_path_factory.mktemp("airflow-run")
-    (root / "config.yaml").write_text(textwrap.dedent(CONFIG))
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "PEAKTRADE"))}
-    env.update(
-        PEAKTRADE_ROOT=str(REPO),
-        PEAKTRADE_CONFIG=str(root / "config.yaml"),
-        PEAKTRADE_DATA_DIR=str(root / "data"),
-    )
-    prelude = f'source "{REPO}/.airflow.env" && export AIRFLOW_HOME="{root}/home" AIRFLOW__DATABASE__SQL_ALCHEMY_CONN="sqlite:///{root}/airflow.db"'
-    run = lambda command: subprocess.run(  # noqa: E731
-        ["bash", "-c", f"{prelude} && {REPO}/.venv/bin/airflow {command}"],
-        env=env, capture_output=True, text=True, timeout=900,
-    )
-    migrated = run("db migrate")
-    assert migrated.returncode == 0, migrated.stderr[-2000:]
-    return root, run
+    run = isolated_airflow(tmp_path_factory.mktemp("airflow-run"), CONFIG)
+    return run.root, run
 
 
 def _raw_rows(root):

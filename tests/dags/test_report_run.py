@@ -3,10 +3,7 @@ warehouse: files under reports/YYYY/MM/, the email with both attachments on a lo
 server, the circuit-breaker alert of 10 March 2023, and a re-run that replaces its files."""
 import hashlib
 import json
-import os
 import shutil
-import subprocess
-import textwrap
 
 import pandas as pd
 import pytest
@@ -17,7 +14,7 @@ from include.reports.formatting import money, pct, ratio
 from include.reports.sources import read_export
 from include.warehouse.exports import export_dir, export_marts
 from operators.warehouse_tasks import EXPORTED_MARTS
-from tests.conftest import REPO
+from tests.dags.isolated_airflow import isolated_airflow
 from tests.reports.smtp_support import CONN_ID, PASSWORD, connection_json, smtp_server  # noqa: F401
 
 CONFIG = f"""
@@ -36,31 +33,16 @@ notifications:
 
 
 @pytest.fixture(scope="module")
-def airflow_home(tmp_path_factory, real_warehouse):
-    root = tmp_path_factory.mktemp("report-run")
-    (root / "config.yaml").write_text(textwrap.dedent(CONFIG))
+def exports(tmp_path_factory, real_warehouse):
     export_marts(real_warehouse, EXPORTED_MARTS)
-    shutil.copytree(export_dir(real_warehouse), export_dir(root / "data"))
-    return root
+    return export_dir(real_warehouse)
 
 
 @pytest.fixture
-def run(airflow_home, smtp_server):  # noqa: F811
-    root = airflow_home
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "PEAKTRADE"))}
-    env.update(PEAKTRADE_ROOT=str(REPO), PEAKTRADE_CONFIG=str(root / "config.yaml"),
-               PEAKTRADE_DATA_DIR=str(root / "data"), PEAKTRADE_REPORTS_DIR=str(root / "reports"))
-    env["AIRFLOW_CONN_" + CONN_ID.upper()] = connection_json(smtp_server)
-    prelude = (f'source "{REPO}/.airflow.env" && export AIRFLOW_HOME="{root}/home" '
-               f'AIRFLOW__DATABASE__SQL_ALCHEMY_CONN="sqlite:///{root}/airflow.db"')
-
-    def airflow(command):
-        done = subprocess.run(["bash", "-c", f"{prelude} && {REPO}/.venv/bin/airflow {command}"],
-                              env=env, capture_output=True, text=True, timeout=900)
-        return done
-
-    assert airflow("db migrate").returncode == 0
-    return root, airflow, smtp_server
+def run(tmp_path, exports, smtp_server):  # noqa: F811
+    shutil.copytree(exports, export_dir(tmp_path / "data"))
+    airflow = isolated_airflow(tmp_path, CONFIG, **{"AIRFLOW_CONN_" + CONN_ID.upper(): connection_json(smtp_server)})
+    return tmp_path, airflow, smtp_server
 
 
 def test_daily_report_is_saved_emailed_and_the_breaker_alerts(run):

@@ -5,16 +5,14 @@ parallelism 4) on loopback with a SQLite metadata database, triggers
 market_data_ingest and waits for the asset-scheduled warehouse_build.
 """
 import json
-import os
 import socket
 import sqlite3
 import subprocess
-import textwrap
 import time
 
 import pytest
 
-from tests.conftest import REPO
+from tests.dags.isolated_airflow import isolated_airflow
 
 CONFIG = """
 universe:
@@ -36,37 +34,19 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def services(tmp_path_factory):
-    root = tmp_path_factory.mktemp("scheduler")
-    (root / "config.yaml").write_text(textwrap.dedent(CONFIG))
     port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "PEAKTRADE"))}
-    env.update(PEAKTRADE_ROOT=str(REPO), PEAKTRADE_CONFIG=str(root / "config.yaml"), PEAKTRADE_DATA_DIR=str(root / "data"))
-    prelude = " && ".join(
-        [
-            f'source "{REPO}/.airflow.env"',
-            f'export AIRFLOW_HOME="{root}/home" AIRFLOW__DATABASE__SQL_ALCHEMY_CONN="sqlite:///{root}/airflow.db"',
-            f"export AIRFLOW__API__PORT={port} AIRFLOW__API__HOST=127.0.0.1",
-            f"export AIRFLOW__CORE__EXECUTION_API_SERVER_URL=http://127.0.0.1:{port}/execution/",
-            "export AIRFLOW__API_AUTH__JWT_SECRET=peaktrade-test AIRFLOW__CORE__PARALLELISM=4",
-            # Paused until every DAG is parsed: an asset event only queues DAGs that already exist.
-            "export AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION=True",
-            "export AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC=2 AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL=10",
-        ]
+    cli = isolated_airflow(
+        tmp_path_factory.mktemp("scheduler"), CONFIG,
+        f"export AIRFLOW__API__PORT={port} AIRFLOW__API__HOST=127.0.0.1",
+        f"export AIRFLOW__CORE__EXECUTION_API_SERVER_URL=http://127.0.0.1:{port}/execution/",
+        "export AIRFLOW__API_AUTH__JWT_SECRET=peaktrade-test AIRFLOW__CORE__PARALLELISM=4",
+        # Paused until every DAG is parsed: an asset event only queues DAGs that already exist.
+        "export AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION=True",
+        "export AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC=2 AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL=10",
     )
-    airflow = f"{REPO}/.venv/bin/airflow"
-
-    def cli(command: str) -> subprocess.CompletedProcess:
-        return subprocess.run(["bash", "-c", f"{prelude} && {airflow} {command}"], env=env, capture_output=True, text=True, timeout=300)
-
-    assert cli("db migrate").returncode == 0
+    root = cli.root
     assert cli('pools set duckdb 1 "DuckDB warehouse file"').returncode == 0
-    procs = [
-        subprocess.Popen(
-            ["bash", "-c", f"{prelude} && exec {airflow} {component}"], env=env,
-            stdout=open(root / f"{component.split()[0]}.log", "w"), stderr=subprocess.STDOUT,
-        )
-        for component in ("api-server", "scheduler", "dag-processor")
-    ]
+    procs = [cli.start(component) for component in ("api-server", "scheduler", "dag-processor")]
     try:
         yield root, cli
     finally:

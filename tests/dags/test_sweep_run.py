@@ -6,16 +6,13 @@ readable map index, writes one Parquet file per chunk, loads the results into th
 warehouse and renders heatmaps. Running chunks of the same run again (a retry, a
 cleared task) resumes: done chunks are not rewritten, a missing one is computed.
 """
-import os
 import sqlite3
-import subprocess
-import textwrap
 
 import duckdb
 import pandas as pd
 import pytest
 
-from tests.conftest import REPO
+from tests.dags.isolated_airflow import isolated_airflow
 from tests.warehouse.conftest import real_candles
 
 CONFIG = """
@@ -55,18 +52,8 @@ def export_real_candles(data_dir):
 @pytest.fixture(scope="module")
 def sweep_run(tmp_path_factory):
     root = tmp_path_factory.mktemp("sweep-run")
-    (root / "config.yaml").write_text(textwrap.dedent(CONFIG))
     export_real_candles(root / "data")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "PEAKTRADE"))}
-    env.update(PEAKTRADE_ROOT=str(REPO), PEAKTRADE_CONFIG=str(root / "config.yaml"), PEAKTRADE_DATA_DIR=str(root / "data"))
-    prelude = (f'source "{REPO}/.airflow.env" && export AIRFLOW_HOME="{root}/home" '
-               f'AIRFLOW__DATABASE__SQL_ALCHEMY_CONN="sqlite:///{root}/airflow.db"')
-
-    def run(command):
-        return subprocess.run(["bash", "-c", f"{prelude} && {REPO}/.venv/bin/airflow {command}"],
-                              env=env, capture_output=True, text=True, timeout=900)
-
-    assert run("db migrate").returncode == 0
+    run = isolated_airflow(root, CONFIG)
     assert run("pools set duckdb 1 'DuckDB file: one task at a time'").returncode == 0
     first = run("dags test nightly_sweep 2024-06-01")
     assert first.returncode == 0, (first.stdout + first.stderr)[-3000:]

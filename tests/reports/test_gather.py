@@ -63,7 +63,8 @@ def test_the_depeg_days_trip_the_breaker_and_need_attention(exported):
     assert day.attention[0] == f"circuit breaker at level 3 (halt): drawdown {row['drawdown']:.2%} from the peak on 2023-03-10"
     week = gather(exported, ReportPeriod.covering("weekly", date(2023, 3, 10)), NOW)  # ends Sunday 12 March
     assert week.headline.breaker_state == "halve"
-    declared = week.stress[week.stress.scenario == "usdc_depeg_2023"]
+    after = gather(exported, ReportPeriod.covering("weekly", date(2023, 3, 15)), NOW)  # the de-peg window ended
+    declared = after.stress[after.stress.scenario == "usdc_depeg_2023"]
     assert len(declared) == 1 and declared.portfolio_return.notna().all()
 
 
@@ -109,3 +110,12 @@ def test_volatility_regimes_are_causal_percentiles_of_the_rolling_volatility(exp
     vol = late.rolling.set_index("as_of_date").annual_volatility
     top = vol.loc[:date(2023, 3, 31)].idxmax()
     assert late.regimes.set_index("trade_date").volatility_regime[top] == "high"
+
+
+def test_a_past_report_lists_no_stress_window_that_ended_after_it(exported):
+    early = gather(exported, ReportPeriod.covering("daily", date(2023, 3, 5)), NOW)
+    late = gather(exported, ReportPeriod.covering("daily", date(2023, 3, 31)), NOW)
+    historical = early.stress[early.stress.scenario_type.str.startswith("historical")]
+    assert all(end <= date(2023, 3, 5) for end in historical.window_end)
+    assert "usdc_depeg_2023" not in set(early.stress.scenario) and "usdc_depeg_2023" in set(late.stress.scenario)
+    assert set(early.stress.scenario_type) >= {"hypothetical_shock"}

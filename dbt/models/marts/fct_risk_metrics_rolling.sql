@@ -9,9 +9,7 @@ with daily as (
 ),
 
 windows as (
-    {%- for w in windows %}
-    select {{ w }} as window_days{% if not loop.last %} union all{% endif %}
-    {%- endfor %}
+    {{ rolling_window_days(windows) }}
 ),
 
 returns as (

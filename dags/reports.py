@@ -1,0 +1,33 @@
+"""daily_report and weekly_report: the PDF and Excel report of the day or ISO week just gone, saved and emailed."""
+from datetime import datetime
+
+from airflow.sdk import DAG
+
+from include.config.loader import load_config
+from operators.common import default_args
+from operators.report_tasks import report_params, wire_report
+
+config = load_config()
+SPANS = {"daily": "the UTC day just gone", "weekly": "the ISO week (Monday to Sunday) just gone"}
+
+for kind, span in SPANS.items():
+    with DAG(
+        dag_id=f"{kind}_report",
+        schedule=getattr(config.schedules, f"{kind}_report"),
+        start_date=datetime(2024, 1, 1),
+        catchup=False,
+        max_active_runs=1,
+        default_args=default_args(config),
+        tags=["reports"],
+        params=report_params(kind),
+        doc_md=f"""
+### {kind.capitalize()} report
+The equal-weight universe portfolio (equity, PnL, risk metrics, circuit breaker),
+charts, performers, stress scenarios, data quality and the best sweep parameters of
+{span}, as a PDF and an Excel workbook under `reports/YYYY/MM/` (stable names: a
+re-run replaces them), emailed to `reports.recipients` through the
+`reports.smtp_conn_id` connection. Trigger with a date for a past period. Figures
+come from the warehouse's Parquet exports (run `warehouse_build` first).
+""",
+    ):
+        wire_report(kind)
