@@ -29,8 +29,7 @@ from airflow.sdk.exceptions import AirflowNotFoundException
 
 from include.config.schema import PeakTradeConfig
 from include.errors import ConfigError, PeakTradeError
-from include.reports.delivery import ReportDeliveryError, breaker_alert, compose_alert
-from include.reports.model import ReportData
+from include.reports.delivery import Report, ReportDeliveryError, breaker_alert, compose_alert
 
 log = logging.getLogger(__name__)
 
@@ -223,7 +222,7 @@ class TelegramNotifier(BaseNotifier):
 
 # -- circuit breaker -----------------------------------------------------------------------------------
 
-def notify_breaker(config: PeakTradeConfig, data: ReportData) -> list[dict]:
+def notify_breaker(config: PeakTradeConfig, data: Report) -> list[dict]:
     """At breaker level 1 or more, tell every configured channel; returns what went where (no secrets).
 
     Level 0 (or unknown) sends nothing and returns []. Every channel is tried; a channel

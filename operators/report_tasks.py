@@ -15,7 +15,7 @@ from airflow.sdk import get_current_context, task
 
 from include.config.loader import data_dir, load_config, reports_dir
 from include.errors import ConfigError
-from include.reports.model import ReportPeriod
+from include.reports.model import ReportPeriod, ReportSummary
 from operators.common import bad_input_fails_fast
 
 log = logging.getLogger(__name__)
@@ -66,12 +66,12 @@ def build_report(kind: str) -> dict:
         log.warning("needs attention: %s", line)
     log.info("%s: %s and %s (%s)", data.period.title, paths["pdf"], paths["xlsx"],
              "; ".join(f"{k}: {v}" for k, v in data.missing.items()) or "every section has data")
-    return {"period": data.period.label, "generated_at": generated_at.isoformat(),
-            "pdf": str(paths["pdf"]), "xlsx": str(paths["xlsx"]), "breaker_level": data.headline.breaker_level}
+    # The email and the alert tasks send these figures: the files' own, not a second gather.
+    return {"pdf": str(paths["pdf"]), "xlsx": str(paths["xlsx"]), "summary": ReportSummary.of(data).to_json()}
 
 
 @task
-def email_report(kind: str, built: dict) -> dict:
+def email_report(built: dict) -> dict:
     """Email both files to reports.recipients through the SMTP connection (skipped without recipients)."""
     from include.reports.delivery import compose_email
     from operators.report_delivery import send_report_email
@@ -83,22 +83,24 @@ def email_report(kind: str, built: dict) -> dict:
                  "no reports.recipients in the config" if not recipients else "the run's form said no email",
                  built["pdf"], built["xlsx"])
         return {"sent_to": []}
+    summary = ReportSummary.from_json(built["summary"])
     with bad_input_fails_fast():
-        data = _gather(kind, datetime.fromisoformat(built["generated_at"]))
-        message = compose_email(data, [Path(built["pdf"]), Path(built["xlsx"])], config.reports.sender, recipients)
+        message = compose_email(summary, [Path(built["pdf"]), Path(built["xlsx"])], config.reports.sender,
+                                recipients)
         send_report_email(message, config.reports.smtp_conn_id)
-    log.info("emailed %s to %d recipients", data.period.title, len(recipients))
+    log.info("emailed %s to %d recipients", summary.period.title, len(recipients))
     return {"sent_to": recipients}
 
 
 @task
-def alert_breaker(kind: str, built: dict) -> dict:
+def alert_breaker(built: dict) -> dict:
     """A circuit breaker above level 0 notifies through the configured channels."""
     from airflow.sdk.exceptions import AirflowSkipException
 
     from operators.report_delivery import has_channels, notify_breaker
 
-    level = built.get("breaker_level")
+    summary = ReportSummary.from_json(built["summary"])
+    level = summary.headline.breaker_level
     if not level:
         log.info("circuit breaker at level %s: nothing to notify", level)
         return {"notified": False}
@@ -108,7 +110,7 @@ def alert_breaker(kind: str, built: dict) -> dict:
             f"circuit breaker at level {level}, but no channel is configured: set notifications.email or "
             "reports.recipients (or notifications.slack_conn_id / discord_conn_id / telegram_conn_id)")
     with bad_input_fails_fast():
-        sent = notify_breaker(config, _gather(kind, datetime.fromisoformat(built["generated_at"])))
+        sent = notify_breaker(config, summary)
     return {"notified": True, "channels": sent}
 
 
@@ -128,5 +130,5 @@ def report_params(kind: str) -> dict:
 def wire_report(kind: str) -> None:
     """build -> (email, breaker alert), inside the DAG being defined."""
     built = build_report(kind)
-    email_report(kind, built)
-    alert_breaker(kind, built)
+    email_report(built)
+    alert_breaker(built)

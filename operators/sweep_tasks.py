@@ -16,7 +16,8 @@ from operators.common import bad_input_fails_fast
 from operators.warehouse_tasks import DUCKDB_POOL
 
 log = logging.getLogger(__name__)
-SWEEP_TABLES = ("sweep_trials", "sweep_best", "sweep_walk_forward")
+# What the reports read; sweep_trials keeps every night's trials and has no Parquet reader, so it stays in DuckDB.
+EXPORTED_SWEEP_TABLES = ("sweep_best",)
 
 
 def _selected(params: dict) -> dict:
@@ -86,6 +87,6 @@ def publish_sweeps(chunk_files: list[str]) -> dict:
             images = render_heatmaps(spec, collect(out, spec), out / "heatmaps")
             log.info("%s: loaded %s; %d heatmaps in %s", name, counts, len(images), out / "heatmaps")
             summary[name] = {"tables": counts, "heatmaps": [str(p) for p in images]}
-    exported = export_marts(data, SWEEP_TABLES)  # reports read these, never the DuckDB file
+    exported = export_marts(data, EXPORTED_SWEEP_TABLES)  # the reports read it, never the DuckDB file
     log.info("%d chunk files in this run; exported %s", len(chunk_files), ", ".join(exported))
     return summary

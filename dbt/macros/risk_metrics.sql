@@ -13,11 +13,34 @@
   denominator (constant series, no loss, no drawdown) is NULL, never inf.
   The risk-free rate and Sortino's MAR are per-period dbt vars (default 0).
 -#}
-{#- One row per rolling window length: select 30 as window_days union all select 90 ... -#}
-{% macro rolling_window_days(windows) -%}
-    {%- for w in windows %}
-    select {{ w }} as window_days{% if not loop.last %} union all{% endif %}
-    {%- endfor %}
+{#-
+  rolling_window_returns(daily, keys, windows): risk_metrics' input for rolling windows. For each
+  row e of `daily` (<keys>, trade_date, prev_trade_date, daily_return, benchmark_return) and each
+  window length w in `windows` (days), the rows of the same keys dated in (e.trade_date - w,
+  e.trade_date], as <keys>, window_days, as_of_date (= e.trade_date), trade_date,
+  prev_trade_date, r, b.
+-#}
+{% macro rolling_window_returns(daily, keys, windows) -%}
+    select
+        {%- for key in keys %}
+        e.{{ key }},
+        {%- endfor %}
+        w.window_days,
+        e.trade_date as as_of_date,
+        d.trade_date,
+        d.prev_trade_date,
+        d.daily_return as r,
+        d.benchmark_return as b
+    from {{ daily }} as e
+    cross join (
+        {%- for w in windows %}
+        select {{ w }} as window_days{% if not loop.last %} union all{% endif %}
+        {%- endfor %}
+    ) as w
+    join {{ daily }} as d
+        on {% for key in keys %}d.{{ key }} = e.{{ key }} and {% endfor -%}
+        d.trade_date > e.trade_date - w.window_days
+        and d.trade_date <= e.trade_date
 {%- endmacro %}
 
 {% macro risk_join(left, right, keys) -%}

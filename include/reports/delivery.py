@@ -19,7 +19,9 @@ from pathlib import Path
 
 from include.errors import PeakTradeError
 from include.reports.formatting import money, pct, ratio, timestamp
-from include.reports.model import BREAKER_STATES, ReportData, ReportPeriod
+from include.reports.model import BREAKER_STATES, ReportData, ReportPeriod, ReportSummary
+
+Report = ReportData | ReportSummary  # either carries what a message says: period, headline, attention
 
 SUBJECT_PREFIX = "[Peak Trade]"
 MIME_TYPES = {
@@ -40,7 +42,7 @@ def report_paths(period: ReportPeriod, reports_root: Path) -> dict[str, Path]:
     return {ext: folder / f"{period.stem}.{ext}" for ext in ("pdf", "xlsx")}
 
 
-def compose_email(data: ReportData, attachments: list[Path], sender: str, recipients: list[str]) -> EmailMessage:
+def compose_email(data: Report, attachments: list[Path], sender: str, recipients: list[str]) -> EmailMessage:
     """The report email: headline, attention lines and file names in the body, the files attached."""
     recipients = _checked_recipients(recipients, "reports.recipients",
                                      "list the addresses that get the report, e.g. [desk@example.com] "
@@ -55,7 +57,7 @@ def compose_email(data: ReportData, attachments: list[Path], sender: str, recipi
     return message
 
 
-def breaker_alert(data: ReportData) -> tuple[str, str]:
+def breaker_alert(data: Report) -> tuple[str, str]:
     """(subject, body) of the circuit-breaker notification; meaningful when the level is 1 or more."""
     h = data.headline
     level = "unknown" if h.breaker_level is None else f"{h.breaker_level} of {len(BREAKER_STATES) - 1}"
@@ -93,7 +95,7 @@ def mime_type(path: Path) -> str:
 
 # -- the body ------------------------------------------------------------------------------------------
 
-def _report_body(data: ReportData, files: list[Path]) -> str:
+def _report_body(data: Report, files: list[Path]) -> str:
     h = data.headline
     window = f"{h.metrics_window_days}-day window"
     lines = [

@@ -32,7 +32,8 @@ def gather(data_dir: Path, period: ReportPeriod, now: datetime, *, currency: str
     missing: dict[str, str] = {name: NOT_YET.format(what=name) for name in EXECUTION_TABLES}
     daily = sources.portfolio_daily(data_dir)
     history = daily[daily.trade_date <= period.end].reset_index(drop=True)
-    headline = _headline(history, sources.portfolio_rolling(data_dir), period, metrics_window_days)
+    risk = sources.portfolio_rolling(data_dir)
+    headline = _headline(history, risk, period, metrics_window_days)
     if history.empty:
         reason = (f"no portfolio return on or before {period.end}: run market_data_ingest and warehouse_build"
                   if daily.empty else f"the warehouse's first portfolio return is on {daily.trade_date.min()}, "
@@ -56,7 +57,7 @@ def gather(data_dir: Path, period: ReportPeriod, now: datetime, *, currency: str
     if sweeps_best.empty:
         missing["sweeps"] = f"no sweep results were loaded before {min(now, cutoff):%Y-%m-%d %H:%M} UTC"
     returns = history.tail(histogram_days)[["trade_date", "daily_return"]].reset_index(drop=True)
-    rolling = sources.rolling_volatility(data_dir, period.end)
+    rolling = sources.rolling_volatility(risk, period.end)
     data = ReportData(
         period=period, generated_at=now, currency=currency, headline=headline,
         attention=[], equity=history[["trade_date", "daily_return", "equity", "pnl", "drawdown", "breaker_level"]],
@@ -133,13 +134,11 @@ def _regimes(rolling: pd.DataFrame) -> pd.DataFrame:
     is low, above 0.67 high. The series' own labels (1m or 1h bars) are too fast for a daily chart."""
     if rolling.empty:
         return pd.DataFrame(columns=["trade_date", "volatility_regime"])
-    vol = rolling.annual_volatility.to_numpy()
-    days = rolling.as_of_date.to_numpy()
-    rows = []
-    for i in range(MIN_REGIME_DAYS - 1, len(vol)):  # fewer days than that: no regime, no shading
-        pctile = (vol[: i + 1] <= vol[i]).mean()
-        rows.append((days[i], "low" if pctile < 0.33 else "high" if pctile > 0.67 else "normal"))
-    return pd.DataFrame(rows, columns=["trade_date", "volatility_regime"])
+    # share of the days up to d whose volatility is at most d's ("max" rank / count)
+    pctile = rolling.annual_volatility.reset_index(drop=True).expanding().rank(method="max", pct=True)
+    regime = ["low" if p < 0.33 else "high" if p > 0.67 else "normal" for p in pctile]
+    frame = pd.DataFrame({"trade_date": rolling.as_of_date.to_numpy(), "volatility_regime": regime})
+    return frame.iloc[MIN_REGIME_DAYS - 1:].reset_index(drop=True)  # fewer days than that: no regime yet
 
 
 def attention(data: ReportData) -> list[str]:

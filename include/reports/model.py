@@ -8,7 +8,7 @@ instead of dropping the section.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Literal
@@ -146,6 +146,40 @@ class ReportData:
         """Partitions of the period by status (every status present, zero when none)."""
         counts = self.quality["status"].value_counts() if len(self.quality) else pd.Series(dtype=int)
         return {status: int(counts.get(status, 0)) for status in ("passed", "flagged", "quarantined", "gap")}
+
+
+@dataclass(frozen=True)
+class ReportSummary:
+    """What the email and the breaker alert say: a ReportData's headline part, small enough for XCom
+    (to_json/from_json), so the tasks after build_report send the figures the files show."""
+
+    period: ReportPeriod
+    generated_at: datetime
+    currency: str
+    headline: Headline
+    attention: list[str]
+    missing: dict[str, str]
+
+    @classmethod
+    def of(cls, data: ReportData) -> ReportSummary:
+        return cls(data.period, data.generated_at, data.currency, data.headline, list(data.attention),
+                   {k: v for k, v in data.missing.items() if k == "headline"})
+
+    def to_json(self) -> dict:
+        headline = asdict(self.headline) | {"as_of": self.headline.as_of and self.headline.as_of.isoformat()}
+        return {"period": {"kind": self.period.kind, "start": self.period.start.isoformat(),
+                           "end": self.period.end.isoformat()},
+                "generated_at": self.generated_at.isoformat(), "currency": self.currency, "headline": headline,
+                "attention": self.attention, "missing": self.missing}
+
+    @classmethod
+    def from_json(cls, raw: dict) -> ReportSummary:
+        period = raw["period"]
+        as_of = raw["headline"]["as_of"]
+        return cls(ReportPeriod(period["kind"], date.fromisoformat(period["start"]), date.fromisoformat(period["end"])),
+                   datetime.fromisoformat(raw["generated_at"]), raw["currency"],
+                   Headline(**raw["headline"] | {"as_of": as_of and date.fromisoformat(as_of)}),
+                   list(raw["attention"]), dict(raw["missing"]))
 
 
 SECTIONS = ("headline", "equity", "returns", "rolling", "correlation", "allocation", "performers", "stress",

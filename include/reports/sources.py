@@ -53,9 +53,8 @@ def portfolio_rolling(data_dir: Path) -> pd.DataFrame:
     return _dates(frame, "as_of_date")
 
 
-def rolling_volatility(data_dir: Path, end: date) -> pd.DataFrame:
-    """The portfolio's 30-day rolling annualised volatility, days up to `end`."""
-    frame = portfolio_rolling(data_dir)
+def rolling_volatility(frame: pd.DataFrame, end: date) -> pd.DataFrame:
+    """The 30-day rolling annualised volatility of `portfolio_rolling`'s frame, days up to `end`."""
     if "annual_volatility" not in frame:
         return pd.DataFrame(columns=["as_of_date", "annual_volatility"])
     frame = frame[(frame.window_days == 30) & (frame.as_of_date <= end)].dropna(subset=["annual_volatility"])

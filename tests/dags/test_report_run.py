@@ -33,7 +33,7 @@ notifications:
 
 
 @pytest.fixture(scope="module")
-def exports(tmp_path_factory, real_warehouse):
+def exports(real_warehouse):
     export_marts(real_warehouse, EXPORTED_MARTS)
     return export_dir(real_warehouse)
 

@@ -42,3 +42,14 @@ def test_a_bad_form_date_is_one_message(value, message):
     kind = "weekly" if value == "yesterday" else "daily"
     with pytest.raises(ConfigError, match=message):
         period_for(kind, value, MONDAY_MORNING)
+
+
+def test_the_summary_the_email_tasks_receive_round_trips_through_json():
+    import json
+
+    from include.reports.model import ReportSummary
+    from tests.reports.support import sample_report
+
+    summary = ReportSummary.of(sample_report("weekly"))
+    again = ReportSummary.from_json(json.loads(json.dumps(summary.to_json())))
+    assert again == summary

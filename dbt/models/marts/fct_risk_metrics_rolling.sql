@@ -8,27 +8,8 @@ with daily as (
     where daily_return is not null
 ),
 
-windows as (
-    {{ rolling_window_days(windows) }}
-),
-
 returns as (
-    select
-        e.exchange,
-        e.symbol,
-        w.window_days,
-        e.trade_date as as_of_date,
-        d.trade_date,
-        d.prev_trade_date,
-        d.daily_return as r,
-        d.benchmark_return as b
-    from daily as e
-    cross join windows as w
-    join daily as d
-        on d.exchange = e.exchange
-        and d.symbol = e.symbol
-        and d.trade_date > e.trade_date - w.window_days
-        and d.trade_date <= e.trade_date
+    {{ rolling_window_returns('daily', ['exchange', 'symbol'], windows) }}
 ),
 
 series as (
