@@ -14,8 +14,7 @@ import pandas as pd
 
 from include.errors import PeakTradeError
 from include.features import indicators
-from include.metrics.risk import periods_per_year
-from include.timeframes import TimestampError, frame_timestamps, infer_timeframe
+from include.timeframes import TimestampError, frame_timestamps, infer_timeframe, periods_per_year
 
 PRICE_COLUMNS = ("open", "high", "low", "close")
 CACHE_SIZE = 16  # arrays of len(bars) floats each: bounded so a sweep over settings cannot exhaust memory
