@@ -12,10 +12,9 @@ from collections import OrderedDict
 import numpy as np
 import pandas as pd
 
-from include.backtest import indicators
 from include.errors import PeakTradeError
-from include.metrics.risk import periods_per_year
-from include.timeframes import DAY_MS
+from include.features import indicators
+from include.timeframes import TimestampError, frame_timestamps, infer_timeframe, periods_per_year
 
 PRICE_COLUMNS = ("open", "high", "low", "close")
 CACHE_SIZE = 16  # arrays of len(bars) floats each: bounded so a sweep over settings cannot exhaust memory
@@ -23,30 +22,6 @@ CACHE_SIZE = 16  # arrays of len(bars) floats each: bounded so a sweep over sett
 
 class BarsError(PeakTradeError):
     """The frame is not one series of OHLCV bars in time order."""
-
-
-def infer_timeframe(ts: pd.DatetimeIndex) -> str:
-    """The bar length as a timeframe string, from the shortest step between bars (gaps are longer)."""
-    if len(ts) < 2:
-        raise BarsError("cannot infer the timeframe from fewer than 2 bars; pass timeframe='1m' (or the right one)")
-    step_ms = int(np.diff(ts.asi8).min() // 1_000_000)
-    if step_ms <= 0:
-        raise BarsError("ts is not strictly increasing: sort the frame by ts and drop duplicate bars")
-    for unit, ms in (("d", DAY_MS), ("h", 3_600_000), ("m", 60_000), ("s", 1_000)):
-        if step_ms % ms == 0:
-            return f"{step_ms // ms}{unit}"
-    raise BarsError(f"bar step of {step_ms} ms is not a whole number of seconds")
-
-
-def frame_timestamps(frame: pd.DataFrame) -> pd.DatetimeIndex:
-    """The bar open times (`ts`, or `timestamp` as landed) as a UTC DatetimeIndex."""
-    column = "ts" if "ts" in frame.columns else "timestamp" if "timestamp" in frame.columns else None
-    if column is None:
-        raise BarsError(f"frame has no 'ts' column (columns: {', '.join(map(str, frame.columns))})")
-    ts = pd.DatetimeIndex(frame[column])
-    if ts.tz is None:
-        ts = ts.tz_localize("UTC")
-    return ts.as_unit("ns")
 
 
 class Bars:
@@ -59,10 +34,13 @@ class Bars:
         if len(frame) < 2:
             raise BarsError(f"a backtest needs at least 2 bars; the frame has {len(frame)}")
         self.frame = frame
-        self.ts = frame_timestamps(frame)
-        if not self.ts.is_monotonic_increasing:
-            raise BarsError("ts is not in increasing order: sort the frame by ts first")
-        self.timeframe = timeframe or infer_timeframe(self.ts)
+        try:
+            self.ts = frame_timestamps(frame)
+            if not self.ts.is_monotonic_increasing:
+                raise BarsError("ts is not in increasing order: sort the frame by ts first")
+            self.timeframe = timeframe or infer_timeframe(self.ts)
+        except TimestampError as error:  # callers catch BarsError for any problem with the frame
+            raise BarsError(str(error)) from None
         self.periods = periods_per_year(self.timeframe)
         self.open, self.high, self.low, self.close = (indicators.as_float(frame[c]) for c in PRICE_COLUMNS)
         self._cache: OrderedDict = OrderedDict()

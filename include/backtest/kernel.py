@@ -20,9 +20,9 @@ import math
 import numpy as np
 from numba import njit
 
-from include.backtest import breaker as brk
+from include.backtest import breaker
 from include.backtest import exits
-from include.backtest import trades as tr
+from include.backtest import trades
 from include.backtest.sizing import kelly_size
 
 # exit_cfg: stop-loss, take-profit, trailing multiplier (NaN = off), trailing bounds, profit lock.
@@ -63,17 +63,17 @@ def _trail(side, best, trail, entry, high, low, atr, cfg):
 
 
 @njit(cache=True)
-def _size(bar, sizes, trades, acct, kelly):
+def _size(bar, sizes, trade_rows, acct, kelly):
     if kelly[K_ON] == 0:
         return sizes[bar]
-    n = int(acct[tr.N_TRADES])
-    recent = trades[max(0, n - int(kelly[K_WINDOW])):n, tr.RETURN]
+    n = int(acct[trades.N_TRADES])
+    recent = trade_rows[max(0, n - int(kelly[K_WINDOW])):n, trades.RETURN]
     return kelly_size(recent, recent.shape[0], int(kelly[K_WINDOW]), int(kelly[K_MIN_TRADES]),
                       kelly[K_FRACTION], kelly[K_CAP], kelly[K_FALLBACK])
 
 
 @njit(cache=True)
-def _decide(dec, bar, s, scale, reason, sizes, trades, acct, kelly):
+def _decide(dec, bar, s, scale, reason, sizes, trade_rows, acct, kelly):
     """Set a pending order when the target exposure for the next bar differs from the held one."""
     if dec[D_STOPPED] == 1:
         if s == dec[D_SIGNAL]:
@@ -85,7 +85,7 @@ def _decide(dec, bar, s, scale, reason, sizes, trades, acct, kelly):
     if s == 0:
         size = 0.0
     elif s != dec[D_SIGNAL] or resize:
-        size = _size(bar, sizes, trades, acct, kelly)
+        size = _size(bar, sizes, trade_rows, acct, kelly)
     else:
         size = dec[D_SIZE]
     target = s * size * scale
@@ -100,18 +100,19 @@ def _decide(dec, bar, s, scale, reason, sizes, trades, acct, kelly):
 
 
 @njit(cache=True)
-def _execute(dec, levels, acct, trades, j, open_, slip, atr_known, fee, exit_cfg):
-    equity = acct[tr.CASH] + acct[tr.UNITS] * open_
+def _execute(dec, levels, acct, trade_rows, j, open_, slip, atr_known, fee, exit_cfg):
+    equity = acct[trades.CASH] + acct[trades.UNITS] * open_
     target_units = dec[D_TARGET] * equity / open_ if equity > 0 else 0.0
-    opened = tr.rebalance(acct, trades, j, target_units, open_, slip, fee, int(dec[D_REASON]), abs(dec[D_TARGET]))
+    opened = trades.rebalance(acct, trade_rows, j, target_units, open_, slip, fee, int(dec[D_REASON]),
+                              abs(dec[D_TARGET]))
     dec[D_PENDING] = 0
-    if acct[tr.UNITS] == 0:
+    if acct[trades.UNITS] == 0:
         return
-    side = acct[tr.T_SIDE]
+    side = acct[trades.T_SIDE]
     if opened:
-        _arm(levels, side, tr.entry_price(acct), atr_known, exit_cfg)
+        _arm(levels, side, trades.entry_price(acct), atr_known, exit_cfg)
     else:
-        _arm_fixed(levels, side, tr.entry_price(acct), exit_cfg)  # a resize moves the average entry
+        _arm_fixed(levels, side, trades.entry_price(acct), exit_cfg)  # a resize moves the average entry
 
 
 @njit(cache=True)
@@ -121,10 +122,10 @@ def simulate(open_, high, low, close, signal, sizes, slip, atr, initial_capital,
     n = close.shape[0]
     equity = np.empty(n)
     exposure = np.empty(n)
-    trades = np.empty((n + 1, tr.TRADE_FIELDS))
-    events = np.empty((n + 1, brk.EVENT_FIELDS))
+    trade_rows = np.empty((n + 1, trades.TRADE_FIELDS))
+    events = np.empty((n + 1, breaker.EVENT_FIELDS))
     n_events = 0
-    acct = tr.new_account(initial_capital)
+    acct = trades.new_account(initial_capital)
     levels = np.full(4, np.nan)
     dec = np.zeros(8)
     dec[D_SCALE] = 1.0
@@ -138,35 +139,35 @@ def simulate(open_, high, low, close, signal, sizes, slip, atr, initial_capital,
     for j in range(n):
         atr_known = atr[j - 1] if j > 0 else math.nan
         if dec[D_PENDING] == 1:
-            _execute(dec, levels, acct, trades, j, open_[j], slip[j], atr_known, fee_signal, exit_cfg)
-        side = acct[tr.T_SIDE]
-        if acct[tr.UNITS] != 0 and has_exits:
+            _execute(dec, levels, acct, trade_rows, j, open_[j], slip[j], atr_known, fee_signal, exit_cfg)
+        side = acct[trades.T_SIDE]
+        if acct[trades.UNITS] != 0 and has_exits:
             ref, reason = exits.exit_fill(side, levels[L_STOP], levels[L_TRAIL], levels[L_TARGET],
                                           open_[j], high[j], low[j])
             if reason != exits.NO_EXIT:
-                tr.fill(acct, -acct[tr.UNITS], ref, slip[j], fee_exit)
-                tr.record_trade(acct, trades, j, reason, ref)
+                trades.fill(acct, -acct[trades.UNITS], ref, slip[j], fee_exit)
+                trades.record_trade(acct, trade_rows, j, reason, ref)
                 dec[D_HELD] = 0.0
                 dec[D_STOPPED] = 1
-        equity[j] = acct[tr.CASH] + acct[tr.UNITS] * close[j]
-        exposure[j] = acct[tr.UNITS] * close[j] / equity[j] if equity[j] > 0 else math.nan
-        if acct[tr.UNITS] != 0 and trailing:
+        equity[j] = acct[trades.CASH] + acct[trades.UNITS] * close[j]
+        exposure[j] = acct[trades.UNITS] * close[j] / equity[j] if equity[j] > 0 else math.nan
+        if acct[trades.UNITS] != 0 and trailing:
             levels[L_BEST], levels[L_TRAIL] = _trail(side, levels[L_BEST], levels[L_TRAIL],
-                                                     acct[tr.T_ADD_VALUE] / acct[tr.T_ADD_QTY],
+                                                     acct[trades.T_ADD_VALUE] / acct[trades.T_ADD_QTY],
                                                      high[j], low[j], atr[j], trail_cfg)
 
         scale = 1.0
-        reason = tr.SIGNAL
+        reason = trades.SIGNAL
         s = signal[j]
         if math.isnan(s):
             s = 0.0
         if breaker_cfg[B_ON] == 1:
-            n_events = brk.step(bstate, events, n_events, j, equity[j], breaker_cfg[B_WARN],
+            n_events = breaker.step(bstate, events, n_events, j, equity[j], breaker_cfg[B_WARN],
                                 breaker_cfg[B_HALVE], breaker_cfg[B_HALT], breaker_cfg[B_HALT_BARS])
-            level = int(bstate[brk.LEVEL])
-            if level == brk.HALT_LEVEL:
+            level = int(bstate[breaker.LEVEL])
+            if level == breaker.HALT_LEVEL:
                 s = 0.0
-                reason = tr.BREAKER
+                reason = trades.BREAKER
                 dec[D_STOPPED] = 0
             elif level == 2:
                 scale = breaker_cfg[B_SCALE]
@@ -174,10 +175,10 @@ def simulate(open_, high, low, close, signal, sizes, slip, atr, initial_capital,
         if ruined:
             s = 0.0
         if s != dec[D_SIGNAL] or scale != dec[D_SCALE] or (s != 0 and dec[D_SIZE] == 0):
-            _decide(dec, j, s, scale, reason, sizes, trades, acct, kelly_cfg)  # (a call costs, skip it)
+            _decide(dec, j, s, scale, reason, sizes, trade_rows, acct, kelly_cfg)  # (a call costs, skip it)
 
-    if acct[tr.UNITS] != 0:
-        tr.record_trade(acct, trades, n - 1, tr.OPEN, close[n - 1])
-    n_trades = int(acct[tr.N_TRADES])
-    totals = np.array([acct[tr.TURNOVER], acct[tr.FEES_TOTAL], acct[tr.SLIPPAGE_TOTAL]])
-    return equity, exposure, trades[:n_trades].copy(), events[:n_events].copy(), totals
+    if acct[trades.UNITS] != 0:
+        trades.record_trade(acct, trade_rows, n - 1, trades.OPEN, close[n - 1])
+    n_trades = int(acct[trades.N_TRADES])
+    totals = np.array([acct[trades.TURNOVER], acct[trades.FEES_TOTAL], acct[trades.SLIPPAGE_TOTAL]])
+    return equity, exposure, trade_rows[:n_trades].copy(), events[:n_events].copy(), totals

@@ -21,6 +21,7 @@ import pandas as pd
 
 from include.errors import PeakTradeError
 from include.strategies.base import Strategy, validate_params
+from include.timeframes import timestamp_column
 
 CUTS = 20
 
@@ -37,7 +38,7 @@ def sample_cuts(n_bars: int, start: int, count: int = CUTS) -> list[int]:
 
 
 def _bar_time(frame: pd.DataFrame, bar: int):
-    column = "ts" if "ts" in frame.columns else "timestamp" if "timestamp" in frame.columns else None
+    column = timestamp_column(frame)
     return frame[column].iloc[bar] if column else None
 
 

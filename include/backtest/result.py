@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from include.backtest import breaker as brk
-from include.backtest import trades as tr
+from include.backtest import breaker
+from include.backtest import trades
 from include.metrics import risk
 
 TRADE_COLUMNS = ("entry_ts", "entry_price", "exit_ts", "exit_price", "side", "size", "qty", "fees",
@@ -51,38 +51,38 @@ def bar_returns(equity: np.ndarray, initial_capital: float) -> np.ndarray:
 
 
 def trades_frame(records: np.ndarray, ts: pd.DatetimeIndex) -> pd.DataFrame:
-    entry_bar = records[:, tr.ENTRY_BAR].astype(np.int64)
-    exit_bar = records[:, tr.EXIT_BAR].astype(np.int64)
+    entry_bar = records[:, trades.ENTRY_BAR].astype(np.int64)
+    exit_bar = records[:, trades.EXIT_BAR].astype(np.int64)
     return pd.DataFrame({
         "entry_ts": ts[entry_bar],
-        "entry_price": records[:, tr.ENTRY_PRICE],
+        "entry_price": records[:, trades.ENTRY_PRICE],
         "exit_ts": ts[exit_bar],
-        "exit_price": records[:, tr.EXIT_PRICE],
-        "side": np.where(records[:, tr.SIDE] > 0, "long", "short"),
-        "size": records[:, tr.SIZE],
-        "qty": records[:, tr.QTY],
-        "fees": records[:, tr.FEES],
-        "slippage": records[:, tr.SLIPPAGE],
-        "pnl": records[:, tr.PNL],
-        "return": records[:, tr.RETURN],
-        "exit_reason": np.asarray(tr.EXIT_REASONS, dtype=object)[records[:, tr.REASON].astype(np.int64)],
+        "exit_price": records[:, trades.EXIT_PRICE],
+        "side": np.where(records[:, trades.SIDE] > 0, "long", "short"),
+        "size": records[:, trades.SIZE],
+        "qty": records[:, trades.QTY],
+        "fees": records[:, trades.FEES],
+        "slippage": records[:, trades.SLIPPAGE],
+        "pnl": records[:, trades.PNL],
+        "return": records[:, trades.RETURN],
+        "exit_reason": np.asarray(trades.EXIT_REASONS, dtype=object)[records[:, trades.REASON].astype(np.int64)],
         "entry_bar": entry_bar,
         "exit_bar": exit_bar,
     }, columns=list(TRADE_COLUMNS))
 
 
 def events_frame(records: np.ndarray, ts: pd.DatetimeIndex) -> pd.DataFrame:
-    bar = records[:, brk.EV_BAR].astype(np.int64)
-    level = records[:, brk.EV_LEVEL].astype(np.int64)
+    bar = records[:, breaker.EV_BAR].astype(np.int64)
+    level = records[:, breaker.EV_LEVEL].astype(np.int64)
     return pd.DataFrame({
         "bar": bar,
         "ts": ts[bar],
         "level": level,
-        "previous_level": records[:, brk.EV_PREVIOUS].astype(np.int64),
-        "action": np.asarray(brk.ACTIONS, dtype=object)[level],
-        "drawdown": records[:, brk.EV_DRAWDOWN],
-        "equity": records[:, brk.EV_EQUITY],
-        "peak": records[:, brk.EV_PEAK],
+        "previous_level": records[:, breaker.EV_PREVIOUS].astype(np.int64),
+        "action": np.asarray(breaker.ACTIONS, dtype=object)[level],
+        "drawdown": records[:, breaker.EV_DRAWDOWN],
+        "equity": records[:, breaker.EV_EQUITY],
+        "peak": records[:, breaker.EV_PEAK],
     }, columns=list(EVENT_COLUMNS))
 
 
@@ -102,8 +102,8 @@ def performance(returns: np.ndarray, periods: float) -> dict[str, float]:
 def trade_stats(records: np.ndarray, exposure: np.ndarray, totals: np.ndarray) -> dict[str, float]:
     """Over closed trades: count, win rate, profit factor (gross win / gross loss, NaN without a loss).
     exposure: share of bars closing with a position; turnover: sum of |traded notional| / equity."""
-    closed = records[records[:, tr.REASON] != tr.OPEN]
-    pnl = closed[:, tr.PNL]
+    closed = records[records[:, trades.REASON] != trades.OPEN]
+    pnl = closed[:, trades.PNL]
     losses = -pnl[pnl < 0].sum()
     return {
         "n_trades": int(closed.shape[0]),

@@ -40,9 +40,12 @@ MIN_LOOKBACK = 51
 (O_SMA10, O_SMA20, O_SMA50, O_EMA10, O_EMA20, O_EMA50, O_RSI, O_MACD, O_MACD_SIGNAL,
  O_MACD_HIST, O_ATR, O_STOCH_K, O_STOCH_D, O_SMA50_SLOPE) = range(14)
 
+# One-bar steps of the recursions. Public: include/features/indicators.py steps them
+# for any period, so a strategy's EMA/RSI/ATR/SMA equals the warehouse column bit for bit.
+
 
 @njit(cache=True, fastmath={"contract"})
-def _ema(prev, value, bar, period, first_bar):
+def ema(prev, value, bar, period, first_bar):
     """TA-Lib EMA fed from `first_bar`: sum the first `period` inputs, seed with their mean, then step."""
     if bar < first_bar:
         return 0.0
@@ -54,7 +57,7 @@ def _ema(prev, value, bar, period, first_bar):
 
 
 @njit(cache=True)
-def _running_total(prev, value, value_lag, bar, period, first_bar):
+def running_total(prev, value, value_lag, bar, period, first_bar):
     """TA-Lib SMA's window total: add inputs until the window is full, then drop the oldest."""
     if bar < first_bar:
         return 0.0
@@ -64,7 +67,7 @@ def _running_total(prev, value, value_lag, bar, period, first_bar):
 
 
 @njit(cache=True)  # TA-Lib's RSI step is a plain multiply and add, no fma
-def _wilder_rsi(prev, move, bar, period):
+def wilder_rsi(prev, move, bar, period):
     if bar == 0:
         return 0.0
     if bar < period:
@@ -75,7 +78,7 @@ def _wilder_rsi(prev, move, bar, period):
 
 
 @njit(cache=True, fastmath={"contract"})
-def _wilder_atr(prev, true_range, bar, period):
+def wilder_atr(prev, true_range, bar, period):
     if bar == 0:
         return 0.0
     if bar < period:
@@ -121,26 +124,26 @@ def ta_series(close, high, low, first_bar, start, state):
         prev_close = close[i - 1] if i > 0 else np.nan
         c = close[i]
         prev_sma_50 = s[SMA50] / 50.0
-        s[SMA10] = _running_total(s[SMA10], c, close[i - 10] if i >= 10 else 0.0, bar, 10, 0)
-        s[SMA20] = _running_total(s[SMA20], c, close[i - 20] if i >= 20 else 0.0, bar, 20, 0)
-        s[SMA50] = _running_total(s[SMA50], c, close[i - 50] if i >= 50 else 0.0, bar, 50, 0)
-        s[EMA10] = _ema(s[EMA10], c, bar, 10, 0)
-        s[EMA20] = _ema(s[EMA20], c, bar, 20, 0)
-        s[EMA50] = _ema(s[EMA50], c, bar, 50, 0)
+        s[SMA10] = running_total(s[SMA10], c, close[i - 10] if i >= 10 else 0.0, bar, 10, 0)
+        s[SMA20] = running_total(s[SMA20], c, close[i - 20] if i >= 20 else 0.0, bar, 20, 0)
+        s[SMA50] = running_total(s[SMA50], c, close[i - 50] if i >= 50 else 0.0, bar, 50, 0)
+        s[EMA10] = ema(s[EMA10], c, bar, 10, 0)
+        s[EMA20] = ema(s[EMA20], c, bar, 20, 0)
+        s[EMA50] = ema(s[EMA50], c, bar, 50, 0)
         # MACD seeds both EMAs with means ending on bar 25: the slow one over 0-25, the fast one over 14-25.
-        s[MACD_FAST] = _ema(s[MACD_FAST], c, bar, 12, 14)
-        s[MACD_SLOW] = _ema(s[MACD_SLOW], c, bar, 26, 0)
-        s[MACD_SIGNAL] = _ema(s[MACD_SIGNAL], s[MACD_FAST] - s[MACD_SLOW], bar, 9, 25)
+        s[MACD_FAST] = ema(s[MACD_FAST], c, bar, 12, 14)
+        s[MACD_SLOW] = ema(s[MACD_SLOW], c, bar, 26, 0)
+        s[MACD_SIGNAL] = ema(s[MACD_SIGNAL], s[MACD_FAST] - s[MACD_SLOW], bar, 9, 25)
         if bar > 0:
-            s[AVG_GAIN] = _wilder_rsi(s[AVG_GAIN], max(c - prev_close, 0.0), bar, 14)
-            s[AVG_LOSS] = _wilder_rsi(s[AVG_LOSS], max(prev_close - c, 0.0), bar, 14)
+            s[AVG_GAIN] = wilder_rsi(s[AVG_GAIN], max(c - prev_close, 0.0), bar, 14)
+            s[AVG_LOSS] = wilder_rsi(s[AVG_LOSS], max(prev_close - c, 0.0), bar, 14)
             true_range = max(high[i] - low[i], abs(prev_close - high[i]), abs(prev_close - low[i]))
-            s[ATR] = _wilder_atr(s[ATR], true_range, bar, 14)
+            s[ATR] = wilder_atr(s[ATR], true_range, bar, 14)
         # STOCH: slow %K = 3-bar running total of raw %K (from bar 13) / 3; %D the same over slow %K.
-        s[STOCH_K_TOTAL] = _running_total(
+        s[STOCH_K_TOTAL] = running_total(
             s[STOCH_K_TOTAL], fast_k[i], fast_k[i - 3] if i >= 3 else 0.0, bar, 3, 13)
         slow_k = s[STOCH_K_TOTAL] / 3.0 if bar >= 15 else 0.0
-        s[STOCH_D_TOTAL] = _running_total(s[STOCH_D_TOTAL], slow_k, s[SLOW_K_2], bar, 3, 15)
+        s[STOCH_D_TOTAL] = running_total(s[STOCH_D_TOTAL], slow_k, s[SLOW_K_2], bar, 3, 15)
         s[SLOW_K_2] = s[SLOW_K_1]
         s[SLOW_K_1] = s[SLOW_K]
         s[SLOW_K] = slow_k

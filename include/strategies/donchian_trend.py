@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from include.backtest.indicators import as_float
+from include.features.indicators import as_float
 from include.strategies.base import Param, Strategy
 from include.strategies.signals import MODE, close, latch, sides
 

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from include.backtest import indicators
-from include.backtest.bars import frame_timestamps, infer_timeframe
+from include.features import indicators
 from include.strategies.base import Param, Strategy
 from include.strategies.signals import MODE, close
+from include.timeframes import frame_timestamps, infer_timeframe
 
 INNER = ("sma_crossover", "donchian_trend", "bollinger_breakout", "rsi_mean_reversion")
 REGIME_WARMUP = 519  # bars before rv_20_pctile_500 (500 ranks of a 20-bar volatility) has a value

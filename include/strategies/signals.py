@@ -6,7 +6,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from include.backtest.indicators import as_float
+from include.features.indicators import as_float
 from include.strategies.base import Param
 
 MODE = Param("mode", "categorical", "long_only", choices=("long_only", "long_short"))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from include.backtest import indicators
+from include.features import indicators
 from include.strategies.base import Param, Strategy
 from include.strategies.signals import MODE, close, column_or, latch, sides
 

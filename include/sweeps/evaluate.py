@@ -19,12 +19,11 @@ import pandas as pd
 
 from include.backtest import Bars, Costs, run_backtest
 from include.backtest.config import Breaker, Exits, Sizing
-from include.backtest.bars import frame_timestamps
 from include.backtest.result import BacktestResult, performance
 from include.strategies import Strategy
 from include.sweeps.errors import SweepError
 from include.sweeps.spec import METRICS, SweepSpec
-from include.timeframes import periods_per_year
+from include.timeframes import frame_timestamps, periods_per_year
 
 
 def series_frames(spec: SweepSpec, frames: Mapping[tuple[str, str], pd.DataFrame], start=None,

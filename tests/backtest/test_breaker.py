@@ -1,10 +1,16 @@
 """The drawdown circuit breaker on hand-made paths: levels, halving, the halt and the recovery rule."""
 from __future__ import annotations
 
+import ast
+import re
+
 import pytest
+import yaml
 
 from include.backtest import Breaker
+from include.backtest.breaker import ACTIONS
 from tests.backtest.support import candles, run_scripted
+from tests.conftest import REPO
 
 #           bar:   0    1    2    3    4    5    6    7    8    9   10   11
 HALT_OPENS = [100, 100, 100, 96, 94, 89, 84, 70, 70, 70, 70, 71]
@@ -69,3 +75,15 @@ def test_no_breaker_means_no_events():
     result = run_scripted(frame, breaker=None)
     assert result.events.empty
     assert result.equity.iloc[-1] == pytest.approx(7_200)
+
+
+def test_the_warehouse_breaker_levels_are_the_engines_defaults():
+    """fct_portfolio_daily labels drawdowns with var breaker_levels (and a fallback of its own):
+    both must be Breaker()'s levels, keyed by the level's action, so the reports and the engine agree."""
+    engine = {action: getattr(Breaker(), action) for action in ACTIONS[1:]}
+    project = yaml.safe_load((REPO / "dbt" / "dbt_project.yml").read_text())
+    assert project["vars"]["breaker_levels"] == engine
+    model = (REPO / "dbt" / "models" / "marts" / "fct_portfolio_daily.sql").read_text()
+    fallback = re.search(r"var\('breaker_levels',\s*(\{[^}]*\})\)", model)
+    assert fallback is not None, "fct_portfolio_daily.sql no longer reads var('breaker_levels', {...})"
+    assert ast.literal_eval(fallback.group(1)) == engine

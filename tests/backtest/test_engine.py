@@ -78,6 +78,18 @@ def test_inputs_are_checked():
     hourly = frame.assign(ts=pd.date_range("2024-01-01", periods=10, freq="4h", tz="UTC"))
     assert Bars(hourly).timeframe == "4h" and Bars(hourly).periods == 2_190
 
+
+def test_timestamp_problems_are_bars_errors():
+    """include.timeframes' helpers raise TimestampError; a Bars reports them as a BarsError."""
+    frame = candles(np.arange(100.0, 110.0))
+    with pytest.raises(BarsError, match="frame has no 'ts' column"):
+        Bars(frame.drop(columns="ts"))
+    with pytest.raises(BarsError, match="ts is not strictly increasing"):
+        Bars(pd.concat([frame.iloc[:1], frame]).reset_index(drop=True))
+    uneven = frame.assign(ts=frame["ts"] + pd.to_timedelta(np.arange(10) * 500, unit="ms"))
+    with pytest.raises(BarsError, match="bar step of 60500 ms is not a whole number of seconds"):
+        Bars(uneven)
+
     too_big = Strategy(name="too_big", params=(), signal=lambda f, p: np.full(len(f), 2.0))
     with pytest.raises(StrategyError, match="'too_big' returned a target position outside"):
         run_backtest(frame, too_big)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import talib
 
-from include.features.indicators import LOOKBACK, series_features
+from include.features.series_features import LOOKBACK, series_features
 from include.features.ta_kernels import STATE_FIELDS, ta_features
 
 FIRST_BAR = {  # the first bar each field is defined on (TA-Lib's warm-ups)

@@ -15,7 +15,7 @@ def model(dbt, session):
         incremental_strategy="delete+insert",
         unique_key=["exchange", "symbol", "timeframe", "ts"],
     )
-    from include.features.indicators import build_indicators
+    from include.features.series_features import build_indicators
 
     candles = dbt.ref("stg_candles")
     candles.create_view("peak_stg_candles", replace=True)

@@ -8,7 +8,8 @@ leave the rest in cash. This is vectorbt's grouping without cash sharing: sleeve
 are not rebalanced toward their weights, and each sleeve's breaker watches its own
 drawdown (a breaker on the whole account needs shared cash, not modelled here).
 Metrics are the same definitions as a single backtest, on the portfolio's per-bar
-returns over the union of the series' timestamps.
+returns over the union of the series' timestamps. (Sleeves of one backtest, not
+portfolio construction: the optimisers live in include.portfolio.)
 """
 from __future__ import annotations
 

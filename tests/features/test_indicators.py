@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from include.backtest import indicators
+from include.features import indicators
 from include.strategies import get_strategy
 from include.timeframes import periods_per_year
 from tests.backtest.support import real_series
