@@ -129,12 +129,9 @@ def _git() -> dict | None:
 
 def write_result(name: str, payload: dict) -> Path:
     """benchmarks/results/<name>.json, replaced atomically so a rerun overwrites it."""
-    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    target = RESULTS_DIR / f"{name}.json"
-    tmp = target.with_name(f".{target.name}.tmp")
-    tmp.write_text(json.dumps(payload, indent=2, default=str) + "\n")
-    os.replace(tmp, target)
-    return target
+    from include.atomic import write_text_atomic
+
+    return write_text_atomic(json.dumps(payload, indent=2, default=str) + "\n", RESULTS_DIR / f"{name}.json")
 
 
 def write_yaml(path: Path, data: dict) -> Path:

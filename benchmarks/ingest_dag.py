@@ -198,14 +198,18 @@ def _ts(value: str) -> datetime:
 def _raw_rows(data: Path) -> int:
     import pyarrow.parquet as pq
 
-    raw = data / "raw"
+    from include.paths import DataPaths
+
+    raw = DataPaths(data).raw
     return sum(pq.read_metadata(f).num_rows for f in raw.rglob("*.parquet")) if raw.is_dir() else 0
 
 
 def _latest_results(data: Path) -> dict | None:
     import pandas as pd
 
-    files = sorted((data / "validation" / "results").glob("*.parquet"), key=lambda f: f.stat().st_mtime)
+    from include.paths import DataPaths
+
+    files = sorted(DataPaths(data).validation_results.glob("*.parquet"), key=lambda f: f.stat().st_mtime)
     if not files:
         return None
     table = pd.read_parquet(files[-1])

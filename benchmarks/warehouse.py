@@ -56,6 +56,7 @@ def land_dataset(data_dir: Path, dataset: str, start: datetime, end: datetime) -
     """Simulated candles written straight to raw/ as validated day partitions; returns the row count."""
     from include.config.schema import Series
     from include.landing.store import partition_file, split_by_day, write_atomic
+    from include.paths import DataPaths
     from include.sources.paging import fetch_candles
     from include.sources.sim.exchange import SimExchange
 
@@ -66,7 +67,7 @@ def land_dataset(data_dir: Path, dataset: str, start: datetime, end: datetime) -
         frame = fetch_candles(client, symbol, spec["timeframe"], _ms(start), _ms(end), now, limit=5000)
         series = Series(exchange=venue, symbol=symbol, timeframe=spec["timeframe"])
         for day, part in split_by_day(frame).items():
-            write_atomic(part, partition_file(data_dir / "raw", series, day))
+            write_atomic(part, partition_file(DataPaths(data_dir).raw, series, day))
         rows += len(frame)
     return rows
 
@@ -122,8 +123,10 @@ def pandas_features(candles):
 def run_pandas(data_dir: Path) -> dict:
     import pandas as pd
 
+    from include.paths import DataPaths
+
     began = time.perf_counter()
-    raw = pd.read_parquet(data_dir / "raw")  # hive partitions: exchange, symbol, timeframe, date
+    raw = pd.read_parquet(DataPaths(data_dir).raw)  # hive partitions: exchange, symbol, timeframe, date
     read_s = time.perf_counter() - began
     keys = ["exchange", "symbol", "timeframe"]
     t0 = time.perf_counter()

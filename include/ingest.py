@@ -15,7 +15,8 @@ from include.config.loader import data_dir
 from include.config.schema import PeakTradeConfig, Series
 from include.errors import ConfigError, closest
 from include.landing.land import incremental_window, land_series
-from include.landing.store import symbol_key, write_text_atomic
+from include.atomic import write_text_atomic
+from include.landing.store import symbol_key
 from include.paths import DataPaths
 from include.timeframes import DAY_MS, ceil_ms, from_ms, to_ms
 
@@ -141,7 +142,7 @@ def _param_date(name: str, value: str) -> date:
 
 def _drop_stale_landings(paths: DataPaths) -> None:
     """Landing areas of runs that never published (killed, abandoned) are removed after a week."""
-    root = paths.root / "landing"
+    root = paths.landing_root
     cutoff = time.time() - STALE_LANDING_DAYS * 86_400
     for folder in root.glob("*") if root.is_dir() else []:
         if folder.stat().st_mtime < cutoff:

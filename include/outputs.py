@@ -28,10 +28,9 @@ def describe() -> str:
             f"{len(latest)} partitions passed, {int((latest['flagged'] != '').sum())} flagged)"
         )
     lines.append(f"validation report:   {paths.data_docs / 'index.html'}")
-    warehouse = paths.root / "warehouse"
-    exports = sorted(p.stem for p in (warehouse / "exports").glob("*.parquet")) if (warehouse / "exports").is_dir() else []
-    lines.append(f"warehouse:           {warehouse / 'peak_trade.duckdb'}  (marts exported: {', '.join(exports) or 'none yet'})")
-    sweeps = paths.root / "sweeps"
+    exports = sorted(p.stem for p in paths.exports.glob("*.parquet")) if paths.exports.is_dir() else []
+    lines.append(f"warehouse:           {paths.duckdb}  (marts exported: {', '.join(exports) or 'none yet'})")
+    sweeps = paths.sweeps
     lines.append(
         f"sweeps:              {sweeps}  ({_count(sweeps, '*.parquet')} chunk files, "
         f"{_count(sweeps, '*.png')} heatmaps; tables sweep_trials, sweep_best in the warehouse)"

@@ -15,7 +15,7 @@ class DataPaths:
         return self.root / "raw"
 
     def landing(self, run_key: str) -> Path:  # one run's candidate partitions
-        return self.root / "landing" / run_key
+        return self.landing_root / run_key
 
     @property
     def quarantine(self) -> Path:  # partitions that failed validation, with a JSON reason
@@ -36,6 +36,56 @@ class DataPaths:
     @property
     def data_docs(self) -> Path:
         return self.validation / "data_docs"
+
+    @property
+    def gx_results(self) -> Path:  # Great Expectations' validation results store
+        return self.validation / "gx_results"
+
+    @property
+    def locks(self) -> Path:  # advisory lock files shared by concurrent tasks
+        return self.root / "locks"
+
+    @property
+    def landing_root(self) -> Path:  # the parent of every run's landing area
+        return self.root / "landing"
+
+    @property
+    def warehouse(self) -> Path:
+        return self.root / "warehouse"
+
+    @property
+    def duckdb(self) -> Path:  # the one DuckDB file; dbt/profiles.yml names the same path
+        return self.warehouse / "peak_trade.duckdb"
+
+    @property
+    def dbt_target(self) -> Path:  # dbt's compiled SQL, run results and logs
+        return self.warehouse / "dbt_target"
+
+    @property
+    def preflight_marker(self) -> Path:  # the landed files the last passing preflight checked
+        return self.warehouse / ".preflight_passed"
+
+    @property
+    def exports(self) -> Path:  # Parquet exports of the marts: what parallel readers open
+        return self.warehouse / "exports"
+
+    def export(self, table: str) -> Path:
+        return self.exports / f"{table}.parquet"
+
+    @property
+    def sweeps(self) -> Path:
+        return self.root / "sweeps"
+
+    def sweep_run(self, sweep: str, key: str) -> Path:  # one run's chunk files and Optuna journal
+        """`key` is the run's path-safe name, run_key(run_id)."""
+        return self.sweeps / sweep / key
+
+    def sweep_heatmaps(self, sweep: str, key: str) -> Path:
+        return self.sweep_run(sweep, key) / "heatmaps"
+
+    @property
+    def ledger(self) -> Path:  # the order ledger's SQLite file (the embedded default)
+        return self.root / "ledger" / "ledger.sqlite"
 
 
 def run_key(run_id: str) -> str:

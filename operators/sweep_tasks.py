@@ -11,7 +11,7 @@ import logging
 from airflow.sdk import get_current_context, task
 
 from include.config.loader import data_dir, load_config, sweep_specs
-from include.paths import run_key
+from include.paths import DataPaths, run_key
 from operators.common import bad_input_fails_fast
 from operators.warehouse_tasks import DUCKDB_POOL
 
@@ -84,8 +84,9 @@ def publish_sweeps(chunk_files: list[str]) -> dict:
         for name, spec in _selected(context["params"]).items():
             out = sweep_dir(data, spec, run)
             counts = load_into_warehouse(spec, out, data, run)
-            images = render_heatmaps(spec, collect(out, spec), out / "heatmaps")
-            log.info("%s: loaded %s; %d heatmaps in %s", name, counts, len(images), out / "heatmaps")
+            heatmaps = DataPaths(data).sweep_heatmaps(spec.name, run)
+            images = render_heatmaps(spec, collect(out, spec), heatmaps)
+            log.info("%s: loaded %s; %d heatmaps in %s", name, counts, len(images), heatmaps)
             summary[name] = {"tables": counts, "heatmaps": [str(p) for p in images]}
     exported = export_marts(data, EXPORTED_SWEEP_TABLES)  # the reports read it, never the DuckDB file
     log.info("%d chunk files in this run; exported %s", len(chunk_files), ", ".join(exported))

@@ -10,8 +10,6 @@ renamed, so a crash never leaves half a file where a reader could see it.
 from __future__ import annotations
 
 import fcntl
-import os
-import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -20,7 +18,9 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
+from include.atomic import write_parquet_atomic
 from include.config.schema import Series
+from include.paths import DataPaths
 
 CANDLE_FILE = "candles.parquet"
 _DATE_PARTITION = ds.partitioning(pa.schema([("date", pa.string())]), flavor="hive")
@@ -37,8 +37,67 @@ CANDLE_SCHEMA = pa.schema(
 
 
 def symbol_key(symbol: str) -> str:
-    """'BTC/USDT' -> 'BTC-USDT': a path-safe partition value."""
-    return symbol.replace("/", "-").replace(":", "_")
+    """A path-safe partition value for a ccxt symbol; symbol_from_key is its exact inverse.
+
+    '/' becomes '-' and ':' becomes '_' (so 'BTC/USDT' -> 'BTC-USDT', 'BTC/USDT:USDT' ->
+    'BTC-USDT_USDT'); letters, digits and '.' stay; every other character, the symbol's own
+    '-' and '_' included, becomes '~' and two hex digits per UTF-8 byte ('BTC/USDT:USDT-250328'
+    -> 'BTC-USDT_USDT~2d250328'). '~' rather than '%': pyarrow and DuckDB URL-decode hive
+    partition values. dbt/models/staging/stg_candles.sql decodes with the same rule.
+    """
+    if not symbol:
+        raise ValueError("symbol is empty; expected a ccxt symbol such as 'BTC/USDT'")
+    return "".join(_KEY_OF.get(char) or _escaped(char) for char in symbol)
+
+
+def symbol_from_key(key: str) -> str:
+    """The ccxt symbol a partition value symbol_key(symbol) stands for."""
+    out, pending, i = [], bytearray(), 0
+    while i < len(key):
+        char = key[i]
+        if char == "~":
+            pair = key[i + 1:i + 3]
+            if len(pair) != 2 or not all(c in "0123456789abcdef" for c in pair):
+                raise ValueError(f"symbol partition {key!r}: '~' at {i} is not followed by two lowercase hex digits")
+            pending.append(int(pair, 16))
+            i += 3
+            continue
+        if pending:
+            out.append(_utf8(pending, key))
+            pending = bytearray()
+        if not (char in _SYMBOL_OF or _is_plain(char)):
+            raise ValueError(f"symbol partition {key!r}: {char!r} at {i} is not produced by symbol_key")
+        out.append(_SYMBOL_OF.get(char, char))
+        i += 1
+    if pending:
+        out.append(_utf8(pending, key))
+    if not out:
+        raise ValueError("symbol partition is empty; expected a value such as 'BTC-USDT'")
+    symbol = "".join(out)
+    if symbol_key(symbol) != key:  # e.g. '~41' for a plain 'A': one symbol, one partition
+        raise ValueError(f"symbol partition {key!r} is not symbol_key's spelling of {symbol!r}, {symbol_key(symbol)!r}")
+    return symbol
+
+
+_KEY_OF = {"/": "-", ":": "_"}
+_SYMBOL_OF = {key: char for char, key in _KEY_OF.items()}
+
+
+def _is_plain(char: str) -> bool:
+    return char == "." or (char.isascii() and char.isalnum())
+
+
+def _escaped(char: str) -> str:
+    if _is_plain(char):
+        return char
+    return "".join(f"~{byte:02x}" for byte in char.encode("utf-8", "surrogatepass"))
+
+
+def _utf8(data: bytearray, key: str) -> str:
+    try:
+        return data.decode("utf-8", "surrogatepass")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"symbol partition {key!r}: the '~' escapes are not UTF-8 ({exc.reason})") from None
 
 
 def series_dir(area: Path, series: Series) -> Path:
@@ -51,24 +110,7 @@ def partition_file(area: Path, series: Series, day: str) -> Path:
 
 def write_atomic(frame: pd.DataFrame, path: Path, schema: pa.Schema | None = CANDLE_SCHEMA) -> None:
     """Write Parquet to a temporary sibling, then rename over `path`."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        table = pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
-        pq.write_table(table, tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def write_text_atomic(text: str, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        tmp.write_text(text)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    write_parquet_atomic(frame, path, schema=schema)
 
 
 def read_candles(path: Path) -> pd.DataFrame | None:
@@ -125,7 +167,7 @@ def last_timestamp(area: Path, series: Series) -> pd.Timestamp | None:
 
 def series_lock(root: Path, series: Series):
     """Serialise read-merge-write of one series' raw partitions across processes."""
-    return file_lock(root / "locks" / f"{series.exchange}.{symbol_key(series.symbol)}.{series.timeframe}.lock")
+    return file_lock(DataPaths(root).locks / f"{series.exchange}.{symbol_key(series.symbol)}.{series.timeframe}.lock")
 
 
 @contextmanager

@@ -29,15 +29,13 @@ failed write leaves the previous file as it was.
 """
 from __future__ import annotations
 
-import contextlib
-import os
-import uuid
 from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.chart.axis import DateAxis
 
+from include.atomic import atomic_path
 from include.reports.excel_sheets import BOLD, DATE, HEADING, TITLE, Sheet, Table, number_formats
 from include.reports.model import BREAKER_STATES, ReportData
 
@@ -65,14 +63,8 @@ def render_workbook(data: ReportData, path: Path) -> Path:
     path = Path(path)
     book = build_workbook(data)
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
+    with atomic_path(path) as temporary:
         book.save(temporary)
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            temporary.unlink()
-        raise
     return path
 
 

@@ -14,8 +14,6 @@ previous file at `path` is left as it was.
 from __future__ import annotations
 
 import io
-import os
-import uuid
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -25,6 +23,7 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (CondPageBreak, Flowable, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table,
                                 TableStyle)
 
+from include.atomic import atomic_path
 from include.reports import pdf_sections as sections
 from include.reports.formatting import money, pct, ratio, timestamp
 from include.reports.model import Headline, ReportData
@@ -38,16 +37,8 @@ def render_pdf(data: ReportData, path: Path) -> Path:
     """Write the report for `data` to `path` (replacing it atomically) and return `path`."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        with open(temporary, "xb") as out:
-            out.write(pdf_bytes(data))
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as temporary, open(temporary, "xb") as out:
+        out.write(pdf_bytes(data))
     return path
 
 

@@ -14,9 +14,9 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.dataset as ds
 
+from include.landing.store import symbol_from_key
 from include.paths import DataPaths, run_key
 from include.reports.model import ReportPeriod
-from include.warehouse.exports import export_dir
 
 QUALITY_COLUMNS = ["exchange", "symbol", "timeframe", "date", "status", "detail"]
 STRESS_COLUMNS = ["scenario", "scenario_type", "window_start", "window_end", "portfolio_return"]
@@ -26,7 +26,7 @@ BEST_COLUMNS = ["sweep", "strategy", "timeframe", "exchange", "symbol", "objecti
 
 def read_export(data_dir: Path, table: str, columns: list[str] | None = None, where=None) -> pd.DataFrame | None:
     """The export of `table` (only `columns`, rows matching the pyarrow expression `where`); None if absent."""
-    path = export_dir(data_dir) / f"{table}.parquet"
+    path = DataPaths(Path(data_dir)).export(table)
     if not path.is_file():
         return None
     return ds.dataset(path, format="parquet").to_table(columns=columns, filter=where).to_pandas()
@@ -146,7 +146,7 @@ def _gap_rows(paths: DataPaths, period: ReportPeriod) -> pd.DataFrame:
         gaps = pd.read_parquet(path)
         detail = "; ".join(f"{int(g.missing_candles)} candles missing {g.gap_start:%H:%M} to {g.gap_end:%H:%M} UTC"
                            for g in gaps.itertuples())
-        rows.append({"exchange": parts["exchange"], "symbol": parts["symbol"].replace("-", "/"),
+        rows.append({"exchange": parts["exchange"], "symbol": symbol_from_key(parts["symbol"]),
                      "timeframe": parts["timeframe"], "date": day, "status": "gap", "detail": detail})
     return pd.DataFrame(rows, columns=QUALITY_COLUMNS)
 
@@ -165,6 +165,6 @@ def sweeps_before(data_dir: Path, cutoff: datetime) -> tuple[pd.DataFrame, list[
     frame["params"] = [p if isinstance(p, str) else json.dumps(p) for p in frame.params]
     heatmaps = sorted(
         png for sweep, run in frame[["sweep", "run_id"]].drop_duplicates().itertuples(index=False)
-        for png in (Path(data_dir) / "sweeps" / sweep / run_key(run) / "heatmaps").glob("*.png"))
+        for png in DataPaths(Path(data_dir)).sweep_heatmaps(sweep, run_key(run)).glob("*.png"))
     best = frame[BEST_COLUMNS].sort_values(["sweep", "exchange", "symbol"]).reset_index(drop=True)
     return best, heatmaps

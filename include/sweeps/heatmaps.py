@@ -9,12 +9,11 @@ MAX_LEVELS values (a continuous TPE range) is cut into MAX_LEVELS equal bins sho
 by their midpoints. Walk-forward results (one row per fold) give no charts.
 
 Drawn on matplotlib's Agg canvas without pyplot (no display, no global figure state)
-and written atomically: a dot-named temporary in the same folder, then os.replace.
+and written atomically (include/atomic.py).
 """
 from __future__ import annotations
 
 import itertools
-import os
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +21,7 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from include.atomic import atomic_path
 from include.sweeps.spec import SweepSpec
 
 MAX_LEVELS = 20  # distinct values per axis before binning
@@ -101,11 +101,6 @@ def line_chart(spec: SweepSpec, results: pd.DataFrame, x: str) -> Figure:
 def save(figure: Figure, path: Path) -> Path:
     """figure as PNG at path, all or nothing."""
     FigureCanvasAgg(figure)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
+    with atomic_path(path) as temporary:
         figure.savefig(temporary, format="png")
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
     return path

@@ -12,13 +12,13 @@ import pyarrow.dataset as ds
 
 from include.sweeps.errors import SweepError
 from include.sweeps.spec import SweepSpec
-from include.warehouse.exports import export_dir
+from include.paths import DataPaths
 
-FEATURES_EXPORT = "fct_features.parquet"
+FEATURES_TABLE = "fct_features"
 
 
 def features_export(data_dir: Path) -> Path:
-    return export_dir(data_dir) / FEATURES_EXPORT
+    return DataPaths(Path(data_dir)).export(FEATURES_TABLE)
 
 
 def load_frames(spec: SweepSpec, data_dir: Path) -> dict[tuple[str, str], pd.DataFrame]:
@@ -43,4 +43,4 @@ def load_frames(spec: SweepSpec, data_dir: Path) -> dict[tuple[str, str], pd.Dat
 
 def sweep_dir(data_dir: Path, spec: SweepSpec, run: str) -> Path:
     """Where one run of one sweep keeps its chunk files and Optuna journal."""
-    return Path(data_dir) / "sweeps" / spec.name / run
+    return DataPaths(Path(data_dir)).sweep_run(spec.name, run)

@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
 
+from include.atomic import write_parquet_atomic
 from include.backtest import assert_no_lookahead
 from include.sweeps.evaluate import Evaluator, series_bars, series_frames
 from include.sweeps.plan import Chunk
@@ -97,12 +97,4 @@ def _table(spec: SweepSpec, chunk: Chunk, rows: list[dict]) -> pd.DataFrame:
 
 def write_atomic(frame: pd.DataFrame, path: Path) -> None:
     """frame as Parquet at path, all or nothing: a temporary file in the same folder, fsync, os.replace."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        frame.to_parquet(temporary, index=False)
-        with open(temporary, "rb") as handle:
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
+    write_parquet_atomic(frame, path)

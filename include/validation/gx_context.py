@@ -34,7 +34,7 @@ def gx_context(paths: DataPaths):
     )
     config.stores["validation_results_store"] = {
         "class_name": "ValidationResultsStore",
-        "store_backend": _filesystem(paths.validation / "gx_results"),
+        "store_backend": _filesystem(paths.gx_results),
     }
     config.data_docs_sites = {
         "local_site": {

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from include.atomic import write_text_atomic
 from include.landing.store import (
     file_lock,
     merge_candles,
@@ -25,7 +26,6 @@ from include.landing.store import (
     series_dir,
     series_lock,
     write_atomic,
-    write_text_atomic,
 )
 from include.paths import DataPaths
 from include.validation.gate import Verdict
@@ -144,12 +144,12 @@ def _names(entries: list[dict]) -> list[str]:
 
 def build_data_docs(paths: DataPaths, keep_days: int) -> Path:
     """Rebuild the Data Docs site from the stored results of the last `keep_days` days."""
-    store = paths.validation / "gx_results" / SUITE_NAME
+    store = paths.gx_results / SUITE_NAME
     cutoff = time.time() - keep_days * 86_400
     for run_folder in store.glob("*") if store.is_dir() else []:
         if run_folder.stat().st_mtime < cutoff:
             shutil.rmtree(run_folder, ignore_errors=True)
-    with file_lock(paths.root / "locks" / "data_docs.lock"):
+    with file_lock(paths.locks / "data_docs.lock"):
         shutil.rmtree(paths.data_docs, ignore_errors=True)
         gx_context(paths).build_data_docs()
     return paths.data_docs / "index.html"

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from include.config.loader import PROJECT_ROOT
 from include.errors import PeakTradeError
+from include.paths import DataPaths
 from include.warehouse.preflight import check_landed
 
 DBT_PROJECT = PROJECT_ROOT / "dbt"
@@ -24,7 +25,7 @@ class WarehouseError(PeakTradeError):
 
 
 def warehouse_file(data_dir: Path) -> Path:
-    return Path(data_dir) / "warehouse" / "peak_trade.duckdb"
+    return DataPaths(Path(data_dir)).duckdb
 
 
 def _error_lines(stdout: str) -> str:
@@ -46,7 +47,7 @@ def run_dbt(args: list[str], data_dir: Path) -> list[dict]:
     if args and args[0] in ("build", "run"):
         check_landed(data_dir)  # one clear message instead of DuckDB's error about a glob or a cast
     warehouse_file(data_dir).parent.mkdir(parents=True, exist_ok=True)
-    target = data_dir / "warehouse" / "dbt_target"
+    target = DataPaths(data_dir).dbt_target
     env = {
         **os.environ, "PEAKTRADE_DATA_DIR": str(data_dir), "DBT_TARGET_PATH": str(target),
         "PEAKTRADE_ROOT": str(PROJECT_ROOT),

@@ -1,33 +1,31 @@
 """Parquet exports of the marts: what tasks running in parallel read instead of the DuckDB file."""
 from __future__ import annotations
 
-import os
-import uuid
 from pathlib import Path
 
 import duckdb
 
-from include.warehouse.dbt_runner import warehouse_file
+from include.atomic import atomic_path
+from include.paths import DataPaths
 
 
 def export_dir(data_dir: Path) -> Path:
-    return Path(data_dir) / "warehouse" / "exports"
+    return DataPaths(Path(data_dir)).exports
 
 
 def export_marts(data_dir: Path, marts: tuple[str, ...]) -> dict[str, tuple[Path, int]]:
     """Write each existing mart to exports/<mart>.parquet atomically; missing marts are skipped."""
-    folder = export_dir(data_dir)
-    folder.mkdir(parents=True, exist_ok=True)
+    paths = DataPaths(Path(data_dir))
+    paths.exports.mkdir(parents=True, exist_ok=True)
     written = {}
-    with duckdb.connect(str(warehouse_file(data_dir)), read_only=True) as con:
+    with duckdb.connect(str(paths.duckdb), read_only=True) as con:
         present = {row[0] for row in con.execute("select table_name from information_schema.tables").fetchall()}
         for mart in marts:
             if mart not in present:
                 continue
-            target = folder / f"{mart}.parquet"
-            tmp = folder / f".{mart}.{uuid.uuid4().hex}.tmp"
-            con.execute(f"copy (select * from {mart}) to '{tmp}' (format parquet)")
-            os.replace(tmp, target)
+            target = paths.export(mart)
+            with atomic_path(target) as tmp:
+                con.execute(f"copy (select * from {mart}) to '{tmp}' (format parquet)")
             rows = con.execute(f"select count(*) from {mart}").fetchone()[0]
             written[mart] = (target, rows)
     return written

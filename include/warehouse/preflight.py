@@ -13,7 +13,6 @@ marker can share a clock tick), so a daily run reads a handful.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -21,12 +20,12 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from include.atomic import write_text_atomic
 from include.errors import PeakTradeError
 from include.landing.store import CANDLE_FILE, CANDLE_SCHEMA
 from include.paths import DataPaths
 
 SERIES_GLOB = "exchange=*/symbol=*/timeframe=*"
-MARKER = ".preflight_passed"
 
 
 class WarehouseInputError(PeakTradeError):
@@ -53,7 +52,7 @@ def check_landed(data_dir: Path) -> LandedSummary:
         )
     for series_dir in series_dirs:
         _check_days(paths, series_dir)
-    marker = paths.root / "warehouse" / MARKER
+    marker = paths.preflight_marker
     checked = _read_marker(marker)
     current = {str(f.relative_to(paths.raw)): _identity(f) for f in files}
     fresh = [name for name, identity in current.items() if checked.get(name) != identity]
@@ -77,10 +76,7 @@ def _read_marker(marker: Path) -> dict[str, list[int]]:
 
 
 def _write_marker(marker: Path, checked: dict[str, list[int]]) -> None:
-    marker.parent.mkdir(parents=True, exist_ok=True)
-    partial = marker.with_suffix(".partial")
-    partial.write_text(json.dumps(checked))
-    os.replace(partial, marker)
+    write_text_atomic(json.dumps(checked), marker)
 
 
 def _check_schema(path: Path) -> None:

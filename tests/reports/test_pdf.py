@@ -15,7 +15,8 @@ import pypdfium2 as pdfium
 import pytest
 from pypdf import PdfReader
 
-from include.reports import charts, pdf
+from include import atomic
+from include.reports import charts
 from include.reports.formatting import money, pct, price, ratio, timestamp
 from include.reports.model import NOT_YET
 from include.reports.pdf import render_pdf
@@ -182,8 +183,8 @@ def test_failed_render_leaves_no_temporary_file_and_the_previous_pdf(tmp_path, m
 
     if failing == "chart":  # while the document is laid out, the temporary file already open
         monkeypatch.setattr(charts, "volatility_chart", boom)
-    else:  # the temporary file is complete, moving it onto the report fails (pdf.py's own view of os only)
-        monkeypatch.setattr(pdf, "os", SimpleNamespace(replace=boom, fsync=os.fsync))
+    else:  # the temporary file is complete, moving it onto the report fails (the atomic writer's view of os only)
+        monkeypatch.setattr(atomic, "os", SimpleNamespace(replace=boom, fsync=os.fsync))
     with pytest.raises(RuntimeError, match="boom"):
         render_pdf(sample_report("daily"), path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.pdf"]

@@ -58,3 +58,24 @@ def test_incremental_staging_reloads_only_new_or_rewritten_files_and_drops_remov
 
     run_dbt(["run", "--full-refresh", "--select", "stg_candles"], tmp_path)
     pd.testing.assert_frame_equal(query(tmp_path, table), staged)
+
+
+def test_staging_decodes_every_symbol_form_the_store_encodes(tmp_path):
+    """Swap, inverse, dated future, option and dashed ids land under symbol_key's names and read back exactly."""
+    import pandas as pd
+
+    from include.config.schema import Series
+    from include.landing.store import symbol_key
+    from include.warehouse.dbt_runner import run_dbt
+    from tests.warehouse.conftest import write_raw
+
+    symbols = ["BTC/USDT", "BTC/USDT:USDT", "BTC/USD:BTC", "BTC/USDT:USDT-250328", "BTC/USD:BTC-250328-60000-C",
+               "1000PEPE/USDT:USDT", "BTC-PERP", "ETH_BTC"]
+    stamps = pd.date_range("2024-03-01", periods=3, freq="1min", tz="UTC").astype("datetime64[ms, UTC]")
+    candles = pd.DataFrame({"timestamp": stamps, "open": 1.0, "high": 2.0, "low": 0.5, "close": 1.5, "volume": 3.0})
+    write_raw(tmp_path, {Series(exchange="okx", symbol=s, timeframe="1m"): candles for s in symbols})
+    assert symbol_key("BTC/USDT:USDT") == "BTC-USDT_USDT"  # the swap's folder: symbol=BTC-USDT_USDT
+
+    run_dbt(["run", "--select", "stg_candles"], tmp_path)
+    staged = query(tmp_path, "select symbol, count(*) as n from stg_candles group by symbol")
+    assert dict(zip(staged["symbol"], staged["n"])) == {s: 3 for s in symbols}

@@ -42,7 +42,8 @@ files as (
 
 select
     l.exchange,
-    replace(l.symbol, '-', '/') as symbol,
+    -- the inverse of symbol_key in include/landing/store.py: '-' -> '/', '_' -> ':', '~hh' -> one UTF-8 byte
+    url_decode(replace(replace(replace(l.symbol, '-', '/'), '_', ':'), '~', '%')) as symbol,
     l.timeframe,
     l."timestamp"::timestamptz as ts,
     l."date" as trade_date,
