@@ -27,8 +27,7 @@ REPORT_DAY = date(2023, 12, 31)  # the last day of the dataset (a Sunday: the we
 
 def prepare(data_dir: Path, progress=print) -> int:
     from include.warehouse.dbt_runner import run_dbt
-    from include.warehouse.exports import export_marts
-    from operators.warehouse_tasks import EXPORTED_MARTS
+    from include.warehouse.exports import EXPORTED_MARTS, export_marts
 
     rows = land_dataset(data_dir, "hourly", START, END)
     began = time.perf_counter()

@@ -13,7 +13,8 @@ holding the same as JSON. The From address is `reports.sender` (the connection's
 `from_email` extra is not used, so reports and failure emails agree).
 
 Slack, Discord and Telegram are used when `notifications.<name>_conn_id` is set; their
-Airflow providers are optional and imported only then.
+Airflow providers are optional and imported only then. Who hears what, and when, is
+include/reports/notify.py's; this module holds the Airflow transports it is given.
 """
 from __future__ import annotations
 
@@ -28,14 +29,12 @@ from airflow.sdk import BaseNotifier
 from airflow.sdk.exceptions import AirflowNotFoundException
 
 from include.config.schema import PeakTradeConfig
-from include.errors import ConfigError, PeakTradeError
-from include.reports.delivery import Report, ReportDeliveryError, breaker_alert, compose_alert
+from include.errors import ConfigError
+from include.reports import notify
+from include.reports.delivery import Report, ReportDeliveryError
+from include.reports.notify import chat_channels, notification_addresses
 
 log = logging.getLogger(__name__)
-
-
-class NotificationFailed(RuntimeError):
-    """A channel failed for a reason a retry may fix (server unreachable, dropped connection)."""
 
 # What failed, for the failure notifiers (task callbacks have `ti`; DAG callbacks `dag_run`).
 _WHAT_FAILED = ("{% if ti is defined %}{{ ti.dag_id }}.{{ ti.task_id }} (run {{ ti.run_id }}, try {{ ti.try_number }})"
@@ -45,7 +44,8 @@ FAILURE_SUBJECT = "[Peak Trade] failed: " + _WHAT_FAILED
 FAILURE_TEXT = ("Peak Trade: " + _WHAT_FAILED + " failed."
                 "{% if ti is defined and ti.log_url is defined %} Log: {{ ti.log_url }}{% endif %}")
 
-# notifications.<key>: (module, class, pip package) of the optional chat providers.
+# notifications.<key> (include.reports.notify.CHAT_CHANNELS): (module, class, pip package) of the optional
+# chat providers.
 CHAT_PROVIDERS = {
     "slack_conn_id": ("airflow.providers.slack.notifications.slack", "SlackNotifier",
                       "apache-airflow-providers-slack"),
@@ -154,12 +154,6 @@ def _text(value) -> str:
 
 # -- failure notifiers ---------------------------------------------------------------------------------
 
-def notification_addresses(config: PeakTradeConfig) -> list[str]:
-    """notifications.email, or reports.recipients when it is not set ([] opts out of email)."""
-    email = config.notifications.email
-    return list(config.reports.recipients if email is None else email)
-
-
 def build_notifiers(config: PeakTradeConfig) -> list[BaseNotifier]:
     """Notifiers for on_failure_callback: email to the notification addresses, and each chat
     channel whose connection id is set (ConfigError when its provider is not installed)."""
@@ -170,19 +164,9 @@ def build_notifiers(config: PeakTradeConfig) -> list[BaseNotifier]:
 
         notifiers.append(SmtpNotifier(to=addresses, from_email=config.reports.sender, subject=FAILURE_SUBJECT,
                                       smtp_conn_id=config.reports.smtp_conn_id))
-    for key, conn_id in _chat_channels(config):
+    for key, conn_id in chat_channels(config):
         notifiers.append(_chat_notifier(key, conn_id, FAILURE_TEXT))
     return notifiers
-
-
-def has_channels(config: PeakTradeConfig) -> bool:
-    """Whether any notification channel (an address or a chat connection) is configured."""
-    return bool(notification_addresses(config) or _chat_channels(config))
-
-
-def _chat_channels(config: PeakTradeConfig) -> list[tuple[str, str]]:
-    return [(key, getattr(config.notifications, key)) for key in CHAT_PROVIDERS
-            if getattr(config.notifications, key)]
 
 
 def _provider_class(key: str, conn_id: str):
@@ -222,49 +206,13 @@ class TelegramNotifier(BaseNotifier):
 
 # -- circuit breaker -----------------------------------------------------------------------------------
 
-def notify_breaker(config: PeakTradeConfig, data: Report) -> list[dict]:
-    """At breaker level 1 or more, tell every configured channel; returns what went where (no secrets).
+def chat_message(key: str, conn_id: str, text: str):
+    """The chat transport include.reports.notify is given: the channel's notifier, built now (a missing
+    provider is a ConfigError before anything is sent), and the call that sends `text`."""
+    notifier = _chat_notifier(key, conn_id, text)
+    return lambda: notifier.notify({})
 
-    Level 0 (or unknown) sends nothing and returns []. Every channel is tried; a channel
-    that fails is named in one error after the others have been sent. No channel at all
-    is a ConfigError: a breaker event must reach someone.
-    """
-    level = data.headline.breaker_level
-    if not level:
-        return []
-    subject, body = breaker_alert(data)
-    log.warning("%s: %s", subject, body.splitlines()[0])
-    addresses = notification_addresses(config)
-    channels = _chat_channels(config)
-    if not addresses and not channels:
-        raise ConfigError(f"circuit breaker at level {level} ({data.headline.breaker_state}), but no channel is "
-                          "configured to hear of it: set notifications.email or reports.recipients (or a "
-                          "notifications.slack_conn_id / discord_conn_id / telegram_conn_id)")
-    # Build every chat notifier first: a missing provider is a config error before anything is sent.
-    chats = [(key, conn_id, _chat_notifier(key, conn_id, f"{subject}\n{body}")) for key, conn_id in channels]
-    sent, failed, transient = [], [], False
-    if addresses:
-        key = "notifications.email" if config.notifications.email is not None else "reports.recipients"
-        message = compose_alert(subject, body, config.reports.sender, addresses, key=key)
-        try:
-            result = send_report_email(message, config.reports.smtp_conn_id)
-            sent.append({"channel": "email", "conn_id": config.reports.smtp_conn_id, "to": result["to"],
-                         "subject": result["subject"]})
-        except Exception as exc:  # the other channels still go
-            transient |= not isinstance(exc, PeakTradeError)
-            failed.append(f"email through {config.reports.smtp_conn_id!r}: {type(exc).__name__}: {exc}")
-    for key, conn_id, notifier in chats:
-        channel = key.removesuffix("_conn_id")
-        try:
-            notifier.notify({})
-            sent.append({"channel": channel, "conn_id": conn_id, "subject": subject})
-        except Exception as exc:
-            transient |= not isinstance(exc, PeakTradeError)
-            failed.append(f"{channel} through {conn_id!r}: {type(exc).__name__}: {exc}")
-    if failed:
-        problem = (f"circuit breaker at level {level}: could not notify " + "; ".join(failed)
-                   + (f" (sent: {', '.join(s['channel'] for s in sent)})" if sent else ""))
-        # A server that was down may be up on the task's retry (the channels that worked hear twice).
-        raise (NotificationFailed if transient else ReportDeliveryError)(problem)
-    log.info("circuit breaker at level %s notified: %s", level, ", ".join(s["channel"] for s in sent))
-    return sent
+
+def notify_breaker(config: PeakTradeConfig, data: Report) -> list[dict]:
+    """include.reports.notify.notify_breaker through the SMTP connection and the chat providers."""
+    return notify.notify_breaker(config, data, send_report_email, chat_message)

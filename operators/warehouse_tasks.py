@@ -16,14 +16,11 @@ from cosmos.constants import InvocationMode, LoadMode, SourceRenderingBehavior, 
 
 from include.config.loader import PROJECT_ROOT, data_dir, load_config
 from include.warehouse.dbt_runner import DBT_PROJECT
+from include.warehouse.exports import EXPORTED_MARTS
 from operators.common import bad_input_fails_fast
 
 log = logging.getLogger(__name__)
 DUCKDB_POOL = "duckdb"
-EXPORTED_MARTS = (
-    "fct_features", "fct_risk_metrics", "fct_risk_metrics_rolling", "fct_correlation", "fct_stress",
-    "fct_portfolio_daily", "fct_portfolio_risk_rolling", "dim_symbols", "dim_exchanges",
-)
 MART_ASSETS = {name: Asset(name=f"mart_{name}", uri=f"peaktrade://warehouse/{name}") for name in EXPORTED_MARTS}
 
 

@@ -20,4 +20,4 @@ run_dag warehouse_build
 run_dag nightly_sweep
 run_dag daily_report
 run_dag weekly_report
-python -m include.outputs
+python -m include.demo_listing

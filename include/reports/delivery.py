@@ -4,24 +4,33 @@
 `compose_email` builds the report email: subject "[Peak Trade] <period title>", a
 plain-text body with the headline figures, the lines that need attention and the
 attached file names, and both files with their real MIME types. `breaker_alert`
-and `compose_alert` are the short circuit-breaker notification. Sending is
-operators/report_delivery.py's job: the SMTP server and its password live in the
-Airflow connection only, never in a message built here.
+and `compose_alert` are the short circuit-breaker notification. `email_report` is the
+step after build_report, with the sending passed in: the transport is
+operators/report_delivery.py's, as the SMTP server and its password live in the Airflow
+connection only, never in a message built here.
 """
 from __future__ import annotations
 
+import logging
 import mimetypes
 import re
+from collections.abc import Callable
 from datetime import datetime, timezone
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
+from include.config.schema import PeakTradeConfig
 from include.errors import PeakTradeError
 from include.reports.formatting import money, pct, ratio, timestamp
 from include.reports.model import BREAKER_STATES, ReportData, ReportPeriod, ReportSummary
 
+log = logging.getLogger(__name__)
+
 Report = ReportData | ReportSummary  # either carries what a message says: period, headline, attention
+# Sends a prepared message through the SMTP connection of that id; returns what was sent
+# (at least "to" and "subject", never the login or the password).
+SendEmail = Callable[[EmailMessage, str], dict]
 
 SUBJECT_PREFIX = "[Peak Trade]"
 MIME_TYPES = {
@@ -55,6 +64,25 @@ def compose_email(data: Report, attachments: list[Path], sender: str, recipients
         maintype, subtype = mime_type(path).split("/", 1)
         message.add_attachment(path.read_bytes(), maintype=maintype, subtype=subtype, filename=path.name)
     return message
+
+
+def email_report(config: PeakTradeConfig, built: dict, wanted: bool, send_email: SendEmail) -> dict:
+    """Email both files of `built` (what build_report returned) to reports.recipients.
+
+    Nothing is sent when the config lists no recipients or the run's form said no (`wanted`);
+    returns {"sent_to": [addresses]}.
+    """
+    recipients = config.reports.recipients
+    if not recipients or not wanted:
+        log.info("not emailed (%s); the files are %s and %s",
+                 "no reports.recipients in the config" if not recipients else "the run's form said no email",
+                 built["pdf"], built["xlsx"])
+        return {"sent_to": []}
+    summary = ReportSummary.from_json(built["summary"])
+    message = compose_email(summary, [Path(built["pdf"]), Path(built["xlsx"])], config.reports.sender, recipients)
+    send_email(message, config.reports.smtp_conn_id)
+    log.info("emailed %s to %d recipients", summary.period.title, len(recipients))
+    return {"sent_to": recipients}
 
 
 def breaker_alert(data: Report) -> tuple[str, str]:

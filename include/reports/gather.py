@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from include.reports import sources
+from include.reports import export_readers
 from include.reports.model import NOT_YET, Headline, ReportData, ReportPeriod
 
 HEADLINE_METRICS = {  # Headline field -> fct_portfolio_risk_rolling column (historical VaR/CVaR)
@@ -30,34 +30,34 @@ def gather(data_dir: Path, period: ReportPeriod, now: datetime, *, currency: str
            metrics_window_days: int = 90, histogram_days: int = 90) -> ReportData:
     """Every figure of the report for `period`; sections without data carry a reason in `missing`."""
     missing: dict[str, str] = {name: NOT_YET.format(what=name) for name in EXECUTION_TABLES}
-    daily = sources.portfolio_daily(data_dir)
+    daily = export_readers.portfolio_daily(data_dir)
     history = daily[daily.trade_date <= period.end].reset_index(drop=True)
-    risk = sources.portfolio_rolling(data_dir)
+    risk = export_readers.portfolio_rolling(data_dir)
     headline = _headline(history, risk, period, metrics_window_days)
     if history.empty:
         reason = (f"no portfolio return on or before {period.end}: run market_data_ingest and warehouse_build"
                   if daily.empty else f"the warehouse's first portfolio return is on {daily.trade_date.min()}, "
                   f"after this period ({period.start} to {period.end})")
         missing.update({name: reason for name in ("headline", "equity", "returns", "rolling", "allocation")})
-    features = sources.daily_closes(data_dir)
+    features = export_readers.daily_closes(data_dir)
     performers = _performers(features, period)
     if performers.empty:
         missing["performers"] = f"no series has a close between {period.start} and {period.end}"
-    correlation = sources.correlation_matrix(data_dir, period.end)
+    correlation = export_readers.correlation_matrix(data_dir, period.end)
     if correlation.empty:
         missing["correlation"] = f"no 30-day rolling correlation ends on or before {period.end}"
-    stress = _known_by(sources.portfolio_stress(data_dir), period.end)
+    stress = _known_by(export_readers.portfolio_stress(data_dir), period.end)
     if stress.empty:
         missing["stress"] = "fct_stress has no portfolio scenarios yet (it needs daily returns)"
-    quality = sources.data_quality(data_dir, period)
+    quality = export_readers.data_quality(data_dir, period)
     if quality.empty:
         missing["quality"] = f"no partition dated {period.start} to {period.end} was validated"
     cutoff = datetime.combine(period.end + timedelta(days=1), time(12), tzinfo=now.tzinfo)
-    sweeps_best, heatmaps = sources.sweeps_before(data_dir, min(now, cutoff))
+    sweeps_best, heatmaps = export_readers.sweeps_before(data_dir, min(now, cutoff))
     if sweeps_best.empty:
         missing["sweeps"] = f"no sweep results were loaded before {min(now, cutoff):%Y-%m-%d %H:%M} UTC"
     returns = history.tail(histogram_days)[["trade_date", "daily_return"]].reset_index(drop=True)
-    rolling = sources.rolling_volatility(risk, period.end)
+    rolling = export_readers.rolling_volatility(risk, period.end)
     data = ReportData(
         period=period, generated_at=now, currency=currency, headline=headline,
         attention=[], equity=history[["trade_date", "daily_return", "equity", "pnl", "drawdown", "breaker_level"]],

@@ -3,10 +3,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
-
 from include.atomic import atomic_path
 from include.paths import DataPaths
+
+# The one list of what is exported. warehouse_build exports the marts after dbt has built them;
+# nightly_sweep exports its tables after loading a run. The reports and the sweeps' chunk tasks
+# read these files, never the DuckDB file.
+EXPORTED_MARTS = (
+    "fct_features", "fct_risk_metrics", "fct_risk_metrics_rolling", "fct_correlation", "fct_stress",
+    "fct_portfolio_daily", "fct_portfolio_risk_rolling", "dim_symbols", "dim_exchanges",
+)
+# sweep_trials keeps every night's trials and nothing reads it outside DuckDB, so it is not exported.
+EXPORTED_SWEEP_TABLES = ("sweep_best",)
 
 
 def export_dir(data_dir: Path) -> Path:
@@ -15,6 +23,8 @@ def export_dir(data_dir: Path) -> Path:
 
 def export_marts(data_dir: Path, marts: tuple[str, ...]) -> dict[str, tuple[Path, int]]:
     """Write each existing mart to exports/<mart>.parquet atomically; missing marts are skipped."""
+    import duckdb  # here, not at the top: DAG files read the lists above at parse time
+
     paths = DataPaths(Path(data_dir))
     paths.exports.mkdir(parents=True, exist_ok=True)
     written = {}

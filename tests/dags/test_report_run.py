@@ -11,9 +11,8 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from include.reports.formatting import money, pct, ratio
-from include.reports.sources import read_export
-from include.warehouse.exports import export_dir, export_marts
-from operators.warehouse_tasks import EXPORTED_MARTS
+from include.reports.export_readers import read_export
+from include.warehouse.exports import EXPORTED_MARTS, export_dir, export_marts
 from tests.dags.isolated_airflow import isolated_airflow
 from tests.reports.smtp_support import CONN_ID, PASSWORD, connection_json, smtp_server  # noqa: F401
 

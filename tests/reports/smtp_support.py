@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import email
 import json
+import smtplib
 import socket
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.policy import default as default_policy
+from email.utils import getaddresses
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -88,6 +90,18 @@ def connection_json(server: SmtpServer, password: str = PASSWORD, **extra) -> st
         "conn_type": "smtp", "host": server.host, "port": server.port, "login": LOGIN, "password": password,
         "extra": {"disable_tls": True, "disable_ssl": True, "timeout": 10, "retry_limit": 0, **extra},
     })
+
+
+def loopback_sender(server: SmtpServer):
+    """A send_email transport for include/reports without Airflow: smtplib to the loopback server,
+    logged in as LOGIN; returns what was sent (to, subject), as operators/report_delivery.py does."""
+    def send(message: EmailMessage, conn_id: str) -> dict:
+        with smtplib.SMTP(server.host, server.port, timeout=10) as client:
+            client.login(LOGIN, PASSWORD)
+            client.send_message(message)
+        return {"conn_id": conn_id, "subject": str(message["Subject"]),
+                "to": [addr for _, addr in getaddresses(message.get_all("To", []))]}
+    return send
 
 
 @pytest.fixture

@@ -1,15 +1,25 @@
 """A ReportData with made-up but plausible numbers, for the renderers' tests (the gather step has
-its own tests on a real warehouse). `sample_report(empty=True)` is a period before any data."""
+its own tests on a real warehouse). `sample_report(empty=True)` is a period before any data.
+`at_breaker_level(n)` is one with its breaker at level n; `report_files` writes a small real PDF
+and workbook; `notify_config` is the config with the given report recipients and notification
+channels, sending through the test SMTP connection."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import date, datetime, timezone
 
 import numpy as np
 import pandas as pd
+import pytest
 
+from include.config.loader import load_config
+from include.config.schema import Notifications, Reports
 from include.metrics import risk
+from include.reports.delivery import report_paths
+from include.reports.formatting import money
 from include.reports.model import NOT_YET, Headline, ReportData, ReportPeriod
+from tests.reports.smtp_support import CONN_ID
 
 SERIES = [("sim_alpha", "BTC/USDT"), ("sim_alpha", "ETH/USDT"), ("sim_beta", "SOL/USDT"), ("sim_beta", "XRP/USDT")]
 
@@ -126,3 +136,42 @@ def _empty(period: ReportPeriod, generated: datetime) -> ReportData:
     data.missing["quality"] = f"no partitions were validated for {period.start.isoformat()} to {period.end.isoformat()}"
     data.missing.update({name: NOT_YET.format(what=name) for name in ("positions", "trades", "orders", "fills")})
     return data
+
+
+def at_breaker_level(level: int) -> ReportData:
+    """sample_report() with its circuit breaker at `level` (a 5.2 % drawdown when above 0)."""
+    data = sample_report()
+    data.headline = replace(data.headline, breaker_level=level, drawdown=-0.052 if level else -0.01)
+    return data
+
+
+SENDER = "peak-trade@example.com"
+
+
+def notify_config(recipients=(), **notifications):
+    config = load_config()
+    return config.model_copy(update={
+        "reports": Reports(recipients=list(recipients), sender=SENDER, smtp_conn_id=CONN_ID),
+        "notifications": Notifications(**notifications),
+    })
+
+
+@pytest.fixture
+def report_files(tmp_path):
+    """A small real PDF (reportlab) and workbook (openpyxl) under the period's stable names."""
+    from openpyxl import Workbook
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    data = sample_report()
+    paths = report_paths(data.period, tmp_path / "reports")
+    paths["pdf"].parent.mkdir(parents=True)
+    pdf = canvas.Canvas(str(paths["pdf"]), pagesize=A4)
+    pdf.drawString(72, 770, data.period.title)
+    pdf.drawString(72, 750, f"Equity {money(data.headline.equity, data.currency)}")
+    pdf.save()
+    book = Workbook()
+    book.active.append(["equity", data.headline.equity])
+    book.active.append(["sharpe_ratio", data.headline.sharpe_ratio])
+    book.save(paths["xlsx"])
+    return data, paths

@@ -1,49 +1,21 @@
-"""Report emails end to end: composed, sent through the Airflow SMTP connection to a real
-SMTP server on loopback (aiosmtpd), parsed back; files arrive byte for byte, no secret leaks."""
+"""Report emails: composed (headline, attention lines, both files with their MIME types), the
+clear errors of a bad address or a missing file, and the email step after build_report, sent
+to a real SMTP server on loopback (aiosmtpd) and parsed back. The Airflow SMTP transport has
+its own tests in tests/adapters/test_report_email.py."""
 from __future__ import annotations
 
 import hashlib
-import logging
 from datetime import date
-from pathlib import Path
 
 import pytest
 
-from include.reports.delivery import MIME_TYPES, ReportDeliveryError, compose_email, report_paths
-from include.reports.formatting import money, pct, ratio
-from include.reports.model import ReportPeriod
-from operators.report_delivery import send_report_email
-from tests.reports.smtp_support import CONN_ID, LOGIN, PASSWORD, connection_json, smtp_conn, smtp_server  # noqa: F401
-from tests.reports.support import sample_report
+from include.reports.delivery import MIME_TYPES, ReportDeliveryError, compose_email, email_report, report_paths
+from include.reports.model import ReportPeriod, ReportSummary
+from tests.reports.smtp_support import PASSWORD, loopback_sender, smtp_server  # noqa: F401
+from tests.reports.support import SENDER, notify_config, report_files, sample_report  # noqa: F401
 
-SENDER = "peak-trade@example.com"
 DESK = ["desk@example.com", "risk@example.com"]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _sha(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-@pytest.fixture
-def report_files(tmp_path):
-    """A small real PDF (reportlab) and workbook (openpyxl) under the period's stable names."""
-    from openpyxl import Workbook
-    from reportlab.lib.pagesizes import A4
-    from reportlab.pdfgen import canvas
-
-    data = sample_report()
-    paths = report_paths(data.period, tmp_path / "reports")
-    paths["pdf"].parent.mkdir(parents=True)
-    pdf = canvas.Canvas(str(paths["pdf"]), pagesize=A4)
-    pdf.drawString(72, 770, data.period.title)
-    pdf.drawString(72, 750, f"Equity {money(data.headline.equity, data.currency)}")
-    pdf.save()
-    book = Workbook()
-    book.active.append(["equity", data.headline.equity])
-    book.active.append(["sharpe_ratio", data.headline.sharpe_ratio])
-    book.save(paths["xlsx"])
-    return data, paths
 
 
 def test_report_paths_are_the_stable_names_in_the_period_folder(tmp_path):
@@ -52,50 +24,6 @@ def test_report_paths_are_the_stable_names_in_the_period_folder(tmp_path):
     assert daily == {"pdf": tmp_path / "2024" / "06" / "peak_trade_daily_2024-06-01.pdf",
                      "xlsx": tmp_path / "2024" / "06" / "peak_trade_daily_2024-06-01.xlsx"}
     assert weekly["pdf"] == tmp_path / "2024" / "05" / "peak_trade_weekly_2024-W22.pdf"
-
-
-def test_the_report_arrives_with_headline_and_both_files_byte_for_byte(report_files, smtp_server, smtp_conn,
-                                                                       caplog):
-    data, paths = report_files
-    caplog.set_level(logging.DEBUG)
-    message = compose_email(data, [paths["pdf"], paths["xlsx"]], SENDER, DESK)
-    result = send_report_email(message, smtp_conn)
-
-    assert smtp_server.store.logins == [LOGIN]  # logged in with the connection's password
-    [received] = smtp_server.received
-    assert received.mail_from == SENDER
-    assert sorted(received.rcpt_tos) == sorted(DESK)
-    got = received.message
-    assert got["Subject"] == "[Peak Trade] Daily report 2024-06-01"
-    assert got["From"] == SENDER
-    assert [a.addr_spec for a in got["To"].addresses] == DESK
-
-    body = got.get_body(("plain",)).get_content()
-    h = data.headline
-    for line in (f"Equity:           {money(h.equity, 'USDT')}",
-                 f"PnL:              {money(h.pnl, 'USDT')}",
-                 f"Return:           {pct(h.period_return)}",
-                 f"Sharpe ratio:     {ratio(h.sharpe_ratio)} (90-day window)",
-                 f"Max drawdown:     {pct(h.max_drawdown)} (90-day window)",
-                 f"VaR 95 (1 day):   {pct(h.var_95)} (a loss)",
-                 f"Circuit breaker:  level {h.breaker_level} ({h.breaker_state})",
-                 "- peak_trade_daily_2024-06-01.pdf", "- peak_trade_daily_2024-06-01.xlsx"):
-        assert line in body.splitlines(), line
-    for attention in data.attention:
-        assert f"- {attention}" in body.splitlines()
-
-    parts = {part.get_filename(): part for part in got.iter_attachments()}
-    assert set(parts) == {paths["pdf"].name, paths["xlsx"].name}
-    assert parts[paths["pdf"].name].get_content_type() == "application/pdf"
-    assert parts[paths["xlsx"].name].get_content_type() == XLSX
-    for path in paths.values():
-        assert _sha(parts[path.name].get_content()) == _sha(path.read_bytes())
-
-    assert result["to"] == DESK and result["attachments"] == [paths["pdf"].name, paths["xlsx"].name]
-    assert PASSWORD not in received.raw.decode("utf-8", errors="replace")
-    assert PASSWORD not in repr(result)
-    assert PASSWORD not in caplog.text
-    assert all(PASSWORD not in record.getMessage() for record in caplog.records)
 
 
 def test_weekly_subject_and_mime_types_are_fixed_by_extension(report_files):
@@ -136,39 +64,27 @@ def test_a_missing_attachment_names_the_path(report_files, tmp_path):
         compose_email(data, [gone, paths["xlsx"]], SENDER, DESK)
 
 
-def test_a_missing_connection_says_how_to_add_it(report_files, monkeypatch):
+def _built(data, paths) -> dict:
+    """What build_report returns for these files."""
+    return {"pdf": str(paths["pdf"]), "xlsx": str(paths["xlsx"]), "summary": ReportSummary.of(data).to_json()}
+
+
+def test_the_email_step_sends_both_files_to_the_report_recipients(report_files, smtp_server):
     data, paths = report_files
-    monkeypatch.delenv("AIRFLOW_CONN_SMTP_NOT_CONFIGURED", raising=False)
-    message = compose_email(data, [paths["pdf"]], SENDER, DESK)
-    with pytest.raises(ReportDeliveryError) as caught:
-        send_report_email(message, "smtp_not_configured")
-    text = str(caught.value)
-    assert "SMTP connection 'smtp_not_configured' does not exist" in text
-    assert "airflow connections add smtp_not_configured --conn-type smtp --conn-host" in text
-    assert "AIRFLOW_CONN_SMTP_NOT_CONFIGURED" in text
-
-
-def test_a_wrong_password_is_a_clear_error_without_the_password(report_files, smtp_server, monkeypatch, caplog):
-    data, paths = report_files
-    wrong = "Wr0ng-pa55word-xyz"
-    monkeypatch.setenv("AIRFLOW_CONN_" + CONN_ID.upper(), connection_json(smtp_server, password=wrong))
-    caplog.set_level(logging.DEBUG)
-    message = compose_email(data, [paths["pdf"]], SENDER, DESK)
-    with pytest.raises(ReportDeliveryError, match=f"SMTP connection '{CONN_ID}': .* refused the login '{LOGIN}'"
-                       ) as caught:
-        send_report_email(message, CONN_ID)
-    assert wrong not in str(caught.value) and wrong not in caplog.text
-    assert smtp_server.received == []
-
-
-def test_the_connection_can_also_be_a_uri(report_files, smtp_server, monkeypatch):
-    data, paths = report_files
-    from urllib.parse import quote
-
-    uri = (f"smtp://{LOGIN}:{quote(PASSWORD, safe='')}@{smtp_server.host}:{smtp_server.port}"
-           "?disable_tls=true&disable_ssl=true&retry_limit=0")
-    monkeypatch.setenv("AIRFLOW_CONN_SMTP_URI_TEST", uri)
-    send_report_email(compose_email(data, [paths["xlsx"]], SENDER, DESK[:1]), "smtp_uri_test")
+    assert email_report(notify_config(DESK), _built(data, paths), True, loopback_sender(smtp_server)) == {
+        "sent_to": DESK}
     [received] = smtp_server.received
-    assert received.rcpt_tos == DESK[:1]
-    assert smtp_server.store.logins == [LOGIN]
+    assert sorted(received.rcpt_tos) == sorted(DESK)
+    assert received.message["Subject"] == "[Peak Trade] Daily report 2024-06-01"
+    attached = {part.get_filename(): part.get_content() for part in received.message.iter_attachments()}
+    assert {name: hashlib.sha256(body).hexdigest() for name, body in attached.items()} == {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in paths.values()}
+    assert PASSWORD not in received.raw.decode("utf-8", errors="replace")
+
+
+@pytest.mark.parametrize("recipients, wanted", [([], True), (DESK, False)])
+def test_no_recipients_or_a_form_that_says_no_sends_nothing(report_files, smtp_server, recipients, wanted):
+    data, paths = report_files
+    built = _built(data, paths)
+    assert email_report(notify_config(recipients), built, wanted, loopback_sender(smtp_server)) == {"sent_to": []}
+    assert smtp_server.received == []

@@ -9,8 +9,7 @@ import pytest
 
 from include.reports.gather import gather
 from include.reports.model import ReportPeriod
-from include.warehouse.exports import export_marts
-from operators.warehouse_tasks import EXPORTED_MARTS
+from include.warehouse.exports import EXPORTED_MARTS, export_marts
 from tests.warehouse.conftest import query
 
 NOW = datetime(2023, 4, 3, 6, 30, tzinfo=timezone.utc)

@@ -1,87 +1,32 @@
-"""Failure notifiers and circuit-breaker alerts: who hears, through which channel, and the
-clear errors when a channel cannot work. Email goes to a real SMTP server on loopback."""
+"""Circuit-breaker alerts: who hears (notification addresses, chat channels), when (level 1 or
+more), what the email says, and the clear errors when nobody can hear or a channel fails. The
+email goes to a real SMTP server on loopback (aiosmtpd) through a plain smtplib transport; the
+Airflow transports have their own tests in tests/adapters/test_notifiers.py."""
 from __future__ import annotations
 
-import importlib.util
 import logging
-from dataclasses import replace
-from types import SimpleNamespace
 
 import pytest
-from airflow.providers.smtp.notifications.smtp import SmtpNotifier
 
-from include.config.loader import load_config
-from include.config.schema import Notifications, Reports
 from include.errors import ConfigError
-from operators.report_delivery import build_notifiers, notification_addresses, notify_breaker
-from tests.reports.smtp_support import CONN_ID, PASSWORD, smtp_conn, smtp_server  # noqa: F401
-from tests.reports.support import sample_report
+from include.reports.model import ReportSummary
+from include.reports.notify import NotificationFailed, alert_breaker, has_channels, notify_breaker
+from tests.reports.smtp_support import (CONN_ID, PASSWORD, MailStore, SmtpServer, loopback_sender,  # noqa: F401
+                                        smtp_server)
+from tests.reports.support import at_breaker_level as _at_level, notify_config as _config, sample_report
 
-SENDER = "peak-trade@example.com"
 DESK = ["desk@example.com"]
 ONCALL = ["oncall@example.com", "cro@example.com"]
-PROVIDERS = {"slack_conn_id": "apache-airflow-providers-slack", "discord_conn_id": "apache-airflow-providers-discord",
-             "telegram_conn_id": "apache-airflow-providers-telegram"}
 
 
-def _config(recipients=(), **notifications):
-    config = load_config()
-    return config.model_copy(update={
-        "reports": Reports(recipients=list(recipients), sender=SENDER, smtp_conn_id=CONN_ID),
-        "notifications": Notifications(**notifications),
-    })
+def _no_chat(key, conn_id, text):
+    raise AssertionError(f"no chat channel is configured, yet {key} was asked for")
 
 
-def _at_level(level: int):
-    data = sample_report()
-    data.headline = replace(data.headline, breaker_level=level, drawdown=-0.052 if level else -0.01)
-    return data
-
-
-def test_email_only_gives_one_smtp_notifier_to_the_notification_addresses():
-    [notifier] = build_notifiers(_config(DESK, email=ONCALL))
-    assert isinstance(notifier, SmtpNotifier)
-    assert notifier.to == ONCALL
-    assert notifier.from_email == SENDER
-    assert notifier.smtp_conn_id == CONN_ID
-
-
-def test_notification_email_defaults_to_the_report_recipients_and_can_opt_out():
-    [notifier] = build_notifiers(_config(DESK))
-    assert notifier.to == DESK
-    assert notification_addresses(_config(DESK, email=[])) == []
-    assert build_notifiers(_config(DESK, email=[])) == []
-    assert build_notifiers(_config()) == []
-
-
-@pytest.mark.parametrize("key", sorted(PROVIDERS))
-def test_a_chat_channel_without_its_provider_names_the_key_and_the_package(key):
-    module = PROVIDERS[key].replace("apache-airflow-providers-", "airflow.providers.")
-    if importlib.util.find_spec(module) is not None:
-        pytest.skip(f"{PROVIDERS[key]} is installed here")
-    with pytest.raises(ConfigError) as caught:
-        build_notifiers(_config(DESK, **{key: "chat_default"}))
-    assert f"notifications.{key} is 'chat_default'" in str(caught.value)
-    assert PROVIDERS[key] in str(caught.value)
-
-
-def test_the_failure_notifier_delivers_through_the_connection(smtp_server, smtp_conn):
-    [notifier] = build_notifiers(_config(DESK, email=ONCALL))
-    ti = SimpleNamespace(dag_id="daily_report", task_id="build_report", run_id="scheduled__2024-06-02",
-                         try_number=3, max_tries=2, state="failed", hostname="worker-1",
-                         log_url="http://localhost:8080/log")
-    notifier({"ti": ti, "task_instance": ti})
-    [received] = smtp_server.received
-    assert sorted(received.rcpt_tos) == sorted(ONCALL)
-    assert received.message["Subject"] == ("[Peak Trade] failed: daily_report.build_report "
-                                           "(run scheduled__2024-06-02, try 3)")
-    assert PASSWORD not in received.raw.decode("utf-8", errors="replace")
-
-
-def test_a_breaker_event_emails_the_notification_addresses(smtp_server, smtp_conn, caplog):
+def test_a_breaker_event_emails_the_notification_addresses(smtp_server, caplog):
     caplog.set_level(logging.DEBUG)
     data = _at_level(1)
-    sent = notify_breaker(_config(DESK, email=ONCALL), data)
+    sent = notify_breaker(_config(DESK, email=ONCALL), data, loopback_sender(smtp_server), _no_chat)
     [received] = smtp_server.received
     assert sorted(received.rcpt_tos) == sorted(ONCALL)
     message = received.message
@@ -94,39 +39,69 @@ def test_a_breaker_event_emails_the_notification_addresses(smtp_server, smtp_con
     assert PASSWORD not in repr(sent) and PASSWORD not in caplog.text
 
 
-def test_no_breaker_event_sends_nothing(smtp_server, smtp_conn):
-    assert notify_breaker(_config(DESK, email=ONCALL), _at_level(0)) == []
+def test_no_breaker_event_sends_nothing(smtp_server):
+    assert notify_breaker(_config(DESK, email=ONCALL), _at_level(0), loopback_sender(smtp_server), _no_chat) == []
     unknown = sample_report(empty=True)  # no data: level None
-    assert notify_breaker(_config(DESK), unknown) == []
+    assert notify_breaker(_config(DESK), unknown, loopback_sender(smtp_server), _no_chat) == []
     assert smtp_server.received == []
 
 
-def test_a_breaker_event_with_nobody_to_tell_is_a_config_error(smtp_server, smtp_conn):
+def test_a_breaker_event_with_nobody_to_tell_is_a_config_error(smtp_server):
     with pytest.raises(ConfigError, match="circuit breaker at level 2 .*set notifications.email or "
                                           "reports.recipients"):
-        notify_breaker(_config(), _at_level(2))
+        notify_breaker(_config(), _at_level(2), loopback_sender(smtp_server), _no_chat)
     assert smtp_server.received == []
-
-
-def test_a_missing_chat_provider_stops_the_alert_before_anything_is_sent(smtp_server, smtp_conn):
-    if importlib.util.find_spec("airflow.providers.slack") is not None:
-        pytest.skip("apache-airflow-providers-slack is installed here")
-    with pytest.raises(ConfigError, match="notifications.slack_conn_id"):
-        notify_breaker(_config(DESK, slack_conn_id="slack_default"), _at_level(3))
-    assert smtp_server.received == []
-
-
-def test_every_task_notifies_on_failure_once_an_address_is_configured():
-    from operators.common import default_args
-
-    assert "on_failure_callback" not in default_args(_config())
-    callbacks = default_args(_config(recipients=["desk@example.com"]))["on_failure_callback"]
-    assert [type(n) for n in callbacks] == [SmtpNotifier]
 
 
 def test_has_channels_is_what_the_breaker_alert_task_checks_before_sending():
-    from operators.report_delivery import has_channels
-
     assert not has_channels(_config())
     assert has_channels(_config(recipients=["desk@example.com"]))
     assert not has_channels(_config(recipients=["desk@example.com"], email=[]))  # email opted out
+
+
+def test_the_alert_step_notifies_only_above_level_0(smtp_server):
+    def built(level):
+        return {"pdf": "unused.pdf", "xlsx": "unused.xlsx", "summary": ReportSummary.of(_at_level(level)).to_json()}
+
+    config, send = _config(DESK), loopback_sender(smtp_server)
+    assert alert_breaker(config, built(0), send, _no_chat) == {"notified": False}
+    assert smtp_server.received == []
+    outcome = alert_breaker(config, built(2), send, _no_chat)
+    [received] = smtp_server.received
+    assert outcome == {"notified": True, "channels": [
+        {"channel": "email", "conn_id": CONN_ID, "to": DESK, "subject": received.message["Subject"]}]}
+    assert received.message["Subject"] == "[Peak Trade] Circuit breaker at level 2 of 3 (halve)"
+
+
+def test_a_chat_channel_that_cannot_be_prepared_stops_the_alert_before_anything_is_sent(smtp_server):
+    def unavailable(key, conn_id, text):  # what the Airflow transport raises for a provider not installed
+        raise ConfigError(f"notifications.{key} is {conn_id!r}, but its Airflow provider is not installed")
+
+    with pytest.raises(ConfigError, match="notifications.slack_conn_id"):
+        notify_breaker(_config(DESK, slack_conn_id="slack_default"), _at_level(3), loopback_sender(smtp_server),
+                       unavailable)
+    assert smtp_server.received == []
+
+
+def test_every_channel_is_tried_and_a_failure_is_named_after_the_others_are_sent():
+    chats = []
+
+    def chat(key, conn_id, text):
+        return lambda: chats.append((key, conn_id, text))
+
+    down = loopback_sender(SmtpServer("127.0.0.1", _closed_port(), MailStore()))  # unreachable: a retry may fix it
+    with pytest.raises(NotificationFailed) as caught:
+        notify_breaker(_config(DESK, slack_conn_id="slack_default"), _at_level(1), down, chat)
+    assert f"email through '{CONN_ID}': ConnectionRefusedError" in str(caught.value)
+    assert str(caught.value).endswith("(sent: slack)")
+    [(key, conn_id, text)] = chats
+    assert (key, conn_id) == ("slack_conn_id", "slack_default")
+    assert text.startswith("[Peak Trade] Circuit breaker at level 1 of 3 (warn)\n")
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

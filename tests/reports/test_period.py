@@ -7,7 +7,7 @@ import pytest
 
 from include.errors import ConfigError
 from include.reports.model import ReportPeriod
-from operators.report_tasks import period_for
+from include.reports.period import period_for
 
 MONDAY_MORNING = datetime(2024, 6, 3, 7, 0, tzinfo=timezone.utc)
 

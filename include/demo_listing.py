@@ -1,4 +1,4 @@
-"""Print where the pipeline's outputs are and how much is there (used by `make demo`)."""
+"""The closing listing of `make demo`: where the pipeline's outputs are and how much is there."""
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,4 +1,5 @@
-"""The files a report reads, each as a tidy frame; a file that does not exist yet is an empty frame.
+"""What a report reads, each as a tidy frame: the warehouse's Parquet exports and the validation
+files (a file that does not exist yet is an empty frame).
 
 Exports: data/warehouse/exports/<table>.parquet (include/warehouse/exports.py).
 Validation: data/validation/results/run=*.parquet (one row per partition checked),
