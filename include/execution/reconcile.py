@@ -66,7 +66,7 @@ def _adopt(ledger: Ledger, venue: str, order: dict, report: ReconcileReport) -> 
 
 def _apply(ledger: Ledger, venue: str, cid: str, order: dict, report: ReconcileReport) -> None:
     before = ledger.order(cid).status
-    record_venue_order(ledger, venue, cid, order)
+    report.new_fills += record_venue_order(ledger, venue, cid, order)
     if ledger.order(cid).status is not before and cid not in report.adopted:
         report.updated.append(cid)
 

@@ -18,13 +18,14 @@ from include.execution.state_machine import OrderStatus, from_ccxt
 
 
 def record_venue_order(ledger: Ledger, venue: str, client_order_id: str, venue_order: dict,
-                       ts_ms: int | None = None) -> None:
-    """The venue's view of an order into the ledger: its trades as fills, then its status."""
-    for trade in venue_order.get("trades") or []:
-        ledger.record_fill(fill_from_trade(venue, trade, client_order_id))
+                       ts_ms: int | None = None) -> int:
+    """The venue's view of an order into the ledger: its trades as fills, then its status; the new fills."""
+    new = sum(ledger.record_fill(fill_from_trade(venue, trade, client_order_id))
+              for trade in venue_order.get("trades") or [])
     ledger.record_event(client_order_id, from_ccxt(venue_order), ts_ms=ts_ms or venue_order.get("timestamp"),
                         venue_order_id=None if venue_order.get("id") is None else str(venue_order["id"]),
                         raw_status=venue_order.get("status"), filled=venue_order.get("filled"))
+    return new
 
 
 def submit(ledger: Ledger, broker: Broker, order: OrderIntent, *, ts_ms: int | None = None) -> OrderRecord:
