@@ -23,7 +23,7 @@ from include.execution.broker import Broker, fill_from_trade
 from include.execution.errors import ReconciliationError
 from include.execution.ledger import Ledger, now_ms
 from include.execution.orders import OrderIntent, as_decimal
-from include.execution.state_machine import OPEN, OrderStatus
+from include.execution.state_machine import OrderStatus
 from include.execution.submit import record_venue_order
 
 

@@ -31,7 +31,7 @@ def test_a_ledger_in_step_with_the_venue_reconciles_clean_and_twice(ledger):
 
 def test_orders_the_ledger_does_not_know_are_adopted_as_external(ledger):
     broker = setup(ledger)
-    resting = broker.create_order("BTC/USDT", "limit", "buy", 1, 95.0, {"clientOrderId": "manual-1"})
+    broker.create_order("BTC/USDT", "limit", "buy", 1, 95.0, {"clientOrderId": "manual-1"})
     done = broker.create_order("BTC/USDT", "market", "buy", 1)   # no client id: the venue names it
     report = reconcile(ledger, broker, since_ms=0, now=2_000)
     assert report.adopted == ["manual-1", f"paper-{done['id']}"]
