@@ -31,11 +31,13 @@ def ledger(request, tmp_path):
     schema = f"exec_test_{uuid.uuid4().hex[:12]}"
     with engine.begin() as conn:
         conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    led = Ledger(PG_URL, schema=schema)
-    try:
+    led = None
+    try:  # the schema is dropped even when creating the tables fails
+        led = Ledger(PG_URL, schema=schema)
         yield led
     finally:
-        led.close()
+        if led is not None:
+            led.close()
         with engine.begin() as conn:
             conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
         engine.dispose()
