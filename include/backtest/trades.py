@@ -14,6 +14,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from include.backtest import costs
+
 # Why a trade ended.
 SIGNAL, STOP_LOSS, TAKE_PROFIT, TRAILING_STOP, BREAKER, OPEN = range(6)
 EXIT_REASONS = ("signal", "stop_loss", "take_profit", "trailing_stop", "breaker", "open")
@@ -47,9 +49,9 @@ def entry_price(acct):
 def fill(acct, dq, ref, slip, fee_rate):
     """Trade dq units (never across zero) at ref moved adversely by slip; pay fee_rate on the notional."""
     units = abs(dq)
-    price = ref * (1.0 + slip) if dq > 0 else ref * (1.0 - slip)
-    fee = fee_rate * units * price
-    slippage = units * ref * slip
+    price = costs.fill_price(ref, slip, dq > 0)
+    fee = costs.fill_fee(fee_rate, units, price)
+    slippage = costs.slippage_cost(units, ref, slip)
     equity = acct[CASH] + acct[UNITS] * ref
     if equity > 0:
         acct[TURNOVER] += units * ref / equity
