@@ -1,8 +1,9 @@
 """Target weights from daily returns: one entry point, `optimise`, for every method.
 
 The optimisers are skfolio's (MeanRisk, RiskBudgeting, HierarchicalRiskParity, the
-BlackLitterman prior) on a Ledoit-Wolf covariance; Kelly and the turnover blend for
-methods without a turnover constraint are ours (include.portfolio.kelly, .constraints).
+BlackLitterman prior) on a Ledoit-Wolf covariance; Kelly, the turnover blend for
+methods without a turnover constraint and the polishing of the solvers' answers are
+ours (include.portfolio.kelly, .constraints, .polish).
 
 The cash buffer: each skfolio method solves for the invested part v (sum(v) = 1, bounds,
 turnover and return target divided by 1 - cash_buffer) and the weights are
@@ -39,15 +40,17 @@ from include.portfolio.constraints import (
     violation,
 )
 from include.portfolio.kelly import kelly_weights
+from include.portfolio.polish import polish_max_sharpe, polish_min_variance, polish_risk_parity
 from include.portfolio.result import OptimisationResult
 from include.portfolio.settings import Method, PortfolioSettings
 from include.timeframes import YEAR_DAYS
 
 log = logging.getLogger(__name__)
 
-# Clarabel's default gaps (1e-8) leave weights ~1e-5 from the optimum on daily-return scales;
-# these make the answers agree with closed forms and SciPy to 1e-6 at no noticeable cost.
-SOLVER_PARAMS = {"tol_gap_abs": 1e-12, "tol_gap_rel": 1e-12, "tol_feas": 1e-12, "max_iter": 500}
+# Tighter than Clarabel's defaults (1e-8): daily variances are ~1e-3, so the default gaps leave
+# weights ~1e-5 off; below 1e-10 Clarabel stalls ("almost solved"). include.portfolio.polish
+# takes the mean-variance answers the rest of the way.
+SOLVER_PARAMS = {"tol_gap_abs": 1e-10, "tol_gap_rel": 1e-10, "tol_feas": 1e-10, "max_iter": 500}
 _SOLVER_FAILURES = (SkfolioError, cp.SolverError, ValueError, ArithmeticError, np.linalg.LinAlgError)
 _LONG_ONLY = (Method.RISK_PARITY, Method.HRP)
 _SOLVER_TURNOVER = (Method.MIN_VARIANCE, Method.TARGET_RETURN, Method.MAX_SHARPE, Method.BLACK_LITTERMAN)
@@ -200,7 +203,21 @@ def _solve(method: Method, returns: pd.DataFrame, settings: PortfolioSettings, l
             extra["min_return"] = (settings.target_return / YEAR_DAYS - settings.cash_buffer * rf) / inv
         model = MeanRisk(budget=1.0, solver_params=SOLVER_PARAMS, **common, **extra)
     model.fit(returns)
-    return inv * np.asarray(model.weights_, dtype="float64")
+    v = np.asarray(model.weights_, dtype="float64")
+    if method is Method.RISK_PARITY:
+        moments = model.prior_estimator_.return_distribution_
+        v = polish_risk_parity(v, moments.covariance, common["min_weights"], common["max_weights"])
+    if method in _SOLVER_TURNOVER and limits.max_turnover is None:
+        v = _polished(method, v, model, common, extra.get("min_return"), rf)
+    return inv * v
+
+
+def _polished(method: Method, v: np.ndarray, model, bounds: dict, min_return: float | None, rf: float) -> np.ndarray:
+    moments = model.prior_estimator_.return_distribution_
+    lower, upper = bounds["min_weights"], bounds["max_weights"]
+    if method in (Method.MAX_SHARPE, Method.BLACK_LITTERMAN):
+        return polish_max_sharpe(v, moments.covariance, moments.mu - rf, lower, upper)
+    return polish_min_variance(v, moments.covariance, lower, upper, moments.mu, min_return)
 
 
 def _turnover_constraint(previous: np.ndarray, cap: float):
