@@ -192,6 +192,9 @@ def _solve(method: Method, returns: pd.DataFrame, settings: PortfolioSettings, l
         extra = {}
         if limits.max_turnover is not None:
             extra["add_constraints"] = _turnover_constraint(limits.current / inv, limits.max_turnover / inv)
+        if method is Method.MAX_SHARPE and (limits.lower >= 0).all() and (returns.mean() <= rf).all():
+            raise ValueError(f"every asset's mean daily return is at or below the risk-free rate {rf:.3g} per day, "
+                             "so no long-only portfolio has a positive Sharpe ratio (use min_variance or risk_parity)")
         if method in (Method.MAX_SHARPE, Method.BLACK_LITTERMAN):
             # Standard deviation, not variance: the ratio needs a 1-homogeneous risk.
             extra.update(objective_function=ObjectiveFunction.MAXIMIZE_RATIO,
