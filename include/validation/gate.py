@@ -20,7 +20,7 @@ from include.landing.store import (
 )
 from include.paths import DataPaths
 from include.timeframes import DAY_MS, timeframe_ms
-from include.validation.derived import partition_gaps, validation_frame
+from include.validation.candle_context import partition_gaps, validation_frame
 from include.validation.gx_context import gx_context
 from include.validation.suite import CRITICAL, build_suite
 

@@ -11,7 +11,7 @@ import great_expectations as gx
 import great_expectations.expectations as gxe
 
 from include.config.schema import Validation
-from include.validation.derived import CANDLE_COLUMNS, KEY_COLUMNS, PRICE_COLUMNS
+from include.validation.candle_context import CANDLE_COLUMNS, KEY_COLUMNS, PRICE_COLUMNS
 
 SUITE_NAME = "candles"
 CRITICAL, WARNING = "critical", "warning"

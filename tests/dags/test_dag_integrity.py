@@ -35,7 +35,7 @@ def test_ingest_maps_land_and_validate_over_series(dagbag):
     assert dag.schedule == "@hourly" or str(dag.timetable.summary) == "@hourly"
     assert dag.max_active_runs == 1
     land, validate, publish = dag.get_task("land"), dag.get_task("validate"), dag.get_task("publish")
-    assert land.map_index_template and validate.map_index_template
+    assert land.map_index_template == validate.map_index_template == "{{ series_label }}"
     assert validate.task_id in land.downstream_task_ids
     assert publish.task_id in validate.downstream_task_ids
     assert [o.uri for o in publish.outlets] == ["peaktrade://market-data/validated-candles"]

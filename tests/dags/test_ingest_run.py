@@ -9,6 +9,8 @@ import sqlite3
 import pandas as pd
 import pytest
 
+from include.config.schema import Simulator
+from include.sources.sim.exchange import SimExchange
 from tests.dags.isolated_airflow import isolated_airflow
 
 CONFIG = """
@@ -35,6 +37,25 @@ def _raw_rows(root):
     return frame
 
 
+HOUR_MS = 3_600_000
+
+
+def _sim_candles(exchange: str, symbol: str, first_ms: int, last_ms: int) -> list[list[float]]:
+    """The simulator's hourly candles with first_ms <= open time <= last_ms (the config's default seed)."""
+    client = SimExchange(exchange, Simulator().seed, clock=lambda: last_ms + 2 * HOUR_MS)
+    rows = client.fetch_ohlcv(symbol, "1h", since=first_ms, limit=1000)
+    return [list(r) for r in rows if r[0] <= last_ms]
+
+
+def _series_rows(raw: pd.DataFrame, exchange: str, symbol: str) -> pd.DataFrame:
+    rows = raw[(raw["exchange"] == exchange) & (raw["symbol"] == symbol.replace("/", "-"))]
+    return rows.sort_values("timestamp")
+
+
+def _ms(stamps: pd.Series) -> list[int]:
+    return stamps.astype("datetime64[ms, UTC]").astype("int64").tolist()
+
+
 def test_ingest_lands_validates_and_announces(airflow_env):
     root, run = airflow_env
     result = run("dags test market_data_ingest")
@@ -44,11 +65,22 @@ def test_ingest_lands_validates_and_announces(airflow_env):
     assert set(raw["exchange"]) == {"sim_alpha", "sim_gamma"}
     assert len(raw) > 4 * 70  # 3 days of hourly candles per series
     assert not raw.duplicated(["exchange", "symbol", "timeframe", "timestamp"]).any()
+    # every series covers the same window, with exactly the simulator's candles in it
+    first, last = _ms(raw["timestamp"].agg(["min", "max"]))
+    for label in LABELS:
+        exchange, symbol, _ = label.split()
+        stored = _series_rows(raw, exchange, symbol)
+        want = _sim_candles(exchange, symbol, first, last)
+        assert _ms(stored["timestamp"]) == [int(r[0]) for r in want], label
+        assert stored["close"].tolist() == [r[4] for r in want], label
+    alpha = _ms(_series_rows(raw, "sim_alpha", "BTC/USDT")["timestamp"])
+    assert alpha == list(range(first, last + 1, HOUR_MS))  # sim_alpha never drops a candle
 
     (results_file,) = (root / "data" / "validation" / "results").glob("run=*.parquet")
     results = pd.read_parquet(results_file)
     assert results["passed"].all()
     assert {f"{r.exchange} {r.symbol} {r.timeframe}" for r in results.itertuples()} == LABELS
+    assert results["rows"].sum() == len(raw)  # every validated row was published, nothing else
     assert (root / "data" / "validation" / "data_docs" / "index.html").is_file()
     assert not any((root / "data" / "landing").iterdir())  # the run cleaned up after itself
 
@@ -94,5 +126,9 @@ def test_backfill_lands_a_past_window(airflow_env):
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
     raw = _raw_rows(root)
     window = raw[(raw["exchange"] == "sim_gamma") & (raw["symbol"] == "ETH-USDT")]
-    days = window[window["date"].astype(str).isin(["2025-06-01", "2025-06-02"])]
-    assert 46 <= len(days) <= 48  # two full days of hourly candles (a simulated venue may skip one or two)
+    days = window[window["date"].astype(str).isin(["2025-06-01", "2025-06-02"])].sort_values("timestamp")
+    # two full days of hourly candles, exactly the simulator's (a simulated venue may skip one or two)
+    start = int(pd.Timestamp("2025-06-01", tz="UTC").value // 1_000_000)
+    want = _sim_candles("sim_gamma", "ETH/USDT", start, start + 47 * HOUR_MS)
+    assert _ms(days["timestamp"]) == [int(r[0]) for r in want]
+    assert days["close"].tolist() == [r[4] for r in want]

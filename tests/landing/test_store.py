@@ -80,7 +80,7 @@ def test_write_atomic_conversion_failure_keeps_previous_file(tmp_path):
     broken = candles(T0, 10).astype({"close": object})
     broken.loc[3, "close"] = "not a price"  # cannot become float64
 
-    with pytest.raises((pa.ArrowInvalid, pa.ArrowTypeError)):
+    with pytest.raises(pa.ArrowInvalid, match="Could not convert 'not a price'.*column close"):
         write_atomic(broken, target)
 
     assert target.read_bytes() == before
@@ -218,8 +218,11 @@ def test_landing_that_fails_mid_way_leaves_raw_untouched(tmp_path):
     # Another seed quotes other prices, so a candidate that leaked into raw would change its bytes.
     # 100-row pages: the first chunk (720 candles) takes calls 1-8, call 10 is inside the second chunk.
     client = FailingExchange("sim_alpha", SEED + 1, lambda: now, fail_on=10)
-    with pytest.raises(SourceError, match="simulated outage"):
+    # call 10 = the second page of the second chunk: since T0 + 30 days + 100 hours
+    outage = "^sim_alpha BTC/USDT 1h since 2024-04-04 04:00: ExchangeError: simulated outage on call 10$"
+    with pytest.raises(SourceError, match=outage) as failure:
         land_series(client, hourly, paths, "run2", T0, now, now, page_limit=100)
+    assert type(failure.value) is SourceError  # not retried as transient
 
     assert client.calls == 10  # a non-transient error is not retried
     written = landed_days(paths.landing("run2"), hourly)

@@ -25,7 +25,13 @@ import pytest
 import requests
 import responses
 
-from include.errors import MalformedDataError, SourceError, UnknownSymbolError, UnsupportedTimeframeError
+from include.errors import (
+    MalformedDataError,
+    SourceError,
+    TransientSourceError,
+    UnknownSymbolError,
+    UnsupportedTimeframeError,
+)
 from include.sources.base import check_listing
 from include.sources.ccxt_source import make_ccxt_client
 from include.sources.paging import fetch_candles
@@ -315,10 +321,16 @@ def test_load_markets_parses_recorded_markets(rsps, exchange_id):
 
 @pytest.mark.parametrize("exchange_id", LISTING)
 def test_check_listing_accepts_listed_symbol_and_timeframe(rsps, exchange_id):
-    FAKES[exchange_id](rsps)
+    spec = LISTING[exchange_id]
+    fake = FAKES[exchange_id](rsps)
     client = make_client(exchange_id)
-    for symbol in LISTING[exchange_id]["symbols"]:
-        assert check_listing(client, symbol, "1h") is None
+    for symbol in spec["symbols"]:
+        check_listing(client, symbol, "1h")  # raises on an unlisted symbol or timeframe
+
+    # the markets were loaded once (then cached) and no candles were asked for
+    assert fake.paths() == spec["market_paths"]
+    assert set(client.markets) == spec["symbols"]
+    assert not fake.candle_queries()
 
 
 @pytest.mark.parametrize("exchange_id", LISTING)
@@ -327,13 +339,13 @@ def test_check_listing_unlisted_symbol_names_symbol_and_exchange(rsps, exchange_
     fake = FAKES[exchange_id](rsps)
     client = make_client(exchange_id)
 
-    with pytest.raises(UnknownSymbolError) as info:
+    expected = f"symbol {spec['unlisted']!r} is not listed on exchange {exchange_id!r}; did you mean "
+    with pytest.raises(UnknownSymbolError, match=re.escape(expected)) as info:
         check_listing(client, spec["unlisted"], "1h")
 
-    message = str(info.value)
-    assert repr(spec["unlisted"]) in message
-    assert repr(exchange_id) in message
-    assert "not listed" in message
+    suggestions = str(info.value).split("did you mean ", 1)[1].rstrip("?").split(", ")
+    assert spec["listed"] in suggestions
+    assert set(suggestions) <= spec["symbols"]
     assert not fake.candle_queries()
 
 
@@ -343,13 +355,12 @@ def test_check_listing_unsupported_timeframe(rsps, exchange_id):
     FAKES[exchange_id](rsps)
     client = make_client(exchange_id)
 
-    with pytest.raises(UnsupportedTimeframeError) as info:
+    expected = f"timeframe {spec['bad_timeframe']!r} is not offered by exchange {exchange_id!r}; valid: "
+    with pytest.raises(UnsupportedTimeframeError, match=re.escape(expected)) as info:
         check_listing(client, spec["listed"], spec["bad_timeframe"])
 
-    message = str(info.value)
-    assert repr(spec["bad_timeframe"]) in message
-    assert repr(exchange_id) in message
-    assert "1h" in message.split("valid:", 1)[1]  # lists what would be valid
+    valid = str(info.value).split("valid: ", 1)[1].split(", ")  # lists what would be valid
+    assert "1h" in valid and spec["bad_timeframe"] not in valid
 
 
 # --------------------------------------------------------------------------- 2. pagination
@@ -552,46 +563,53 @@ def test_binance_persistent_503_gives_up_with_source_error(rsps, sleeps):
     fake = FakeBinance(rsps)
     fake.faults = [SERVER_ERRORS[503]] * 50
 
-    with pytest.raises(SourceError) as info:
+    expected = "binance BTC/USDT 1h since 2024-03-01 00:00: gave up after 5 attempts: ExchangeNotAvailable: "
+    with pytest.raises(TransientSourceError, match=re.escape(expected)) as info:
         binance_fetch(retry(sleeps, retries=4, base_delay=1.0, max_delay=3.0))
 
-    message = str(info.value)
-    assert "binance" in message and "BTC/USDT" in message and "1h" in message
-    assert "gave up after 5 attempts" in message
-    assert "ExchangeNotAvailable" in message
+    assert str(info.value).endswith("503 Service Unavailable Service Unavailable")
     assert len(fake.candle_queries()) == 5  # 1 + 4 retries, then stop
     assert sleeps == [1.0, 2.0, 3.0, 3.0]  # exponential, capped at max_delay
 
 
-MALFORMED = [
+BINANCE_PAGE_1 = "binance BTC/USDT 1h since 2024-03-01 00:00"
+MALFORMED = [  # (answer, the start of the one error message)
     pytest.param(
         text_answer(200, "<html><head><title>Maintenance</title></head><body>Binance is upgrading</body></html>"),
+        f"{BINANCE_PAGE_1}: malformed answer: BadResponse: binance GET https://api.binance.com/api/v3/klines?"
+        "interval=1h&limit=4&symbol=BTCUSDT&startTime=1709251200000: answer is not JSON: '<html><head>",
         id="html-not-json"),
     pytest.param(
         text_answer(200, '[[1709251200000,"61468.27","61728.67","61440.', content_type="application/json"),
+        f"{BINANCE_PAGE_1}: malformed answer: BadResponse: binance GET https://api.binance.com/api/v3/klines?"
+        """interval=1h&limit=4&symbol=BTCUSDT&startTime=1709251200000: answer is not JSON: '[[1709251200000,"61468.27",""",
         id="truncated-json"),
     pytest.param(
         json_answer(200, {"symbol": "BTCUSDT", "klines": []}),
+        f"{BINANCE_PAGE_1}: answer could not be parsed: KeyError: 0",
         id="dict-not-list"),
-    pytest.param(
+    pytest.param(  # ccxt pads the short row with None: low, close and volume are missing
         json_answer(200, [[1709251200000, "61468.27", "61728.67"]]),
+        "binance BTC/USDT 1h: 1 row(s) with a missing or non-numeric value, first at 1709251200000: "
+        "[1709251200000.0, 61468.27, 61728.67, nan, nan, nan]",
         id="rows-of-3-fields"),
     pytest.param(
         json_answer(200, [[1709251200000, "61468.27", "n/a", "61440.38", "61586.65", "825.08476196",
                            1709254799999, "50765369.68810342", 112226, "437.29492384", "26905645.93476865", "0"]]),
+        "binance BTC/USDT 1h: 1 row(s) with a missing or non-numeric value, first at 1709251200000: "
+        "[1709251200000.0, 61468.27, nan, 61440.38, 61586.65, 825.08476196]",
         id="non-numeric-price"),
 ]
 
 
-@pytest.mark.parametrize("answer", MALFORMED)
-def test_binance_malformed_payload_fails_at_once_without_retry(rsps, sleeps, answer):
+@pytest.mark.parametrize("answer,message", MALFORMED)
+def test_binance_malformed_payload_fails_at_once_without_retry(rsps, sleeps, answer, message):
     fake = FakeBinance(rsps)
     fake.faults = [answer]
 
-    with pytest.raises(SourceError) as info:  # MalformedDataError is a SourceError
+    with pytest.raises(MalformedDataError, match=re.escape(message)):
         binance_fetch(retry(sleeps))
 
-    assert "binance" in str(info.value) and "BTC/USDT" in str(info.value)
     assert len(fake.candle_queries()) == 1
     assert sleeps == []
 
@@ -600,13 +618,11 @@ def test_binance_exchange_error_body_is_not_retried(rsps, sleeps):
     fake = FakeBinance(rsps)
     fake.faults = [json_answer(400, load("binance_error_invalid_symbol.json"))]
 
-    with pytest.raises(SourceError) as info:
+    expected = 'binance BTC/USDT 1h since 2024-03-01 00:00: BadSymbol: binance {"code": -1121, "msg": "Invalid symbol."}'
+    with pytest.raises(SourceError, match=re.escape(expected)) as info:
         binance_fetch(retry(sleeps))
 
-    assert not isinstance(info.value, MalformedDataError)
-    message = str(info.value)
-    assert "binance BTC/USDT 1h" in message
-    assert "BadSymbol" in message and "Invalid symbol." in message
+    assert type(info.value) is SourceError  # neither malformed nor transient
     assert len(fake.candle_queries()) == 1
     assert sleeps == []
 
@@ -640,11 +656,11 @@ def test_kraken_unknown_pair_error_is_not_retried(rsps, sleeps):
     fake = FakeKraken(rsps)
     fake.faults = [json_answer(200, load("kraken_error_unknown_pair.json"))]
 
-    with pytest.raises(SourceError) as info:
+    expected = 'kraken BTC/USD 1h since 2024-03-01 00:00: ExchangeError: kraken {"error": ["EQuery:Unknown asset pair"]}'
+    with pytest.raises(SourceError, match=re.escape(expected)) as info:
         kraken_fetch(retry(sleeps))
 
-    message = str(info.value)
-    assert "kraken BTC/USD 1h" in message and "EQuery:Unknown asset pair" in message
+    assert type(info.value) is SourceError  # neither malformed nor transient
     assert len(fake.candle_queries()) == 1
     assert sleeps == []
 
@@ -653,7 +669,12 @@ def test_kraken_non_json_answer_is_malformed(rsps, sleeps):
     fake = FakeKraken(rsps)
     fake.faults = [text_answer(200, "<html><body><h1>Kraken is down for maintenance</h1></body></html>")]
 
-    with pytest.raises(SourceError):
+    expected = (
+        "kraken BTC/USD 1h since 2024-03-01 00:00: malformed answer: BadResponse: kraken GET "
+        "https://api.kraken.com/0/public/OHLC?pair=XXBTZUSD&interval=60&since=1709247600: answer is not JSON: "
+        "'<html><body><h1>Kraken is down for maintenance</h1></body></html>'"
+    )
+    with pytest.raises(MalformedDataError, match=re.escape(expected) + "$"):
         kraken_fetch(retry(sleeps))
 
     assert len(fake.candle_queries()) == 1

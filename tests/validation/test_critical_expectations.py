@@ -122,29 +122,31 @@ def many_missing(df):  # 6 of 24 hours gone in mid-day: gap ratio 0.25 > 0.05
 
 
 CASES = [
-    # day to break, how, the (expectation, column) that must fail it, whether it must be the only failure
-    pytest.param(MIDDLE, drop_volume_column, (EXIST, "volume"), False, id="missing_column"),
-    pytest.param(FIRST, drop_volume_column, (EXIST, "volume"), False, id="missing_column_first_day"),
-    pytest.param(MIDDLE, close_as_string, (OF_TYPE, "close"), False, id="close_retyped_to_string"),
-    pytest.param(FIRST, close_as_string, (OF_TYPE, "close"), False, id="close_retyped_to_string_first_day"),
-    pytest.param(MIDDLE, null_close, (NOT_NULL, "close"), False, id="null_close"),
-    pytest.param(MIDDLE, rows_change(high_below_open), (PAIR, ("high", "open")), True, id="high_below_open"),
-    pytest.param(MIDDLE, rows_change(high_below_close), (PAIR, ("high", "close")), True, id="high_below_close"),
-    pytest.param(MIDDLE, rows_change(low_above_open), (PAIR, ("open", "low")), True, id="low_above_open"),
-    pytest.param(MIDDLE, rows_change(low_above_close), (PAIR, ("close", "low")), True, id="low_above_close"),
-    pytest.param(MIDDLE, rows_change(negative_volume), (BETWEEN, "volume"), True, id="negative_volume"),
-    pytest.param(MIDDLE, rows_change(zero_price), (BETWEEN, "low"), True, id="non_positive_price"),
+    # day to break, how, the (expectation, column) that must fail it, whether it must be the only failure,
+    # and how many rows it must count as unexpected (0: a table-level check; 2 for the duplicate: both
+    # versions of the candle; 18 for the gaps: every row left in the day carries the day's ratio)
+    pytest.param(MIDDLE, drop_volume_column, (EXIST, "volume"), False, 0, id="missing_column"),
+    pytest.param(FIRST, drop_volume_column, (EXIST, "volume"), False, 0, id="missing_column_first_day"),
+    pytest.param(MIDDLE, close_as_string, (OF_TYPE, "close"), False, 0, id="close_retyped_to_string"),
+    pytest.param(FIRST, close_as_string, (OF_TYPE, "close"), False, 0, id="close_retyped_to_string_first_day"),
+    pytest.param(MIDDLE, null_close, (NOT_NULL, "close"), False, 1, id="null_close"),
+    pytest.param(MIDDLE, rows_change(high_below_open), (PAIR, ("high", "open")), True, 1, id="high_below_open"),
+    pytest.param(MIDDLE, rows_change(high_below_close), (PAIR, ("high", "close")), True, 1, id="high_below_close"),
+    pytest.param(MIDDLE, rows_change(low_above_open), (PAIR, ("open", "low")), True, 1, id="low_above_open"),
+    pytest.param(MIDDLE, rows_change(low_above_close), (PAIR, ("close", "low")), True, 1, id="low_above_close"),
+    pytest.param(MIDDLE, rows_change(negative_volume), (BETWEEN, "volume"), True, 1, id="negative_volume"),
+    pytest.param(MIDDLE, rows_change(zero_price), (BETWEEN, "low"), True, 1, id="non_positive_price"),
     pytest.param(
-        MIDDLE, rows_change(duplicated_timestamp), (UNIQUE, ("exchange", "symbol", "timeframe", "timestamp")), True,
+        MIDDLE, rows_change(duplicated_timestamp), (UNIQUE, ("exchange", "symbol", "timeframe", "timestamp")), True, 2,
         id="duplicated_timestamp",
     ),
-    pytest.param(MIDDLE, rows_change(off_grid), (IN_SET, "offset_ms"), True, id="timestamp_off_grid"),
-    pytest.param(MIDDLE, rows_change(many_missing), (BETWEEN, "gap_ratio"), True, id="gap_ratio_above_tolerance"),
+    pytest.param(MIDDLE, rows_change(off_grid), (IN_SET, "offset_ms"), True, 1, id="timestamp_off_grid"),
+    pytest.param(MIDDLE, rows_change(many_missing), (BETWEEN, "gap_ratio"), True, 18, id="gap_ratio_above_tolerance"),
 ]
 
 
-@pytest.mark.parametrize("bad_day, change, expected, only", CASES)
-def test_broken_partition_is_quarantined_alone(tmp_path, bad_day, change, expected, only):
+@pytest.mark.parametrize("bad_day, change, expected, only, count", CASES)
+def test_broken_partition_is_quarantined_alone(tmp_path, bad_day, change, expected, only, count):
     paths = DataPaths(tmp_path / "data")
     land_sim(paths, RUN, SERIES.exchange, "1h", days=10)
     broken_rows = rewrite_candidate(paths, RUN, SERIES, bad_day, change)
@@ -159,10 +161,12 @@ def test_broken_partition_is_quarantined_alone(tmp_path, bad_day, change, expect
     if only:
         assert keys(bad.failed) == {expected}
     entry = entry_for(bad.failed, expected)
-    if only or broken_rows:  # a row-level defect: the failing rows are counted and sampled
-        assert entry["unexpected_count"] >= 1 and entry["sample_rows"]
+    # a row-level defect: the failing rows are counted and sampled (up to the sample size)
+    assert entry["unexpected_count"] == count
+    assert len(entry["sample_rows"]) == min(count, RULES.sample_rows)
     assert all(row["date"] == bad_day for row in entry["sample_rows"])
-    assert set(broken_rows) <= sample_times(entry)
+    if broken_rows:
+        assert sample_times(entry) == set(broken_rows)
     for day, verdict in verdicts.items():
         if day != bad_day:
             assert verdict.failed == [] and verdict.rows == 24, (day, verdict.failed)

@@ -47,7 +47,8 @@ def test_daily_runs_compute_only_new_bars_and_equal_a_full_refresh(tmp_path, rea
     kept = second_run.merge(first_run, on=["exchange", "ts"], suffixes=("", "_first"))
     assert len(kept) == len(first_run)
     assert (kept["computed_at"] == kept["computed_at_first"]).all()  # old bars were not recomputed
-    assert (second_run["ts"] >= pd.Timestamp("2023-03-03 13:37", tz="UTC")).sum() == len(second_run) - len(first_run)
+    new_bars = sum(len(f) for f in window(real_frames, "2023-03-03 13:37", "2023-03-05").values())
+    assert (second_run["ts"] >= pd.Timestamp("2023-03-03 13:37", tz="UTC")).sum() == len(second_run) - len(first_run) == new_bars
 
     pd.testing.assert_frame_equal(query(data_dir, FEATURES), full_refresh_of(data_dir, tmp_path), check_exact=True)
 

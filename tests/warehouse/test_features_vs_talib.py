@@ -132,7 +132,7 @@ def test_regime_labels(real_warehouse, series):
     vol = np.where(pctile < 0.33, "low", np.where(pctile > 0.67, "high", "normal")).astype(object)
     vol[:519] = None
     np.testing.assert_array_equal(labels(got["vol_regime"]), vol)
-    assert {"low", "normal", "high"} <= set(got["vol_regime"].dropna())
+    assert set(got["vol_regime"].dropna()) == {"low", "normal", "high"}
 
     slope = np.r_[np.full(50, np.nan), sma_50[50:] - sma_50[49:-1]]
     assert_like(got["sma_50_slope"], slope, "sma_50_slope")
@@ -140,7 +140,7 @@ def test_regime_labels(real_warehouse, series):
     trend = trend.astype(object)
     trend[:50] = None
     np.testing.assert_array_equal(labels(got["trend_regime"]), trend)
-    assert {"up", "down", "flat"} <= set(got["trend_regime"].dropna())
+    assert set(got["trend_regime"].dropna()) == {"up", "down", "flat"}
 
 
 def test_periods_per_year_macro():

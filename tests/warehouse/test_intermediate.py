@@ -60,12 +60,27 @@ def test_kraken_gaps_are_partial_or_missing_buckets_never_zero_rows(real_warehou
     span = (minutes.max().floor("5min") - minutes.min().floor("5min")) // pd.Timedelta("5min") + 1
     assert with_trades < span - 1000  # the real file has thousands of 5-minute spans without a trade
     assert len(buckets) == with_trades  # ... and they have no row, not a zero-volume one
-    assert buckets["candle_count"].min() >= 1 and buckets["volume"].min() > 0
-    assert buckets["candle_count"].max() == 5 and (buckets["candle_count"] < 5).any()  # partial buckets, counted
+    per_bucket = minutes.dt.tz_convert("UTC").dt.tz_localize(None).dt.floor("5min").value_counts().sort_index()
+    assert list(buckets.index) == list(per_bucket.index.astype("datetime64[us]"))
+    assert buckets["candle_count"].tolist() == per_bucket.tolist()  # partial buckets, counted
+    assert buckets["candle_count"].max() == 5
+    assert (buckets["candle_count"] < 5).sum() == (per_bucket < 5).sum() > 0
+    assert buckets["volume"].min() > 0
     assert (buckets["expected_count"] == 5).all()
 
 
-def test_usdc_venue_basis_is_hundreds_of_bps_in_the_depeg_and_flat_before(real_warehouse):
+def hourly_basis_bps(frames) -> pd.DataFrame:
+    """Each BTC/USD venue's hourly close against the venues' volume-weighted close, in bps (pandas)."""
+    hourly = {s.exchange: pandas_resample(f, "1h") for s, f in frames.items() if s.symbol == "BTC/USD"}
+    close = pd.DataFrame({venue: h["close"] for venue, h in hourly.items()})
+    volume = pd.DataFrame({venue: h["volume"] for venue, h in hourly.items()})
+    total = volume.sum(axis=1)
+    weighted = (close * volume).sum(axis=1) / total
+    consolidated = weighted.where(total > 0, close.mean(axis=1))
+    return (close.div(consolidated, axis=0) - 1) * 1e4
+
+
+def test_usdc_venue_basis_is_hundreds_of_bps_in_the_depeg_and_flat_before(real_warehouse, real_frames):
     basis = query(
         real_warehouse,
         """select exchange,
@@ -77,6 +92,13 @@ def test_usdc_venue_basis_is_hundreds_of_bps_in_the_depeg_and_flat_before(real_w
                or ts >= timestamptz '2023-03-01 00:00:00+00' and ts < timestamptz '2023-03-06 00:00:00+00')
            group by all""",
     ).set_index(["exchange", "period"])
+    want = hourly_basis_bps(real_frames)
+    periods = {"depeg": want.loc["2023-03-11":"2023-03-13"], "calm": want.loc["2023-03-01":"2023-03-05"]}
+    for (venue, period), row in basis.iterrows():
+        bps = periods[period][venue]
+        assert row["n"] == len(bps)
+        assert row["mean_bps"] == pytest.approx(bps.mean(), rel=1e-9), (venue, period)
+        assert row["max_abs_bps"] == pytest.approx(bps.abs().max(), rel=1e-9), (venue, period)
     usdc_depeg = basis.loc[("bus_usdc", "depeg")]
     usdc_calm = basis.loc[("bus_usdc", "calm")]
     assert usdc_depeg["n"] == 72 and usdc_calm["n"] == 120
@@ -139,7 +161,9 @@ def test_incremental_run_equals_full_refresh(tmp_path, real_frames):
         & (incremental["ts"] == pd.Timestamp("2023-03-01", tz="UTC"))
     )
     assert incremental.loc[tampered, "volume"].tolist() == [-1]  # old buckets are not rebuilt
-    assert full.loc[tampered, "volume"].item() > 0
+    first_hour = picked[BUS_USD]
+    first_hour = first_hour[(first_hour["timestamp"] >= start) & (first_hour["timestamp"] < start + pd.Timedelta(hours=1))]
+    assert full.loc[tampered, "volume"].item() == pytest.approx(first_hour["volume"].sum(), rel=1e-12)
     assert len(full) > len(first) and full["ts"].max() == pd.Timestamp("2023-03-04 23:55", tz="UTC")
     # The 03-03 day bucket was partial after the first run and is complete now.
     day = (full["exchange"] == "bus_usd") & (full["timeframe"] == "1d") & (full["ts"] == pd.Timestamp("2023-03-03", tz="UTC"))
