@@ -10,8 +10,9 @@ import logging
 
 from airflow.sdk import get_current_context, task
 
-from include.config.loader import data_dir, load_config, sweep_specs
+from include.config.loader import data_dir, load_config
 from include.paths import run_key
+from include.sweeps.checks import sweep_specs
 from operators.common import bad_input_fails_fast
 from operators.warehouse_tasks import DUCKDB_POOL
 

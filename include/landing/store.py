@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from include.config.schema import Series
+from include.series import Series
 
 CANDLE_FILE = "candles.parquet"
 _DATE_PARTITION = ds.partitioning(pa.schema([("date", pa.string())]), flavor="hive")
