@@ -62,8 +62,8 @@ class ExchangeSpec(Strict):
     @classmethod
     def _one_timeframe_per_file_exchange(cls, value: list[str] | None, info: ValidationInfo):
         if info.data.get("source") == "file" and len(value or []) != 1:
-            got = "missing" if value is None else f"{value!r} has {len(value)}"
-            raise ValueError(f"{got}; a 'file' exchange needs exactly the one timeframe its files hold, e.g. [1h]")
+            got = "missing" if value is None else f"{value!r} lists {len(value)} timeframes"
+            raise ValueError(f"{got}; a 'file' exchange needs exactly one, the timeframe its files hold, e.g. [1h]")
         return value
 
     @field_validator("files")
