@@ -203,9 +203,9 @@ def _worker(source: str, data_dir: Path) -> dict:
     import gc
 
     from include.config.loader import load_config
-    from include.config.schema import Series
     from include.landing.land import land_series
     from include.paths import DataPaths
+    from include.series import Series
     from include.sources.file_source import FileExchange, parse_file
     from include.sources.sim.exchange import SimExchange
     from include.validation.gate import validate_series

@@ -54,9 +54,9 @@ def _ms(moment: datetime) -> int:
 
 def land_dataset(data_dir: Path, dataset: str, start: datetime, end: datetime) -> int:
     """Simulated candles written straight to raw/ as validated day partitions; returns the row count."""
-    from include.config.schema import Series
     from include.landing.store import partition_file, split_by_day, write_atomic
     from include.paths import DataPaths
+    from include.series import Series
     from include.sources.paging import fetch_candles
     from include.sources.sim.exchange import SimExchange
 

@@ -3,11 +3,11 @@ from datetime import date, datetime, timedelta
 
 from airflow.sdk import DAG, Param
 
-from include.config.loader import load_config
+from include.checked_config import load_checked_config
 from operators.common import default_args
 from operators.ingest_tasks import ingest_flow, plan_backfill
 
-config = load_config()
+config = load_checked_config()  # shape, source catalogues, sweep shapes: no strategies at parse time
 exchange_ids = [e.id for e in config.universe.exchanges]
 all_symbols = sorted({s.symbol for s in config.series()})
 all_timeframes = sorted({s.timeframe for s in config.series()})

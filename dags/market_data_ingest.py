@@ -3,11 +3,11 @@ from datetime import datetime
 
 from airflow.sdk import DAG
 
-from include.config.loader import load_config
+from include.checked_config import load_checked_config
 from operators.common import default_args
 from operators.ingest_tasks import ingest_flow, plan_incremental
 
-config = load_config()
+config = load_checked_config()  # shape, source catalogues, sweep shapes: no strategies at parse time
 
 with DAG(
     dag_id="market_data_ingest",

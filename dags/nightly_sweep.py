@@ -3,11 +3,11 @@ from datetime import datetime
 
 from airflow.sdk import DAG, Param
 
-from include.config.loader import load_config
+from include.checked_config import load_checked_config
 from operators.common import default_args
 from operators.sweep_tasks import plan_sweeps, publish_sweeps, run_sweep_chunk
 
-config = load_config()
+config = load_checked_config()  # shape, source catalogues, sweep shapes: no strategies at parse time
 sweep_names = [raw["name"] for raw in config.sweeps]
 
 with DAG(

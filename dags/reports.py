@@ -3,11 +3,11 @@ from datetime import datetime
 
 from airflow.sdk import DAG
 
-from include.config.loader import load_config
+from include.checked_config import load_checked_config
 from operators.common import default_args
 from operators.report_tasks import report_params, wire_report
 
-config = load_config()
+config = load_checked_config()  # shape, source catalogues, sweep shapes: no strategies at parse time
 SPANS = {"daily": "the UTC day just gone", "weekly": "the ISO week (Monday to Sunday) just gone"}
 
 for kind, span in SPANS.items():

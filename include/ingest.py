@@ -12,12 +12,13 @@ import time
 from datetime import date, datetime, timezone
 
 from include.config.loader import data_dir
-from include.config.schema import PeakTradeConfig, Series
+from include.config.schema import PeakTradeConfig
 from include.errors import ConfigError, closest
 from include.landing.land import incremental_window, land_series
 from include.atomic import write_text_atomic
 from include.landing.store import symbol_key
 from include.paths import DataPaths
+from include.series import Series
 from include.timeframes import DAY_MS, ceil_ms, from_ms, to_ms
 
 STALE_LANDING_DAYS = 7

@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from airflow.sdk import Asset, TriggerRule, get_current_context, task
 from airflow.sdk.exceptions import AirflowSkipException
 
-from include.config.loader import load_config
+from include.checked_config import load_checked_config
 from include.paths import run_key
 from operators.common import bad_input_fails_fast
 
@@ -31,7 +31,7 @@ def plan_incremental() -> list[dict]:
     from include.ingest import plan_incremental as plan
 
     with bad_input_fails_fast():
-        jobs = plan(load_config(), datetime.now(timezone.utc))
+        jobs = plan(load_checked_config(), datetime.now(timezone.utc))
     log.info("planned %d series: %s", len(jobs), "; ".join(f"{j['label']} [{j['window']}]" for j in jobs))
     return jobs
 
@@ -43,7 +43,7 @@ def plan_backfill(params: dict | None = None) -> list[dict]:
 
     p = params or get_current_context()["params"]
     with bad_input_fails_fast():
-        jobs = plan(load_config(), p["exchange"], list(p["symbols"]), p["timeframe"], p["start"], p["end"], datetime.now(timezone.utc))
+        jobs = plan(load_checked_config(), p["exchange"], list(p["symbols"]), p["timeframe"], p["start"], p["end"], datetime.now(timezone.utc))
     log.info("backfill of %d series: %s", len(jobs), "; ".join(f"{j['label']} [{j['window']}]" for j in jobs))
     return jobs
 
@@ -55,7 +55,7 @@ def land(job: dict) -> dict:
 
     _label_map_index(job["label"])
     with bad_input_fails_fast():
-        landing = land_job(load_config(), job, run_key(get_current_context()["run_id"]))
+        landing = land_job(load_checked_config(), job, run_key(get_current_context()["run_id"]))
     log.info("%s: landed %d candles in %d partitions (%s .. %s)", job["label"], landing["rows"], len(landing["days"]), landing["first"], landing["last"])
     return landing
 
@@ -67,7 +67,7 @@ def validate(landing: dict) -> dict:
 
     _label_map_index(f"{landing['exchange']} {landing['symbol']} {landing['timeframe']}")
     with bad_input_fails_fast():
-        outcome = validate_landing(load_config(), landing)
+        outcome = validate_landing(load_checked_config(), landing)
     log.info("%(series)s: %(passed)d of %(partitions)d partitions passed, %(flagged)d flagged", outcome)
     return outcome
 
@@ -78,7 +78,7 @@ def publish(jobs: list[dict]) -> dict:
     from include.ingest import publish as publish_run
 
     context = get_current_context()
-    summary = publish_run(load_config(), run_key(context["run_id"]))
+    summary = publish_run(load_checked_config(), run_key(context["run_id"]))
     log.info(summary.line())
     missing = [j["label"] for j in jobs if j["label"] not in summary.validated_series]
     if missing:

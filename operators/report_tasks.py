@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 
 from airflow.sdk import get_current_context, task
 
-from include.config.loader import load_config
+from include.checked_config import load_checked_config
 from operators.common import bad_input_fails_fast
 
 log = logging.getLogger(__name__)
@@ -28,7 +28,7 @@ def build_report(kind: str) -> dict:
     context = get_current_context()
     generated_at = datetime.now(timezone.utc).replace(microsecond=0)
     with bad_input_fails_fast():
-        return build(load_config(), kind, context["params"].get("date"),
+        return build(load_checked_config(), kind, context["params"].get("date"),
                      context["dag_run"].start_date or generated_at, generated_at)
 
 
@@ -40,7 +40,7 @@ def email_report(built: dict) -> dict:
 
     wanted = get_current_context()["params"].get("email", True)
     with bad_input_fails_fast():
-        return send(load_config(), built, wanted, send_report_email)
+        return send(load_checked_config(), built, wanted, send_report_email)
 
 
 @task
@@ -53,7 +53,7 @@ def alert_breaker(built: dict) -> dict:
 
     with bad_input_fails_fast():
         try:
-            return alert(load_config(), built, send_report_email, chat_message)
+            return alert(load_checked_config(), built, send_report_email, chat_message)
         except NobodyToNotify as exc:  # a skipped task: the event is in the report, but nobody was told
             raise AirflowSkipException(str(exc)) from None
 

@@ -12,7 +12,7 @@ import logging
 
 from airflow.sdk import get_current_context, task
 
-from include.config.loader import load_config
+from include.checked_config import load_checked_config
 from operators.common import bad_input_fails_fast
 from operators.warehouse_tasks import DUCKDB_POOL
 
@@ -25,7 +25,7 @@ def plan_sweeps() -> list[dict]:
     from include.sweeps.pipeline import plan_sweeps as plan
 
     with bad_input_fails_fast():
-        return plan(load_config(), get_current_context()["params"].get("sweeps"))
+        return plan(load_checked_config(strategies=True), get_current_context()["params"].get("sweeps"))
 
 
 @task(map_index_template="{{ chunk_label }}")
@@ -36,7 +36,7 @@ def run_sweep_chunk(chunk: dict) -> str:
     context = get_current_context()
     context["chunk_label"] = chunk["label"]
     with bad_input_fails_fast():
-        return str(run(load_config(), chunk, context["run_id"]))
+        return str(run(load_checked_config(), chunk, context["run_id"]))
 
 
 @task(pool=DUCKDB_POOL)
@@ -47,4 +47,4 @@ def publish_sweeps(chunk_files: list[str]) -> dict:
     context = get_current_context()
     log.info("%d chunk files in this run", len(chunk_files))
     with bad_input_fails_fast():
-        return publish(load_config(), context["params"].get("sweeps"), context["run_id"])
+        return publish(load_checked_config(), context["params"].get("sweeps"), context["run_id"])

@@ -14,7 +14,8 @@ from airflow.sdk import Asset, task
 from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
 from cosmos.constants import InvocationMode, LoadMode, SourceRenderingBehavior, TestBehavior
 
-from include.config.loader import PROJECT_ROOT, data_dir, load_config
+from include.checked_config import load_checked_config
+from include.config.loader import PROJECT_ROOT, data_dir
 from include.warehouse.dbt_runner import DBT_PROJECT
 from include.warehouse.exports import EXPORTED_MARTS
 from operators.common import bad_input_fails_fast
@@ -26,7 +27,7 @@ MART_ASSETS = {name: Asset(name=f"mart_{name}", uri=f"peaktrade://warehouse/{nam
 
 def dbt_task_group(group_id: str = "dbt") -> DbtTaskGroup:
     """Each dbt model, and the tests after it, as its own Airflow task."""
-    data = str(data_dir(load_config()))
+    data = str(data_dir(load_checked_config()))
     return DbtTaskGroup(
         group_id=group_id,
         project_config=ProjectConfig(
@@ -54,7 +55,7 @@ def prepare_warehouse() -> str:
     from include.warehouse.dbt_runner import warehouse_file
     from include.warehouse.preflight import check_landed
 
-    data = data_dir(load_config())
+    data = data_dir(load_checked_config())
     with bad_input_fails_fast():
         landed = check_landed(data)
     log.info("landed candles: %d series, %d partitions (%d new schemas checked)",
@@ -69,7 +70,7 @@ def export_marts() -> dict:
     """Copy each mart to Parquet so parallel readers (sweeps, report charts) never open the DuckDB file."""
     from include.warehouse.exports import export_marts as export
 
-    written = export(data_dir(load_config()), EXPORTED_MARTS)
+    written = export(data_dir(load_checked_config()), EXPORTED_MARTS)
     for name, (path, rows) in written.items():
         log.info("exported %s: %d rows -> %s", name, rows, path)
     return {name: str(path) for name, (path, _) in written.items()}

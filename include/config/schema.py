@@ -1,8 +1,8 @@
 """The config schema: universe, history, schedules, validation thresholds.
 
-Pydantic checks shape and types; `include.config.loader` adds the checks that
-need a catalogue (exchange ids, listed symbols, offered timeframes) and turns
-every failure into one message naming the key path and the bad value.
+Shape and types only. The checks that need a catalogue (exchange ids, listed
+symbols, offered timeframes: `include.sources.kinds`) or the strategies (sweeps:
+`include.sweeps.checks`) are composed on top by `include.checked_config`.
 """
 from __future__ import annotations
 
@@ -10,18 +10,23 @@ import re
 from datetime import date, datetime, timedelta, timezone
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 
+from include.series import Series
+from include.strict import Strict
 from include.timeframes import timeframe_ms
 
 _DURATION = re.compile(r"^(\d+)([hdw])$")
 _DURATION_UNIT = {"h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1)}
 
 
-class Strict(BaseModel):
-    """Unknown keys are errors, so a typo in a key never passes silently."""
+def _parses_as_timeframe(timeframe: str) -> str:
+    timeframe_ms(timeframe)  # its ValueError names the bad string and the valid form
+    return timeframe
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+
+# A timeframe string checked per item, so an error names its index (universe.timeframes[1]).
+Timeframe = Annotated[str, AfterValidator(_parses_as_timeframe)]
 
 
 class FileSpec(Strict):
@@ -45,64 +50,64 @@ class FileSpec(Strict):
 
 class ExchangeSpec(Strict):
     id: str = Field(min_length=1)
-    source: Literal["sim", "ccxt", "file"]
+    source: Literal["sim", "ccxt", "file"]  # the kinds of include.sources.kinds (tests keep the two equal)
     # Defaults to the universe's symbols / timeframes when omitted.
     symbols: list[str] | None = None
-    timeframes: list[str] | None = None
+    # validate_default: a 'file' exchange that omits these keys is told so under the key's own path.
+    timeframes: list[str] | None = Field(None, validate_default=True)
     # file source only: symbol -> file
-    files: dict[str, FileSpec] | None = None
+    files: dict[str, FileSpec] | None = Field(None, validate_default=True)
 
-    @model_validator(mode="after")
-    def _files_only_for_file_source(self):
-        if self.source == "file" and not self.files:
-            raise ValueError("a 'file' exchange needs 'files': {SYMBOL: {path, format}}")
-        if self.source == "file" and len(self.timeframes or []) != 1:
-            raise ValueError("a 'file' exchange needs 'timeframes' with exactly the one timeframe its files hold")
-        if self.source != "file" and self.files:
-            raise ValueError(f"'files' is only for source 'file', not {self.source!r}")
-        return self
+    @field_validator("timeframes")
+    @classmethod
+    def _one_timeframe_per_file_exchange(cls, value: list[str] | None, info: ValidationInfo):
+        if info.data.get("source") == "file" and len(value or []) != 1:
+            got = "missing" if value is None else f"{value!r} lists {len(value)} timeframes"
+            raise ValueError(f"{got}; a 'file' exchange needs exactly one, the timeframe its files hold, e.g. [1h]")
+        return value
+
+    @field_validator("files")
+    @classmethod
+    def _files_only_for_file_source(cls, value: dict | None, info: ValidationInfo):
+        source = info.data.get("source")
+        if source == "file" and not value:
+            raise ValueError(f"{'missing' if value is None else 'empty'}; a 'file' exchange needs "
+                             "'files': {SYMBOL: {path, format}}")
+        if source not in (None, "file") and value:
+            raise ValueError(f"'files' is only for source 'file', not {source!r}")
+        return value
 
 
 class Universe(Strict):
     symbols: list[str] = Field(min_length=1)
-    timeframes: list[str] = Field(min_length=1)
+    timeframes: list[Timeframe] = Field(min_length=1)
     exchanges: list[ExchangeSpec] = Field(min_length=1)
 
-    @field_validator("timeframes")
+    @field_validator("exchanges")
     @classmethod
-    def _timeframes_parse(cls, value: list[str]) -> list[str]:
-        for tf in value:
-            timeframe_ms(tf)
-        return value
+    def _unique_exchange_ids(cls, exchanges: list[ExchangeSpec]) -> list[ExchangeSpec]:
+        first: dict[str, int] = {}
+        for index, exchange in enumerate(exchanges):
+            if exchange.id in first:
+                raise ValueError(f"id {exchange.id!r} is used by entries {first[exchange.id]} and {index}; "
+                                 "exchange ids must be unique")
+            first[exchange.id] = index
+        return exchanges
 
-    @model_validator(mode="after")
-    def _unique_exchange_ids(self):
-        ids = [e.id for e in self.exchanges]
-        dupes = sorted({i for i in ids if ids.count(i) > 1})
-        if dupes:
-            raise ValueError(f"exchange ids must be unique; repeated: {dupes}")
-        return self
+
+def _parses_as_start(value: str | date) -> str | date:
+    resolve_start(value, datetime.now(timezone.utc))  # its ValueError names the bad value and the valid forms
+    return value
+
+
+Start = Annotated[str | date, AfterValidator(_parses_as_start)]
 
 
 class History(Strict):
     """Where history starts per timeframe: a date (2024-01-01) or a look-back (365d, 12w, 48h)."""
 
-    start: dict[str, str | date]
-    default_start: str | date = "30d"
-
-    @field_validator("start")
-    @classmethod
-    def _starts_parse(cls, value: dict) -> dict:
-        for timeframe, start in value.items():
-            timeframe_ms(timeframe)
-            resolve_start(start, datetime.now(timezone.utc))
-        return value
-
-    @field_validator("default_start")
-    @classmethod
-    def _default_parses(cls, value):
-        resolve_start(value, datetime.now(timezone.utc))
-        return value
+    start: dict[Timeframe, Start]
+    default_start: Start = "30d"
 
     def start_for(self, timeframe: str, now: datetime) -> datetime:
         value = self.start.get(timeframe, self.default_start)
@@ -131,7 +136,16 @@ class Schedules(Strict):
     weekly_report: str = "0 7 * * 1"  # Monday: reports the ISO week just gone
 
 
-_EMAIL = r"^[^@\s]+@[^@\s]+$"
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+
+
+def _is_email(address: str) -> str:
+    if not _EMAIL.match(address):
+        raise ValueError(f"{address!r} is not an email address like name@example.com")
+    return address
+
+
+Email = Annotated[str, AfterValidator(_is_email)]
 
 
 class Reports(Strict):
@@ -139,8 +153,8 @@ class Reports(Strict):
 
     dir: str = "reports"  # relative to the project root, or absolute
     currency: str = "USDT"
-    recipients: list[Annotated[str, Field(pattern=_EMAIL)]] = []  # none: the files are saved, not emailed
-    sender: Annotated[str, Field(pattern=_EMAIL)] = "peak-trade@localhost"
+    recipients: list[Email] = []  # none: the files are saved, not emailed
+    sender: Email = "peak-trade@localhost"
     smtp_conn_id: str = "smtp_default"
     metrics_window_days: Literal[30, 90] = 90
     histogram_days: int = Field(90, ge=10)
@@ -150,7 +164,7 @@ class Notifications(Strict):
     """Who hears of failed tasks and circuit-breaker events. email defaults to reports.recipients;
     slack/discord/telegram are Airflow connection ids, used when set (their provider must be installed)."""
 
-    email: list[Annotated[str, Field(pattern=_EMAIL)]] | None = None
+    email: list[Email] | None = None
     slack_conn_id: str | None = None
     discord_conn_id: str | None = None
     telegram_conn_id: str | None = None
@@ -195,12 +209,12 @@ class PeakTradeConfig(Strict):
     simulator: Simulator = Simulator()
     ingest: Ingest = Ingest()
     owner: str = "peak-trade"
-    # Parameter sweeps, each a SweepSpec (include/sweeps/spec.py); checked by the loader.
+    # Parameter sweeps, each a SweepSpec (include/sweeps/spec.py); checked by include.sweeps.checks.
     sweeps: list[dict[str, Any]] = []
     reports: Reports = Reports()
     notifications: Notifications = Notifications()
 
-    def series(self) -> list["Series"]:
+    def series(self) -> list[Series]:
         """Every (exchange, symbol, timeframe) the universe declares."""
         out = []
         for ex in self.universe.exchanges:
@@ -215,14 +229,3 @@ class PeakTradeConfig(Strict):
                 return ex
         raise KeyError(exchange_id)
 
-
-class Series(Strict):
-    """One candle series: the unit of landing and validation."""
-
-    exchange: str
-    symbol: str
-    timeframe: str
-
-    @property
-    def label(self) -> str:
-        return f"{self.exchange} {self.symbol} {self.timeframe}"

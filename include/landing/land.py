@@ -11,9 +11,10 @@ import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
-from include.config.schema import PeakTradeConfig, Series
+from include.config.schema import PeakTradeConfig
 from include.landing.store import last_timestamp, merge_candles, partition_file, read_candles, split_by_day, write_atomic
 from include.paths import DataPaths
+from include.series import Series
 from include.sources.base import ExchangeClient, check_listing
 from include.sources.paging import fetch_candles
 from include.timeframes import DAY_MS, ceil_ms, from_ms, timeframe_ms, to_ms

@@ -19,8 +19,8 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from include.atomic import write_parquet_atomic
-from include.config.schema import Series
 from include.paths import DataPaths
+from include.series import Series
 
 CANDLE_FILE = "candles.parquet"
 _DATE_PARTITION = ds.partitioning(pa.schema([("date", pa.string())]), flavor="hive")

@@ -11,7 +11,8 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from include.config.loader import data_dir, sweep_specs
+from include.config.loader import data_dir
+from include.sweeps.checks import sweep_specs
 from include.config.schema import PeakTradeConfig
 from include.errors import ConfigError
 from include.paths import DataPaths, run_key

@@ -23,24 +23,31 @@
 nsga2 takes `objectives` (two or more) instead of `objective`; walk_forward takes a
 `walk_forward` block. parse_spec turns every problem into one line of a ConfigError
 naming the key and what is valid.
+
+This module checks shape and imports neither the strategies nor the backtest engine, so
+DAG files can check sweeps at parse time without Numba or Optuna (`strategies=False`).
+The checks against the strategy (its name, param overrides, grid size) and the engine's
+settings (sizing, exits, breaker) live in include/sweeps/strategy_checks.py, imported
+only when a spec is validated with `strategies=True`, the default.
 """
 from __future__ import annotations
 
-import dataclasses
 import hashlib
-import math
 import re
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 
-from include.backtest.config import BacktestConfigError, Breaker, Costs, Exits, Sizing
 from include.errors import ConfigError
-from include.strategies import Strategy, StrategyError, get_strategy
-from include.sweeps import space as sp
+from include.strict import Strict, describe_validation_errors
 from include.timeframes import timeframe_ms
+
+if TYPE_CHECKING:
+    from include.backtest.config import Costs
+    from include.strategies import Strategy
+    from include.sweeps.space import Dimension
 
 # Metrics a sweep can optimise (every run_backtest computes them), with the direction that is better.
 METRICS = {
@@ -53,13 +60,11 @@ METRICS = {
     "annual_volatility": "minimize",
 }
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
-ENGINE_SETTINGS = {"sizing": Sizing, "exits": Exits, "breaker": Breaker}
 
 
-class Strict(BaseModel):
-    """Unknown keys are errors, so a typo never passes silently."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
+def with_strategies(info: ValidationInfo) -> bool:
+    """Whether this validation checks against the strategies and the engine (parse_spec's `strategies`)."""
+    return (info.context or {}).get("strategies", True)
 
 
 class SeriesRef(Strict):
@@ -141,6 +146,8 @@ class CostsSpec(Strict):
     slippage_vol_k: float = Field(default=0.5, ge=0)
 
     def to_costs(self) -> Costs:
+        from include.backtest.config import Costs
+
         return Costs(**self.model_dump())
 
 
@@ -206,11 +213,12 @@ class SweepSpec(Strict):
 
     @field_validator("strategy")
     @classmethod
-    def _registered(cls, name: str) -> str:
-        try:
-            get_strategy(name)
-        except StrategyError as exc:
-            raise ValueError(str(exc)) from None
+    def _registered(cls, name: str, info: ValidationInfo) -> str:
+        if with_strategies(info):
+            from include.sweeps.strategy_checks import strategy_problem
+
+            if problem := strategy_problem(name):
+                raise ValueError(problem)
         return name
 
     @field_validator("timeframe")
@@ -232,22 +240,16 @@ class SweepSpec(Strict):
 
     @field_validator("sizing", "exits", "breaker", mode="before")
     @classmethod
-    def _engine_setting(cls, value, info):
-        kind = ENGINE_SETTINGS[info.field_name]
-        valid = ", ".join(f.name for f in dataclasses.fields(kind))
+    def _engine_setting(cls, value, info: ValidationInfo):
         if value is None and info.field_name == "breaker":
             return None
-        if not isinstance(value, dict):
-            raise ValueError(f"{value!r} is not a mapping of {kind.__name__} settings; valid keys: {valid}")
-        unknown = sorted(set(value) - {f.name for f in dataclasses.fields(kind)})
-        if unknown:
-            raise ValueError(f"unknown key {', '.join(map(repr, unknown))}; valid keys: {valid}")
-        try:
-            kind(**value)
-        except BacktestConfigError as exc:
-            raise ValueError(str(exc)) from None
-        except TypeError:  # e.g. a string where a number belongs
-            raise ValueError(f"{value!r}: every value must be a number (or null where allowed); keys: {valid}") from None
+        if with_strategies(info):  # the engine's own settings classes check the keys and values
+            from include.sweeps.strategy_checks import engine_setting_problem
+
+            if problem := engine_setting_problem(info.field_name, value):
+                raise ValueError(problem)
+        elif not isinstance(value, dict):
+            raise ValueError(f"{value!r} is not a mapping of {info.field_name.capitalize()} settings")
         return value
 
     @field_validator("universe")
@@ -261,10 +263,15 @@ class SweepSpec(Strict):
         return universe
 
     @model_validator(mode="after")
-    def _consistent(self):
-        problems = [*_window_problems(self), *_param_problems(self)]
+    def _consistent(self, info: ValidationInfo):
+        strategies = with_strategies(info)
+        problems = _window_problems(self)
+        if strategies:
+            from include.sweeps.strategy_checks import param_problems
+
+            problems += param_problems(self)
         if not problems:
-            problems = [*_method_problems(self)]
+            problems = [*_method_problems(self, strategies)]
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -272,16 +279,22 @@ class SweepSpec(Strict):
     # ---- derived values -------------------------------------------------------------------
 
     def get_strategy(self) -> Strategy:
+        from include.strategies import get_strategy
+
         return get_strategy(self.strategy)
 
-    def space(self) -> tuple[sp.Dimension, ...]:
+    def space(self) -> tuple[Dimension, ...]:
         """One Dimension per strategy param, in the strategy's order."""
+        from include.sweeps import space as sp
+
         strategy = self.get_strategy()
         return tuple(sp.overridden(p, **self.params[p.name].model_dump()) if p.name in self.params
                      else sp.declared(p) for p in strategy.params)
 
     def engine_settings(self) -> dict[str, Any]:
         """sizing, exits and breaker as run_backtest takes them."""
+        from include.backtest.config import Breaker, Exits, Sizing
+
         return {
             "sizing": Sizing(**self.sizing),
             "exits": Exits(**self.exits) if self.exits else None,
@@ -303,40 +316,8 @@ def _window_problems(spec: SweepSpec) -> list[str]:
     return []
 
 
-def _param_problems(spec: SweepSpec) -> list[str]:
-    strategy = spec.get_strategy()
-    names = [p.name for p in strategy.params]
-    problems = []
-    for name, override in spec.params.items():
-        if name not in names:
-            problems.append(f"params.{name}: strategy {strategy.name!r} has no param {name!r}; "
-                            f"valid params: {', '.join(names)}")
-        else:
-            problems += _override_problems(strategy.param(name), override)
-    return problems
-
-
-def _override_problems(param, override: ParamOverride) -> list[str]:
-    where = f"params.{param.name}"
-    if override.value is not None:
-        problem = param.problem(override.value)
-        return [f"{where}: {problem}"] if problem else []
-    if override.choices is not None:
-        return [f"{where}.choices: {problem}" for c in override.choices if (problem := param.problem(c))]
-    if param.kind == "categorical":
-        return [f"{where}: {param.name!r} is categorical; give choices ({param.describe()}) or a fixed value"]
-    problems = [f"{where}.{key}: {problem}" for key in ("low", "high")
-                if (value := getattr(override, key)) is not None and (problem := param.problem(value))]
-    if param.kind == "int" and override.step is not None and not float(override.step).is_integer():
-        problems.append(f"{where}.step: {override.step} is not a whole number; {param.name!r} is an int")
-    if not problems:
-        dim = sp.overridden(param, **override.model_dump())
-        if dim.low > dim.high:
-            problems.append(f"{where}: low ({dim.low}) is above high ({dim.high})")
-    return problems
-
-
-def _method_problems(spec: SweepSpec) -> list[str]:
+def _method_problems(spec: SweepSpec, strategies: bool) -> list[str]:
+    """Method-specific keys; the grid's size needs the strategy's space, so only with `strategies`."""
     problems = []
     if spec.method == "nsga2":
         if "objective" in spec.model_fields_set:
@@ -351,15 +332,17 @@ def _method_problems(spec: SweepSpec) -> list[str]:
         problems.append(f"objectives: only method nsga2 takes `objectives`; method {spec.method} "
                         "optimises `objective` (one metric)")
     if spec.method == "walk_forward":
-        problems += _walk_forward_problems(spec)
+        problems += _walk_forward_problems(spec, strategies)
     elif spec.walk_forward is not None:
         problems.append(f"walk_forward: only method walk_forward takes this block (method is {spec.method})")
-    if spec.method == "grid":
-        problems += _grid_problems(spec, spec.budget, "budget")
+    if spec.method == "grid" and strategies:
+        from include.sweeps.strategy_checks import grid_problems
+
+        problems += grid_problems(spec, spec.budget, "budget")
     return problems
 
 
-def _walk_forward_problems(spec: SweepSpec) -> list[str]:
+def _walk_forward_problems(spec: SweepSpec, strategies: bool) -> list[str]:
     wf = spec.walk_forward
     if wf is None:
         return ["walk_forward: method walk_forward needs a walk_forward block "
@@ -371,49 +354,23 @@ def _walk_forward_problems(spec: SweepSpec) -> list[str]:
     if fold > window:
         return [f"walk_forward: one fold (in-sample + out-of-sample = {fold / pd.Timedelta(days=1):g} days) "
                 f"does not fit in start..end ({window / pd.Timedelta(days=1):g} days)"]
-    if wf.method == "grid":
-        return _grid_problems(spec, wf.budget, "walk_forward.budget")
-    return []
+    if wf.method == "grid" and strategies:
+        from include.sweeps.strategy_checks import grid_problems
 
-
-def _grid_problems(spec: SweepSpec, budget: int, budget_key: str) -> list[str]:
-    space = spec.space()
-    continuous = [d.name for d in space if d.size() == math.inf]
-    if continuous:
-        return [f"params.{continuous[0]}: a grid needs a step or choices for every param"]
-    size = sp.grid_size(space)
-    if size > budget:
-        return [f"{budget_key}: the grid has {size:,} points ({' x '.join(f'{d.name} {d.size()}' for d in space)}), "
-                f"more than {budget_key} {budget:,}; narrow params or raise {budget_key}"]
+        return grid_problems(spec, wf.budget, "walk_forward.budget")
     return []
 
 
 # ---- one message per problem ---------------------------------------------------------------
 
-MODELS_UNDER = {"costs": CostsSpec, "walk_forward": WalkForwardSpec, "universe": SeriesRef, "params": ParamOverride,
-                "objective": Objective, "objectives": Objective}
+def parse_spec(raw: dict, source: str = "sweep", *, strategies: bool = True) -> SweepSpec:
+    """The validated spec; ConfigError with one line per problem, each naming the key and what is valid.
 
-
-def parse_spec(raw: dict, source: str = "sweep") -> SweepSpec:
-    """The validated spec; ConfigError with one line per problem, each naming the key and what is valid."""
+    strategies=False checks shape only (no strategy registry, no engine): name, method, objective,
+    budget, universe, timeframe, window, walk_forward; the strategy's name and params and the
+    engine's settings are then left unchecked.
+    """
     try:
-        return SweepSpec.model_validate(raw)
+        return SweepSpec.model_validate(raw, context={"strategies": strategies})
     except ValidationError as exc:
-        raise ConfigError(f"{source}: " + "; ".join(_describe(err) for err in exc.errors())) from None
-
-
-def _describe(error: dict) -> str:
-    loc = tuple(error["loc"])
-    where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".")
-    kind = error["type"]
-    if kind == "extra_forbidden":
-        model = MODELS_UNDER.get(loc[0]) if len(loc) > 1 else SweepSpec
-        keys = f"; valid keys: {', '.join(model.model_fields)}" if model else ""
-        return f"{where}: unknown key{keys}"
-    if kind == "missing":
-        return f"{where}: required key is missing"
-    if kind == "value_error":
-        message = str(error["ctx"]["error"])
-        return f"{where}: {message}" if where else message
-    return f"{where}: {error['input']!r} is invalid: {error['msg']}"
-
+        raise ConfigError(describe_validation_errors(exc, source, SweepSpec)) from None

@@ -9,8 +9,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from include.config.schema import Series, Validation
+from include.config.schema import Validation
 from include.landing.store import CANDLE_SCHEMA
+from include.series import Series
 
 PRICE_COLUMNS = ["open", "high", "low", "close"]
 CANDLE_COLUMNS = CANDLE_SCHEMA.names

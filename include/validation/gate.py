@@ -9,7 +9,7 @@ import great_expectations as gx
 import numpy as np
 import pandas as pd
 
-from include.config.schema import Series, Validation
+from include.config.schema import Validation
 from include.landing.store import (
     has_candle_schema,
     landed_days,
@@ -19,6 +19,7 @@ from include.landing.store import (
     write_atomic,
 )
 from include.paths import DataPaths
+from include.series import Series
 from include.timeframes import DAY_MS, timeframe_ms
 from include.validation.candle_context import partition_gaps, validation_frame
 from include.validation.gx_context import gx_context

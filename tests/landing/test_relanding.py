@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from include.config.schema import Series, Validation
+from include.config.schema import Validation
 from include.landing.land import land_series
 from include.landing.store import landed_days, partition_file, read_candles
 from include.paths import DataPaths
+from include.series import Series
 from include.sources.sim.exchange import SimExchange
 from include.timeframes import DAY_MS, to_ms
 from include.validation.gate import validate_series

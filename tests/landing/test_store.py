@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from include.config.schema import ExchangeSpec, History, PeakTradeConfig, Series, Universe
+from include.config.schema import ExchangeSpec, History, PeakTradeConfig, Universe
 from include.errors import SourceError
 from include.landing import store
 from include.landing.land import incremental_window, land_series
@@ -29,6 +29,7 @@ from include.landing.store import (
     write_atomic,
 )
 from include.paths import DataPaths
+from include.series import Series
 from include.sources.sim.exchange import SimExchange
 from include.timeframes import DAY_MS, to_ms
 

@@ -2,8 +2,9 @@
 import pytest
 import yaml
 
-from include.config.loader import parse_config, sweep_specs
+from include.checked_config import parse_checked_config
 from include.errors import ConfigError
+from include.sweeps.checks import sweep_specs
 
 BASE = """
 universe:
@@ -21,15 +22,15 @@ def config_with(*sweeps):
 
 
 def test_the_shipped_config_declares_valid_sweeps():
-    from include.config.loader import load_config
+    from include.checked_config import load_checked_config
 
-    specs = sweep_specs(load_config())
+    specs = sweep_specs(load_checked_config(strategies=True))
     assert set(specs) == {"sma_crossover_1h", "rsi_tpe_1h"}
     assert {spec.method for spec in specs.values()} == {"grid", "tpe"}
 
 
 def test_a_valid_sweep_parses():
-    (spec,) = sweep_specs(parse_config(config_with(SWEEP))).values()
+    (spec,) = sweep_specs(parse_checked_config(config_with(SWEEP), strategies=True)).values()
     assert spec.strategy == "sma_crossover" and spec.budget == 5
 
 
@@ -46,10 +47,18 @@ def test_a_valid_sweep_parses():
 )
 def test_bad_sweeps_name_the_key(change, message):
     with pytest.raises(ConfigError) as failure:
-        parse_config(config_with({**SWEEP, **change}))
+        parse_checked_config(config_with({**SWEEP, **change}), strategies=True)
     assert message in str(failure.value)
 
 
 def test_sweep_names_are_unique():
     with pytest.raises(ConfigError, match=r"sweeps\[1\].name: 's' is used by an earlier sweep"):
-        parse_config(config_with(SWEEP, SWEEP))
+        parse_checked_config(config_with(SWEEP, SWEEP))
+
+
+def test_without_strategies_only_the_shape_is_checked_and_sweep_specs_checks_the_rest():
+    config = parse_checked_config(config_with({**SWEEP, "strategy": "nope", "params": {"speed": 3}}))
+    with pytest.raises(ConfigError, match=r"^config: sweeps\[0\]: strategy: unknown strategy 'nope'"):
+        sweep_specs(config)
+    with pytest.raises(ConfigError, match=r"sweeps\[0\]: budget: 0 is invalid"):
+        parse_checked_config(config_with({**SWEEP, "strategy": "nope", "budget": 0}))

@@ -147,3 +147,13 @@ def test_the_yaml_shorthands_parse():
     assert [g.metric for g in spec.goals()] == ["sharpe_ratio", "max_drawdown"]
     assert spec.start == datetime(2023, 3, 1, tzinfo=timezone.utc)
     assert [d.size() for d in spec.space()] == [6, 3, 1, 2]
+
+
+def test_shape_only_leaves_strategy_params_and_engine_settings_to_the_full_check():
+    loose = {**BASE, "strategy": "sma_cross", "params": {"speed": 3}, "sizing": {"method": "martingale"},
+             "method": "grid", "budget": 1}
+    assert parse_spec(loose, strategies=False).strategy == "sma_cross"
+    with pytest.raises(ConfigError, match="strategy: unknown strategy 'sma_cross'"):
+        parse_spec(loose)
+    with pytest.raises(ConfigError, match=r"method: 'bayes' is invalid.*; sizing: 'kelly' is not a mapping of Sizing"):
+        parse_spec({**BASE, "method": "bayes", "sizing": "kelly"}, strategies=False)

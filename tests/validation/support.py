@@ -10,10 +10,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from include.config.schema import Series, Validation
+from include.config.schema import Validation
 from include.landing.land import land_series
 from include.landing.store import CANDLE_SCHEMA, partition_file, series_dir
 from include.paths import DataPaths
+from include.series import Series
 from include.sources.sim.exchange import SimExchange
 from include.timeframes import DAY_MS, to_ms
 from include.validation.gate import Verdict

@@ -16,10 +16,11 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from include.config.schema import FileSpec, Series, Validation
+from include.config.schema import FileSpec, Validation
 from include.landing.land import land_series
 from include.landing.store import landed_days, partition_file, read_candles
 from include.paths import DataPaths
+from include.series import Series
 from include.sources.file_source import FileExchange
 from include.validation.gate import validate_series
 from include.validation.publish import publish

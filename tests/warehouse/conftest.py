@@ -12,8 +12,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from include.config.schema import FileSpec, Series
+from include.config.schema import FileSpec
 from include.landing.store import partition_file, split_by_day, write_atomic
+from include.series import Series
 from include.sources.file_source import parse_file
 from include.warehouse.dbt_runner import warehouse_file
 from tests.conftest import SHARED_REAL

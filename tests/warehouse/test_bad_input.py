@@ -11,9 +11,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from include.config.schema import Series
 from include.landing.store import partition_file, write_atomic
 from include.paths import DataPaths
+from include.series import Series
 from include.warehouse.dbt_runner import run_dbt
 from include.warehouse.preflight import WarehouseInputError, check_landed
 

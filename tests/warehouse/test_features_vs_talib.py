@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 import talib
 
-from include.config.schema import Series
+from include.series import Series
 from include.warehouse.dbt_runner import DBT_PROJECT
 from tests.warehouse.conftest import query
 

@@ -5,7 +5,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from include.config.schema import Series
+from include.series import Series
 from include.warehouse.dbt_runner import run_dbt, warehouse_file
 from tests.warehouse.conftest import query, write_raw
 

@@ -18,10 +18,10 @@ import pandas as pd
 import pytest
 from scipy import integrate, stats
 
-from include.config.schema import Series
 from include.landing.store import partition_file, write_atomic
 from include.metrics import risk
 from include.paths import DataPaths
+from include.series import Series
 from include.timeframes import timeframe_ms
 from include.warehouse.dbt_runner import DBT_PROJECT, run_dbt
 from tests.warehouse.conftest import query, write_raw

@@ -25,9 +25,9 @@ def test_incremental_staging_reloads_only_new_or_rewritten_files_and_drops_remov
 
     import pandas as pd
 
-    from include.config.schema import Series
     from include.landing.store import partition_file
     from include.paths import DataPaths
+    from include.series import Series
     from include.warehouse.dbt_runner import run_dbt
     from tests.warehouse.conftest import write_raw
 
