@@ -17,7 +17,7 @@ from operators.warehouse_tasks import DUCKDB_POOL
 
 log = logging.getLogger(__name__)
 # What the reports read; sweep_trials keeps every night's trials and has no Parquet reader, so it stays in DuckDB.
-EXPORTED_SWEEP_TABLES = ("sweep_best",)
+EXPORTED_SWEEP_TABLES = ("fct_sweep_best",)
 
 
 def _selected(params: dict) -> dict:

@@ -32,7 +32,6 @@ import pandas as pd
 from include.sweeps.errors import SweepError
 from include.sweeps.evaluate import series_label
 from include.sweeps.plan import study_name
-from include.sweeps.results import collect
 from include.sweeps.spec import SweepSpec
 from include.warehouse.dbt_runner import run_dbt, warehouse_file
 
@@ -50,7 +49,7 @@ def load_into_warehouse(spec: SweepSpec, out_dir: str | Path, data_dir: str | Pa
     if out.parent != sweeps / spec.name:
         raise SweepError(f"sweep {spec.name!r}: its results are in {out}, but the warehouse reads a run's chunk "
                          f"files from {sweeps / spec.name}/<run>/; run the chunks with that out_dir")
-    if collect(out, spec).empty:
+    if not any(out.glob(f"{study_name(spec)}-*.parquet")):  # the files dbt reads (as results.collect)
         raise SweepError(f"sweep {spec.name!r}: no result files for this spec in {out}; did its chunks run?")
     write_manifest(out / MANIFEST, manifest(spec, run_id))
     run_dbt(["build", "--select", SWEEP_MODELS], Path(data_dir), check_candles=False)
