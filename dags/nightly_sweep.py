@@ -33,8 +33,8 @@ one mapped task reading the Parquet export of `fct_features` and writing its
 trials atomically to `data/sweeps/<sweep>/<run>/<chunk>.parquet`. Clearing a
 run (or a retry) skips chunks whose file exists, so a killed sweep resumes.
 `publish_sweeps` loads all trials, the best parameters per strategy and symbol
-and walk-forward folds into the warehouse (`sweep_trials`, `sweep_best`,
-`sweep_walk_forward`) and renders heatmaps of 2-D parameter slices (PNG, next
+and walk-forward folds into the warehouse (dbt marts `fct_sweep_trials`, `fct_sweep_best`,
+`fct_sweep_walk_forward`) and renders heatmaps of 2-D parameter slices (PNG, next
 to the chunk files). Trigger by hand with the form to run some sweeps now.
 """,
 ):

@@ -33,7 +33,7 @@ def describe() -> str:
     sweeps = paths.sweeps
     lines.append(
         f"sweeps:              {sweeps}  ({_count(sweeps, '*.parquet')} chunk files, "
-        f"{_count(sweeps, '*.png')} heatmaps; tables sweep_trials, sweep_best in the warehouse)"
+        f"{_count(sweeps, '*.png')} heatmaps; marts fct_sweep_trials, fct_sweep_best in the warehouse)"
     )
     reports = sorted(reports_dir(config).rglob("peak_trade_*.*"), key=lambda p: p.stat().st_mtime)[-4:]
     lines.append(f"reports:             {reports_dir(config)}  ({', '.join(p.name for p in reports) or 'none yet'})")

@@ -41,7 +41,7 @@ def run_sweep_chunk(chunk: dict) -> str:
 
 @task(pool=DUCKDB_POOL)
 def publish_sweeps(chunk_files: list[str]) -> dict:
-    """Load every selected sweep's results into the warehouse, render its heatmaps, export sweep_best."""
+    """Load every selected sweep's results into the warehouse, render its heatmaps, export fct_sweep_best."""
     from include.sweeps.pipeline import publish_sweeps as publish
 
     context = get_current_context()

@@ -44,6 +44,8 @@ def dbt_task_group(group_id: str = "dbt") -> DbtTaskGroup:
             test_behavior=TestBehavior.AFTER_EACH,
             source_rendering_behavior=SourceRenderingBehavior.WITH_TESTS_OR_FRESHNESS,
             emit_datasets=False,
+            # The sweep marts read sweep results, not candles: publish_sweeps builds them, not every ingest.
+            exclude=["tag:sweeps"],
         ),
         operator_args={"pool": DUCKDB_POOL, "install_deps": False},
     )

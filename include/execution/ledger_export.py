@@ -1,12 +1,11 @@
 """The ledger as Parquet for the warehouse and the reports: orders, fills, positions, pnl."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
+from include.atomic import write_parquet_atomic
 from include.execution.ledger import Ledger
 
 MONEY = pa.decimal128(38, 18)
@@ -14,17 +13,6 @@ MONEY = pa.decimal128(38, 18)
 
 def _table(rows: list[dict], columns: dict[str, pa.DataType]) -> pa.Table:
     return pa.table({name: pa.array([r[name] for r in rows], type=kind) for name, kind in columns.items()})
-
-
-def _write_atomic(table: pa.Table, path: Path) -> None:
-    # temp name + os.replace: a reader sees the old file or the new one, never half of one
-    # (the lead swaps this for include/atomic.py)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        pq.write_table(table, tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def export_parquet(ledger: Ledger, folder: str | Path, marks=None) -> dict[str, Path]:
@@ -56,5 +44,5 @@ def export_parquet(ledger: Ledger, folder: str | Path, marks=None) -> dict[str, 
     paths = {}
     for name, table in tables.items():
         paths[name] = folder / f"{name}.parquet"
-        _write_atomic(table, paths[name])
+        write_parquet_atomic(table, paths[name])
     return paths

@@ -3,7 +3,7 @@ files (a file that does not exist yet is an empty frame).
 
 Exports: data/warehouse/exports/<table>.parquet (include/warehouse/exports.py).
 Validation: data/validation/results/run=*.parquet (one row per partition checked),
-data/gaps/.../date=D/gaps.parquet (missing candles). Sweeps: the sweep_best export
+data/gaps/.../date=D/gaps.parquet (missing candles). Sweeps: the fct_sweep_best export
 and the heatmap PNGs beside each run's chunk files.
 """
 from __future__ import annotations
@@ -154,7 +154,7 @@ def _gap_rows(paths: DataPaths, period: ReportPeriod) -> pd.DataFrame:
 
 def sweeps_before(data_dir: Path, cutoff: datetime) -> tuple[pd.DataFrame, list[Path]]:
     """Each sweep's best parameters from its latest run loaded before `cutoff`, and that run's heatmaps."""
-    frame = read_export(data_dir, "sweep_best")
+    frame = read_export(data_dir, "fct_sweep_best")
     if frame is None or frame.empty:
         return pd.DataFrame(columns=BEST_COLUMNS), []
     frame = frame[frame.loaded_at <= pd.Timestamp(cutoff)]

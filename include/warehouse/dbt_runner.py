@@ -37,14 +37,15 @@ def _error_lines(stdout: str) -> str:
     return " ".join(lines[-3:])
 
 
-def run_dbt(args: list[str], data_dir: Path) -> list[dict]:
+def run_dbt(args: list[str], data_dir: Path, check_candles: bool = True) -> list[dict]:
     """`dbt <args>` in a subprocess; returns run_results, raises WarehouseError naming what failed.
 
     A subprocess (as cosmos runs it) releases the DuckDB file when it ends,
-    so the caller can open the warehouse afterwards.
+    so the caller can open the warehouse afterwards. check_candles=False skips the
+    landed-candle preflight, for a selection that does not read candles (the sweep models).
     """
     data_dir = Path(data_dir).resolve()
-    if args and args[0] in ("build", "run"):
+    if check_candles and args and args[0] in ("build", "run"):
         check_landed(data_dir)  # one clear message instead of DuckDB's error about a glob or a cast
     warehouse_file(data_dir).parent.mkdir(parents=True, exist_ok=True)
     target = DataPaths(data_dir).dbt_target

@@ -13,8 +13,8 @@ EXPORTED_MARTS = (
     "fct_features", "fct_risk_metrics", "fct_risk_metrics_rolling", "fct_correlation", "fct_stress",
     "fct_portfolio_daily", "fct_portfolio_risk_rolling", "dim_symbols", "dim_exchanges",
 )
-# sweep_trials keeps every night's trials and nothing reads it outside DuckDB, so it is not exported.
-EXPORTED_SWEEP_TABLES = ("sweep_best",)
+# fct_sweep_trials keeps every night's trials and nothing reads it outside DuckDB, so it is not exported.
+EXPORTED_SWEEP_TABLES = ("fct_sweep_best",)
 
 
 def export_dir(data_dir: Path) -> Path:

@@ -74,8 +74,8 @@ def test_chunks_are_mapped_with_readable_labels_and_written_once_each(sweep_run)
 def test_results_land_in_the_warehouse_with_heatmaps(sweep_run):
     root, _ = sweep_run
     with duckdb.connect(str(root / "data" / "warehouse" / "peak_trade.duckdb"), read_only=True) as con:
-        assert con.execute("select count(*) from sweep_trials where sweep = 'sma_grid'").fetchone()[0] == 9
-        best = con.execute("select count(*) from sweep_best").fetchone()[0]
+        assert con.execute("select count(*) from fct_sweep_trials where sweep = 'sma_grid'").fetchone()[0] == 9
+        best = con.execute("select count(*) from fct_sweep_best").fetchone()[0]
     assert best == 2  # one row per symbol
     heatmaps = list((root / "data" / "sweeps" / "sma_grid").glob("*/heatmaps/*.png"))
     assert heatmaps and all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in heatmaps)
