@@ -51,7 +51,7 @@ def load_into_warehouse(spec: SweepSpec, out_dir: str | Path, data_dir: str | Pa
                          f"files from {sweeps / spec.name}/<run>/; run the chunks with that out_dir")
     if not any(out.glob(f"{study_name(spec)}-*.parquet")):  # the files dbt reads (as results.collect)
         raise SweepError(f"sweep {spec.name!r}: no result files for this spec in {out}; did its chunks run?")
-    write_text_atomic(out / MANIFEST, json.dumps(manifest(spec, run_id), indent=1))  # dbt never reads half a manifest
+    write_text_atomic(json.dumps(manifest(spec, run_id), indent=1), out / MANIFEST)  # dbt never reads half a manifest
     run_dbt(["build", "--select", SWEEP_MODELS], Path(data_dir), check_candles=False)
     counts = rows_of_run(Path(data_dir), spec.name, run_id)
     logger.info("sweep %s run %s: built %s in %s", spec.name, run_id, counts, warehouse_file(data_dir))
