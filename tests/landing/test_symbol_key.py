@@ -11,7 +11,7 @@ import itertools
 import pandas as pd
 import pytest
 
-from include.config.schema import Series
+from include.series import Series
 from include.landing.store import partition_file, series_dir, split_by_day, symbol_from_key, symbol_key, write_atomic
 
 FORMS = {

@@ -12,7 +12,7 @@ import pytest
 from matplotlib.image import imread
 
 from include.backtest import run_backtest
-from include.reports.sources import sweeps_before
+from include.reports.export_readers import sweeps_before
 from include.sweeps import SweepError, collect, pareto_front, plan_chunks, run_chunk
 from include.sweeps.heatmaps import levels, objective_grid, render_heatmaps
 from include.sweeps.inputs import sweep_dir

@@ -64,7 +64,7 @@ def test_staging_decodes_every_symbol_form_the_store_encodes(tmp_path):
     """Swap, inverse, dated future, option and dashed ids land under symbol_key's names and read back exactly."""
     import pandas as pd
 
-    from include.config.schema import Series
+    from include.series import Series
     from include.landing.store import symbol_key
     from include.warehouse.dbt_runner import run_dbt
     from tests.warehouse.conftest import write_raw
