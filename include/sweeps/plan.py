@@ -19,7 +19,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from include.sweeps import space as sp
+from include.sweeps.space import grid_points, grid_size, random_points
 from include.sweeps.errors import SweepError
 from include.sweeps.folds import Fold, walk_forward_folds
 from include.sweeps.spec import SweepSpec
@@ -60,14 +60,14 @@ def study_name(spec: SweepSpec) -> str:
 def grid(spec: SweepSpec, budget: int, budget_key: str = "budget") -> list[dict]:
     """Every valid grid point; SweepError if the product is over budget or nothing is valid."""
     space = spec.space()
-    size = sp.grid_size(space)
+    size = grid_size(space)
     if size > budget:
         raise SweepError(f"sweep {spec.name!r}: the grid has {size:,} points, more than {budget_key} {budget:,}")
-    return _nonempty(spec, sp.grid_points(spec.get_strategy(), space))
+    return _nonempty(spec, grid_points(spec.get_strategy(), space))
 
 
 def samples(spec: SweepSpec, count: int, seed: int) -> list[dict]:
-    return _nonempty(spec, sp.random_points(spec.get_strategy(), spec.space(), count, seed))
+    return _nonempty(spec, random_points(spec.get_strategy(), spec.space(), count, seed))
 
 
 def _nonempty(spec: SweepSpec, points: list[dict]) -> list[dict]:

@@ -285,11 +285,11 @@ class SweepSpec(Strict):
 
     def space(self) -> tuple[Dimension, ...]:
         """One Dimension per strategy param, in the strategy's order."""
-        from include.sweeps import space as sp
+        from include.sweeps.space import declared, overridden
 
         strategy = self.get_strategy()
-        return tuple(sp.overridden(p, **self.params[p.name].model_dump()) if p.name in self.params
-                     else sp.declared(p) for p in strategy.params)
+        return tuple(overridden(p, **self.params[p.name].model_dump()) if p.name in self.params
+                     else declared(p) for p in strategy.params)
 
     def engine_settings(self) -> dict[str, Any]:
         """sizing, exits and breaker as run_backtest takes them."""

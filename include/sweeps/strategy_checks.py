@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from include.backtest.config import BacktestConfigError, Breaker, Exits, Sizing
 from include.strategies import StrategyError, get_strategy
-from include.sweeps import space as sp
+from include.sweeps.space import grid_size, overridden
 
 if TYPE_CHECKING:
     from include.sweeps.spec import ParamOverride, SweepSpec
@@ -76,7 +76,7 @@ def _override_problems(param, override: ParamOverride) -> list[str]:
     if param.kind == "int" and override.step is not None and not float(override.step).is_integer():
         problems.append(f"{where}.step: {override.step} is not a whole number; {param.name!r} is an int")
     if not problems:
-        dim = sp.overridden(param, **override.model_dump())
+        dim = overridden(param, **override.model_dump())
         if dim.low > dim.high:
             problems.append(f"{where}: low ({dim.low}) is above high ({dim.high})")
     return problems
@@ -87,7 +87,7 @@ def grid_problems(spec: SweepSpec, budget: int, budget_key: str) -> list[str]:
     continuous = [d.name for d in space if d.size() == math.inf]
     if continuous:
         return [f"params.{continuous[0]}: a grid needs a step or choices for every param"]
-    size = sp.grid_size(space)
+    size = grid_size(space)
     if size > budget:
         return [f"{budget_key}: the grid has {size:,} points ({' x '.join(f'{d.name} {d.size()}' for d in space)}), "
                 f"more than {budget_key} {budget:,}; narrow params or raise {budget_key}"]

@@ -29,7 +29,7 @@ from optuna.storages.journal import JournalFileBackend
 from optuna.trial import TrialState
 
 from include.strategies import StrategyError, validate_params
-from include.sweeps import space as sp
+from include.sweeps.space import fixed_values
 from include.sweeps.errors import SweepError
 from include.sweeps.spec import Objective, SweepSpec
 
@@ -81,7 +81,7 @@ def run_trials(study: optuna.Study, spec: SweepSpec, evaluate: Callable[[dict], 
                chunk_id: str, on_trial: Callable[[], None] = lambda: None) -> list[tuple[int, dict, dict]]:
     """Ask, evaluate and tell n_trials valid trials; returns (trial number, params, metrics) of each."""
     strategy, space, goals = spec.get_strategy(), spec.space(), spec.goals()
-    fixed = sp.fixed_values(space)
+    fixed = fixed_values(space)
     done, rejected = [], 0
     while len(done) < n_trials:
         trial = study.ask()
