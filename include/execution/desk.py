@@ -213,7 +213,8 @@ def _positions(d: Desk, symbols) -> dict:
 def load_positions(config, form: dict, run_id: str, source: str = "rebalance") -> dict:
     """Quantities, prices, equity and weights; the breaker evaluated on the equity (level 3: BreakerHalt)."""
     with desk(config) as d:
-        positions = _positions(d, form["symbols"])
+        with broker(d):  # a desk opened for the first time is funded with execution.paper.initial_cash
+            positions = _positions(d, form["symbols"])
         state = breaker.evaluate(d.ledger, positions["equity"], ts_ms=now_ms(), source=source, run_id=run_id)
     positions["breaker"] = state.as_dict()
     log.info("%s", state.describe())
@@ -350,6 +351,8 @@ def execute_orders(config, checked: dict, kill_switch: KillSwitchLookup, *, dry_
     with desk(config) as d, broker(d) as venue:
         for r in checked["rejected"]:
             _record_rejection(d, venue.id, r, checked)
+            if r["rule"] == "kill_switch":
+                blocked.append(r["client_order_id"])
         for data in checked["accepted"]:
             order = order_from(data)
             existing = d.ledger.order(order.client_order_id)
