@@ -1,4 +1,4 @@
-"""The config with every package's checks composed: shape, each exchange's source catalogue, the sweeps.
+"""The config with every package's checks composed: shape, source catalogues, sweeps, portfolio, execution.
 
     load_checked_config()                  # DAG files at parse time: no strategies, Numba or Optuna
     load_checked_config(strategies=True)   # the sweep tasks: strategy names and params checked too
@@ -12,6 +12,8 @@ from pathlib import Path
 from include.config.loader import config_path, load_config, parse_config
 from include.config.schema import PeakTradeConfig
 from include.errors import ConfigError
+from include.execution.settings import execution_problems
+from include.portfolio.settings import portfolio_settings
 from include.sources.kinds import catalogue_problems
 from include.sweeps.checks import sweep_problems
 
@@ -40,4 +42,27 @@ def config_problems(config: PeakTradeConfig, *, strategies: bool = False) -> lis
         timeframes = exchange.timeframes or config.universe.timeframes
         problems += catalogue_problems(exchange, symbols, timeframes, f"universe.exchanges[{index}]")
     problems += sweep_problems(config, strategies=strategies)
+    problems += synthetic_problems(config)
+    try:
+        portfolio_settings(config)
+    except ConfigError as exc:
+        problems.append(str(exc))
+    problems += execution_problems(config)
+    return problems
+
+
+def synthetic_problems(config: PeakTradeConfig) -> list[str]:
+    """A simulated SYNnn asset exists only when simulator.synthetic_assets is at least nn."""
+    from include.sources.sim.catalogue import synthetic_index
+
+    problems = []
+    for index, exchange in enumerate(config.universe.exchanges):
+        if exchange.source != "sim":
+            continue
+        key = f"universe.exchanges[{index}].symbols" if exchange.symbols else "universe.symbols"
+        for i, symbol in enumerate(exchange.symbols or config.universe.symbols):
+            n = synthetic_index(symbol.split("/")[0])
+            if n is not None and n > config.simulator.synthetic_assets:
+                problems.append(f"{key}[{i}]: {symbol!r} needs simulator.synthetic_assets >= {n} "
+                                f"(it is {config.simulator.synthetic_assets})")
     return problems

@@ -87,6 +87,14 @@ class DataPaths:
     def ledger(self) -> Path:  # the order ledger's SQLite file (the embedded default)
         return self.root / "ledger" / "ledger.sqlite"
 
+    @property
+    def paper_venue(self) -> Path:  # the paper broker's own state (balances, orders, trades), JSON
+        return self.root / "ledger" / "paper_venue.json"
+
+    @property
+    def desk_lock(self) -> Path:  # held by whoever loads, changes and saves the paper venue
+        return self.locks / "desk.lock"
+
 
 def run_key(run_id: str) -> str:
     """A path-safe name for an Airflow run id (or any label)."""

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# Run every pipeline DAG that exists so far (ingest, warehouse, sweeps, reports) through Airflow on the offline simulator.
+# Run every pipeline DAG (ingest, warehouse, sweeps, reports) through Airflow on the offline simulator,
+# then a paper rebalance (not a dry run) so the desk's ledger holds positions, orders and fills.
 set -euo pipefail
 source "$(dirname "$0")/airflow_home.sh"
 
-run_dag() {
+run_dag() {  # run_dag <dag_id> [airflow dags test options, e.g. -c '{"dry_run": false}']
   local dag_id=$1 log="$AIRFLOW_HOME/logs/demo-$1.log"
-  echo "==> airflow dags test $dag_id (log: $log)"
+  shift
+  echo "==> airflow dags test $dag_id $* (log: $log)"
   local began=$SECONDS
-  if ! airflow dags test "$dag_id" >"$log" 2>&1; then
+  if ! airflow dags test "$dag_id" "$@" >"$log" 2>&1; then
     grep -E "ERROR|Error|error" "$log" | tail -n 15 || true
     echo "$dag_id failed; full log: $log" >&2
     exit 1
@@ -20,4 +22,5 @@ run_dag warehouse_build
 run_dag nightly_sweep
 run_dag daily_report
 run_dag weekly_report
+run_dag rebalance -c '{"dry_run": false}'
 python -m include.demo_listing

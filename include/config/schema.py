@@ -190,6 +190,9 @@ class Validation(Strict):
 
 class Simulator(Strict):
     seed: int = 7
+    # Extra synthetic assets SYN01..SYNnn quoted in USDT (benchmarks with many symbols); the
+    # existing assets' candles do not change with it.
+    synthetic_assets: int = Field(0, ge=0, le=999)
 
 
 class Ingest(Strict):
@@ -213,6 +216,10 @@ class PeakTradeConfig(Strict):
     sweeps: list[dict[str, Any]] = []
     reports: Reports = Reports()
     notifications: Notifications = Notifications()
+    # The optimiser's settings, checked by include.portfolio.settings (PortfolioSettings).
+    portfolio: dict[str, Any] = {}
+    # The desk (venue, symbols, limits, ledger), checked by include.execution.settings (ExecutionSettings).
+    execution: dict[str, Any] = {}
 
     def series(self) -> list[Series]:
         """Every (exchange, symbol, timeframe) the universe declares."""

@@ -26,7 +26,7 @@ from include.execution.errors import LedgerError
 from include.execution.orders import OrderIntent, as_decimal
 from include.execution.state_machine import OPEN, OrderStatus, check_transition, status as to_status
 
-TABLES = ("orders", "order_events", "fills", "cash_movements")
+TABLES = ("orders", "order_events", "fills", "cash_movements", "equity_marks")
 
 
 class DecimalText(sa.types.TypeDecorator):
@@ -98,7 +98,18 @@ def _tables(metadata: sa.MetaData) -> dict[str, sa.Table]:
         sa.Column("kind", sa.String(32), nullable=False),  # deposit, withdrawal, fee, adjustment
         sa.Column("reference", sa.String(250)),
     )
-    return {"orders": orders, "order_events": events, "fills": fills, "cash_movements": cash}
+    marks = sa.Table(
+        "equity_marks", metadata,  # the desk's equity each time the breaker was evaluated
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("ts_ms", sa.BigInteger, nullable=False),
+        sa.Column("equity", D, nullable=False),
+        sa.Column("peak", D, nullable=False),        # the running peak the drawdown is measured from
+        sa.Column("drawdown", D, nullable=False),    # 1 - equity / peak
+        sa.Column("level", sa.Integer, nullable=False),  # breaker level 0-3 after this mark
+        sa.Column("source", sa.String(64), nullable=False),  # rebalance, monitor, flatten
+        sa.Column("run_id", sa.String(250)),
+    )
+    return {"orders": orders, "order_events": events, "fills": fills, "cash_movements": cash, "equity_marks": marks}
 
 
 def _append_only(table: sa.Table, schema: str | None) -> None:
@@ -252,7 +263,21 @@ class Ledger:
                 ts_ms=now_ms() if ts_ms is None else ts_ms, currency=currency,
                 amount=as_decimal(amount, f"cash movement of {currency}"), kind=kind, reference=reference))
 
+    def record_mark(self, *, ts_ms: int, equity, peak, drawdown, level: int, source: str,
+                    run_id: str | None = None) -> None:
+        """Append one equity mark (include/execution/breaker.py decides peak, drawdown and level)."""
+        with self.engine.begin() as conn:
+            conn.execute(self.t["equity_marks"].insert().values(
+                ts_ms=ts_ms, equity=as_decimal(equity, "equity"), peak=as_decimal(peak, "peak"),
+                drawdown=as_decimal(drawdown, "drawdown"), level=int(level), source=source, run_id=run_id))
+
     # -- reads --------------------------------------------------------------------------------------
+
+    def marks(self) -> list[dict]:
+        """Equity marks, oldest first."""
+        m = self.t["equity_marks"]
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(sa.select(m).order_by(m.c.id))]
 
     def _events(self, conn, client_order_id: str) -> list[dict]:
         e = self.t["order_events"]

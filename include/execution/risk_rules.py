@@ -7,8 +7,8 @@ a batch cannot exceed a limit that each order alone would respect.
 
 A risk-reducing order (it shrinks |position| without crossing zero) is never
 blocked by the weight or turnover rules, and its size is never cut: getting out
-must not wait on a limit meant for getting in. The kill switch and breaker level
-3 halt everything.
+must not wait on a limit meant for getting in. The kill switch halts everything;
+breaker level 3 halts every risk-increasing order (flatten_all and liquidations still close).
 """
 from __future__ import annotations
 
@@ -93,7 +93,8 @@ class KillSwitch(RiskRule):
 
 @dataclass
 class CircuitBreaker(RiskRule):
-    """Drawdown breaker level (include/backtest/breaker.py): 3 halts all, 2 halves risk-increasing orders."""
+    """Drawdown breaker level (include/execution/breaker.py): 3 halts, 2 halves; both touch only
+    risk-increasing orders, so a position can always be closed."""
 
     level: int | Callable[[], int]
     markets: Markets | None = None   # re-truncates a halved amount to the market's step
@@ -102,8 +103,8 @@ class CircuitBreaker(RiskRule):
 
     def check(self, order, state):
         level = self.level() if callable(self.level) else self.level
-        if level >= 3:
-            return self.reject(order, f"circuit breaker at level {level}: trading halted")
+        if level >= 3 and not state.reduces_risk(order):
+            return self.reject(order, f"circuit breaker at level {level}: trading halted (risk-reducing orders only)")
         if level == 2 and not state.reduces_risk(order):
             amount = order.amount * self.scale
             if self.markets is not None:

@@ -11,9 +11,10 @@ import re
 from enum import Enum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from include.errors import ConfigError, closest
+from include.strict import Strict
 
 
 class Method(str, Enum):
@@ -33,10 +34,8 @@ class Method(str, Enum):
 VIEW = re.compile(r"^\s*(?P<lhs>[^=<>]*[^=<>\s])\s*={1,2}\s*(?P<rhs>[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*$")
 
 
-class _Strict(BaseModel):
-    """Unknown keys are errors naming the valid keys, so a typo never passes silently."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class _Strict(Strict):
+    """include.strict.Strict, with an unknown key named together with the closest valid one."""
 
     @model_validator(mode="before")
     @classmethod
@@ -133,3 +132,8 @@ def parse_settings(data: dict, where: str = "portfolio") -> PortfolioSettings:
             message = err["msg"].removeprefix("Value error, ")
             lines.append(f"{path}: {message} (got {err['input']!r})" if err["loc"] else f"{path}: {message}")
         raise ConfigError("; ".join(lines)) from None
+
+
+def portfolio_settings(config) -> PortfolioSettings:
+    """The config's `portfolio:` section as PortfolioSettings (a PeakTradeConfig; ConfigError names the key)."""
+    return parse_settings(config.portfolio, "portfolio")

@@ -53,17 +53,18 @@ def listing_problems(exchange: ExchangeSpec, symbols: list[str], timeframes: lis
 # ---- sim: the offline simulator's venues ----------------------------------------------------
 
 def _check_sim(exchange: ExchangeSpec, symbols: list[str], timeframes: list[str], where: str) -> list[str]:
-    from include.sources.sim.catalogue import TIMEFRAMES, VENUES, sim_symbols
+    from include.sources.sim.catalogue import MAX_SYNTHETIC, TIMEFRAMES, VENUES, sim_symbols
 
     if exchange.id not in VENUES:
         return [f"{where}.id: unknown simulated exchange {exchange.id!r}; valid: {', '.join(VENUES)}"]
-    return listing_problems(exchange, symbols, timeframes, where, set(sim_symbols()), TIMEFRAMES)
+    return listing_problems(exchange, symbols, timeframes, where, set(sim_symbols(MAX_SYNTHETIC)), TIMEFRAMES)
 
 
 def _build_sim(exchange: ExchangeSpec, config: PeakTradeConfig, clock: Callable[[], int]) -> ExchangeClient:
     from include.sources.sim.exchange import SimExchange
 
-    return SimExchange(exchange.id, config.simulator.seed, clock=clock)
+    return SimExchange(exchange.id, config.simulator.seed, clock=clock,
+                       synthetic_assets=config.simulator.synthetic_assets)
 
 
 # ---- ccxt: real exchanges -------------------------------------------------------------------

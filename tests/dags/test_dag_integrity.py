@@ -7,7 +7,7 @@ from airflow.dag_processing.dagbag import DagBag
 from tests.conftest import REPO
 
 EXPECTED = {"market_data_ingest", "market_data_backfill", "warehouse_build", "nightly_sweep", "daily_report",
-            "weekly_report"}
+            "weekly_report", "rebalance", "flatten_all", "risk_monitor"}
 
 
 @pytest.fixture(scope="module")
@@ -97,3 +97,18 @@ def test_bad_config_is_one_message_not_a_traceback(tmp_path, monkeypatch):
     assert "universe.symbols[0]: 'BTC/USDX' is not listed on exchange 'sim_alpha'" in message
     assert "did you mean BTC/USDT" in message
     assert "Traceback" not in message and "File \"" not in message
+
+
+def test_rebalance_is_manual_with_a_form_and_followable_tasks(dagbag):
+    dag = dagbag.dags["rebalance"]
+    assert dag.schedule is None or dag.timetable.summary in ("None", "Never") and dag.max_active_runs == 1
+    assert {t.task_id for t in dag.tasks} == {"reconcile_start", "load_positions", "compute_targets", "build_orders",
+                                              "check_risk", "submit_orders", "track_fills", "reconcile_end",
+                                              "publish_ledger", "summarise"}
+    assert dag.get_task("publish_ledger").pool == "duckdb"
+    params = dag.params
+    assert params.get_param("dry_run").value is True and params.get_param("drift_threshold").value == 0.05
+    assert params.get_param("broker").schema["enum"] == ["paper"]
+    assert "risk_parity" in params.get_param("method").schema["enum"]
+    assert dagbag.dags["risk_monitor"].timetable.expression == "*/15 * * * *"
+    assert dagbag.dags["flatten_all"].params.get_param("dry_run").value is True

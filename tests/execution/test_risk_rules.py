@@ -37,8 +37,10 @@ def test_circuit_breaker_levels():
     assert CircuitBreaker(2).check(order("sell", 2), state(position=5)).amount == D(2)   # reducing: untouched
     assert CircuitBreaker(2, markets()).check(order("buy", "0.001"), state()).reason == \
         "circuit breaker at level 2 halves 0.001 to below one step"
-    assert CircuitBreaker(lambda: 3).check(order("sell", 2), state(position=5)).reason == \
-        "circuit breaker at level 3: trading halted"
+    assert CircuitBreaker(lambda: 3).check(buy, state()).reason == \
+        "circuit breaker at level 3: trading halted (risk-reducing orders only)"
+    assert CircuitBreaker(lambda: 3).check(order("sell", 2), state(position=5)) == order("sell", 2)  # closing: allowed
+    assert CircuitBreaker(3).check(order("sell", 6), state(position=5)).rule == "circuit_breaker"  # flips: blocked
 
 
 def test_max_order_notional_applies_to_every_order():

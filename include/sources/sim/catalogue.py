@@ -6,6 +6,9 @@ features and risk metrics look like crypto, not like white noise.
 """
 from __future__ import annotations
 
+import math
+import re
+import zlib
 from dataclasses import dataclass
 
 
@@ -47,5 +50,58 @@ VENUES: dict[str, SimVenue] = {
 TIMEFRAMES = ("1m", "5m", "15m", "30m", "1h", "4h", "1d")
 
 
-def sim_symbols() -> list[str]:
-    return [f"{base}/{quote}" for base in ASSETS for quote in QUOTES]
+SYNTHETIC_QUOTE = "USDT"
+MAX_SYNTHETIC = 999  # simulator.synthetic_assets' upper bound
+_SYNTHETIC = re.compile(r"^SYN(\d{2,3})$")
+MIN_COST = 5.0  # quote: every simulated market's minimum order notional (limits.cost.min)
+
+
+def synthetic_name(n: int) -> str:
+    return f"SYN{n:02d}"
+
+
+def synthetic_index(base: str) -> int | None:
+    """n of a synthetic asset's name SYNnn (None for any other name)."""
+    match = _SYNTHETIC.match(base)
+    return None if match is None or synthetic_name(int(match.group(1))) != base else int(match.group(1))
+
+
+def synthetic_asset(n: int) -> SimAsset:
+    """The n-th synthetic asset: its parameters a pure function of n (not of the seed), within the real ones' range."""
+    u = [(zlib.crc32(f"SYN{n}:{k}".encode()) % 10_000) / 10_000 for k in range(4)]
+    price = 10 ** (-1.5 + 4.5 * u[0])  # 0.03 .. 1000
+    return SimAsset(start_price=price, daily_vol=0.03 + 0.035 * u[1], beta=0.8 + 0.55 * u[2],
+                    minute_volume=2_000.0 / price * (0.5 + u[3]))
+
+
+def asset(base: str) -> SimAsset:
+    """A simulated asset by its base currency: one of ASSETS or a synthetic SYNnn."""
+    if base in ASSETS:
+        return ASSETS[base]
+    n = synthetic_index(base)
+    if n is None or n < 1:
+        raise KeyError(base)
+    return synthetic_asset(n)
+
+
+def sim_symbols(synthetic_assets: int = 0) -> list[str]:
+    """Every simulated symbol: each asset in both quotes, then SYN01..SYNnn in USDT."""
+    return ([f"{base}/{quote}" for base in ASSETS for quote in QUOTES]
+            + [f"{synthetic_name(n)}/{SYNTHETIC_QUOTE}" for n in range(1, synthetic_assets + 1)])
+
+
+def market(symbol: str) -> dict:
+    """ccxt's unified market structure of a simulated spot market (TICK_SIZE precision).
+
+    Steps follow the asset's anchor price the way real venues set them: about six
+    significant digits of price, an amount step worth 0.1 to 1 quote, the amount step as
+    the minimum amount and MIN_COST quote as the minimum notional.
+    """
+    base, quote = symbol.split("/")
+    magnitude = math.floor(math.log10(asset(base).start_price))
+    step, tick = 10.0 ** (-magnitude - 1), 10.0 ** (magnitude - 5)
+    return {"id": base + quote, "symbol": symbol, "base": base, "quote": quote, "baseId": base, "quoteId": quote,
+            "type": "spot", "spot": True, "active": True,
+            "precision": {"amount": float(f"{step:.0e}"), "price": float(f"{tick:.0e}")},
+            "limits": {"amount": {"min": float(f"{step:.0e}"), "max": None}, "price": {"min": None, "max": None},
+                       "cost": {"min": MIN_COST, "max": None}}}

@@ -7,7 +7,7 @@ import ccxt
 import numpy as np
 
 from include.errors import closest
-from include.sources.sim.catalogue import TIMEFRAMES, VENUES, sim_symbols
+from include.sources.sim.catalogue import TIMEFRAMES, VENUES, market, sim_symbols
 from include.sources.sim.market_model import ANCHOR_DAY, aggregate, venue_day
 from include.timeframes import DAY_MS, timeframe_ms, utc_now_ms
 
@@ -21,21 +21,20 @@ class SimExchange:
     exist, and the newest candle it returns may still be forming.
     """
 
-    def __init__(self, exchange_id: str, seed: int, clock: Callable[[], int] = utc_now_ms):
+    def __init__(self, exchange_id: str, seed: int, clock: Callable[[], int] = utc_now_ms, synthetic_assets: int = 0):
         if exchange_id not in VENUES:
             raise ccxt.ExchangeError(f"unknown simulated exchange {exchange_id!r}; {closest(exchange_id, VENUES)}")
         self.id = exchange_id
         self.seed = seed
+        self.synthetic_assets = synthetic_assets
         self.clock = clock
         self.timeframes = {tf: tf for tf in TIMEFRAMES}
         self.markets = None
 
     def load_markets(self, reload: bool = False) -> dict:
+        """ccxt market structures (precision, limits.amount.min, limits.cost.min) of every simulated symbol."""
         if self.markets is None or reload:
-            self.markets = {}
-            for symbol in sim_symbols():
-                base, quote = symbol.split("/")
-                self.markets[symbol] = {"id": base + quote, "symbol": symbol, "base": base, "quote": quote, "spot": True}
+            self.markets = {symbol: market(symbol) for symbol in sim_symbols(self.synthetic_assets)}
         return self.markets
 
     @property

@@ -21,7 +21,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from include.sources.sim.catalogue import ASSETS, VENUES
+from include.sources.sim.catalogue import VENUES, asset as asset_spec
 from include.timeframes import DAY_MS
 
 ANCHOR_DAY = 18_262  # 2020-01-01 in days since the Unix epoch: the simulator's first day
@@ -69,13 +69,13 @@ def regimes(seed: int) -> np.ndarray:
 
 
 def _correlation(asset: str) -> float:
-    return float(np.clip(0.75 * ASSETS[asset].beta, 0.5, 0.9))
+    return float(np.clip(0.75 * asset_spec(asset).beta, 0.5, 0.9))
 
 
 @lru_cache(maxsize=64)
 def daily_path(seed: int, asset: str) -> tuple[np.ndarray, np.ndarray]:
     """(daily log returns, log price at each day's open) over the horizon."""
-    spec, rho = ASSETS[asset], _correlation(asset)
+    spec, rho = asset_spec(asset), _correlation(asset)
     state = regimes(seed)
     market = _student_t(_stream(seed, "market-daily"), HORIZON_DAYS)
     own = _student_t(_stream(seed, "daily", asset), HORIZON_DAYS)
@@ -95,7 +95,7 @@ def intraday_profile() -> np.ndarray:
 
 def _fair_minutes(seed: int, asset: str, day: int) -> tuple[np.ndarray, np.ndarray]:
     """Consolidated log price at each minute boundary (1441 points) and minute vol."""
-    spec, rho = ASSETS[asset], _correlation(asset)
+    spec, rho = asset_spec(asset), _correlation(asset)
     index = day - ANCHOR_DAY
     returns, opens = daily_path(seed, asset)
     mult = _VOL_MULT[regimes(seed)[index]]
@@ -114,7 +114,7 @@ def venue_day(seed: int, venue: str, symbol: str, day: int) -> np.ndarray:
     if not ANCHOR_DAY <= day < ANCHOR_DAY + HORIZON_DAYS:
         return np.empty((0, 6))
     base, quote = symbol.split("/")
-    spec, site = ASSETS[base], VENUES[venue]
+    spec, site = asset_spec(base), VENUES[venue]
     path, minute_vol = _fair_minutes(seed, base, day)
     rng = _stream(seed, "venue", venue, symbol, day)
 

@@ -1,0 +1,58 @@
+"""rebalance: the paper desk from its holdings to target weights, through the one order path."""
+from datetime import datetime
+
+from airflow.sdk import DAG, Param
+
+from include.checked_config import load_checked_config
+from include.execution.settings import execution_settings
+from include.portfolio.settings import Method, portfolio_settings
+from operators.common import default_args
+from operators.execution_tasks import (build_orders, check_risk, compute_targets, load_positions, publish_ledger,
+                                       reconcile_end, submit_orders, summarise, track_fills, validate_and_reconcile)
+
+config = load_checked_config()
+desk = execution_settings(config)
+
+with DAG(
+    dag_id="rebalance",
+    schedule=None,
+    start_date=datetime(2024, 1, 1),
+    catchup=False,
+    max_active_runs=1,
+    default_args=default_args(config),
+    tags=["execution", "portfolio"],
+    params={
+        "method": Param(portfolio_settings(config).method.value, type="string", enum=[m.value for m in Method],
+                        title="Method", description="How target weights are chosen (docs/portfolio.md)."),
+        "symbols": Param(desk.symbols, type="array", items={"type": "string", "enum": desk.symbols}, minItems=1,
+                         title="Symbols", description="The universe to rebalance (execution.symbols)."),
+        "target_weights": Param(None, type=["object", "null"], title="Target weights (optional)",
+                                description="symbol -> weight; replaces the optimiser, e.g. {\"BTC/USDT\": 0.5}."),
+        "drift_threshold": Param(desk.drift_threshold, type="number", minimum=0, maximum=1, title="Drift threshold",
+                                 description="Symbols whose |target - current| weight is below it keep their weight."),
+        "max_turnover": Param(desk.max_turnover, type=["number", "null"], title="Maximum turnover",
+                              description="Sum of |target - current| weights; empty: no cap."),
+        "broker": Param("paper", type="string", enum=["paper"], title="Broker",
+                        description="Where orders go (the paper venue)."),
+        "dry_run": Param(True, type="boolean", title="Dry run",
+                         description="On: the proposed orders only (preview), nothing written or sent."),
+    },
+    doc_md="""
+### Rebalance
+Validates the form, reconciles the ledger with the paper venue (fails closed), loads
+positions and evaluates the drawdown circuit breaker (level 3 refuses), computes target
+weights (the optimiser on the `fct_daily_returns` export, or the form's override; symbols
+within the drift threshold keep their weight), builds and prices the orders (a preview
+table in the log and the XCom), runs the pre-trade risk rules, submits (dry run: nothing;
+the kill switch Variable is read before each order), tracks fills (cancels after
+`execution.fill_timeout_s`), reconciles again, publishes the ledger and summarises
+(orders, fills, slippage against the arrival price, weights before and after, rejections).
+""",
+):
+    start = validate_and_reconcile()
+    positions = load_positions(start)
+    targets = compute_targets(start, positions)
+    plan = build_orders(positions, targets)
+    checked = check_risk(positions, plan)
+    ended = reconcile_end(track_fills(submit_orders(start, checked)))
+    summarise(start, positions, targets, plan, checked, publish_ledger(ended))

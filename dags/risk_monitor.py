@@ -1,0 +1,29 @@
+"""risk_monitor: the drawdown breaker on the paper equity and the hard limits, on a schedule."""
+from datetime import datetime
+
+from airflow.sdk import DAG
+
+from include.checked_config import load_checked_config
+from include.execution.settings import execution_settings
+from operators.common import default_args
+from operators.execution_tasks import monitor_risk, publish_ledger
+
+config = load_checked_config()
+
+with DAG(
+    dag_id="risk_monitor",
+    schedule=execution_settings(config).monitor_schedule,
+    start_date=datetime(2024, 1, 1),
+    catchup=False,
+    max_active_runs=1,
+    default_args=default_args(config),
+    tags=["execution", "risk"],
+    doc_md="""
+### Risk monitor
+Marks the paper desk's equity, moves the three-level drawdown circuit breaker (warn,
+halve, halt: the backtester's levels) and notifies the channels at each level change.
+A position beyond `execution.hard_limits` (loss below average cost, or weight) is
+liquidated through the order path. Publishes the ledger at the end.
+""",
+):
+    publish_ledger(monitor_risk())

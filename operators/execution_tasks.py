@@ -1,0 +1,173 @@
+"""Airflow tasks of rebalance, flatten_all and risk_monitor: context, params, XCom, pools, the kill switch.
+
+The work is include.execution.desk's (imported inside each task: it loads the backtester's
+cost kernels and the optimiser, which DAG parsing must not). The kill switch is the Airflow
+Variable execution.kill_switch_variable, read with Variable.get at the moment of each
+submission; "true", "1", "yes", "on" or "engaged" engage it, and a Variable that cannot be
+read counts as engaged. Summaries and breaker level changes go to the notifier channels.
+"""
+from __future__ import annotations
+
+import logging
+
+from airflow.sdk import Variable, get_current_context, task
+
+from include.checked_config import load_checked_config
+from operators.common import bad_input_fails_fast
+from operators.warehouse_tasks import DUCKDB_POOL
+
+log = logging.getLogger(__name__)
+ENGAGED = {"true", "1", "yes", "on", "engaged"}
+
+
+def kill_switch(config):
+    """The callable the desk calls just before each order leaves."""
+    from include.execution.settings import execution_settings
+
+    name = execution_settings(config).kill_switch_variable
+    return lambda: str(Variable.get(name, default="false")).strip().lower() in ENGAGED
+
+
+def notify(config, subject: str, text: str) -> list[str]:
+    """The text to every configured channel (email, chat); none configured: logged only."""
+    from include.reports.delivery import compose_alert
+    from include.reports.notify import chat_channels, notification_addresses
+    from operators.report_delivery import chat_message, send_report_email
+
+    sent = []
+    addresses = notification_addresses(config)
+    if addresses:
+        send_report_email(compose_alert(subject, text, config.reports.sender, addresses,
+                                        key="notifications.email"), config.reports.smtp_conn_id)
+        sent.append("email")
+    for key, conn_id in chat_channels(config):
+        chat_message(key, conn_id, f"{subject}\n{text}")()
+        sent.append(key.removesuffix("_conn_id"))
+    log.info("%s: notified %s", subject, ", ".join(sent) or "no channel (none configured)")
+    return sent
+
+
+def _form() -> dict:
+    from include.execution.desk import validate_form
+
+    return validate_form(load_checked_config(), dict(get_current_context()["params"]))
+
+
+@task(task_id="reconcile_start")
+def validate_and_reconcile() -> dict:
+    """reconcile_start: the form checked before any work, then the ledger against the paper venue (fails closed)."""
+    from include.execution.desk import reconcile_desk
+
+    with bad_input_fails_fast():
+        form = _form()
+        return {"form": form, "reconcile": reconcile_desk(load_checked_config(), "start")}
+
+
+@task
+def load_positions(start: dict) -> dict:
+    from include.execution.desk import load_positions as load
+
+    config = load_checked_config()
+    with bad_input_fails_fast():
+        positions = load(config, start["form"], get_current_context()["run_id"])
+    if positions["breaker"]["notification"]:
+        notify(config, "[Peak Trade] circuit breaker", positions["breaker"]["notification"])
+    return positions
+
+
+@task
+def compute_targets(start: dict, positions: dict) -> dict:
+    from include.execution.desk import compute_targets as compute
+
+    with bad_input_fails_fast():
+        return compute(load_checked_config(), start["form"], positions)
+
+
+@task
+def build_orders(positions: dict, targets: dict) -> dict:
+    """The priced orders; the preview table is in the log and this XCom."""
+    from include.execution.desk import build_orders as build
+
+    with bad_input_fails_fast():
+        return build(load_checked_config(), get_current_context()["run_id"], positions, targets)
+
+
+@task
+def check_risk(positions: dict, plan: dict) -> dict:
+    from include.execution.desk import check_risk as check
+
+    config = load_checked_config()
+    with bad_input_fails_fast():
+        return check(config, positions, plan, kill_switch(config))
+
+
+@task
+def submit_orders(start: dict, checked: dict) -> dict:
+    from include.execution.desk import execute_orders
+
+    config = load_checked_config()
+    with bad_input_fails_fast():
+        return execute_orders(config, checked, kill_switch(config), dry_run=start["form"]["dry_run"])
+
+
+@task
+def track_fills(submitted: dict) -> dict:
+    from include.execution.desk import track_fills as track
+
+    with bad_input_fails_fast():
+        return track(load_checked_config(), submitted)
+
+
+@task
+def reconcile_end(fills: dict) -> dict:
+    from include.execution.desk import reconcile_desk
+
+    with bad_input_fails_fast():
+        return reconcile_desk(load_checked_config(), "end")
+
+
+@task(pool=DUCKDB_POOL)
+def publish_ledger(_after=None) -> dict:
+    """The ledger exported for the warehouse (in the duckdb pool: the lead's publish_ledger runs dbt)."""
+    from include.execution.desk import publish_ledger_of
+
+    with bad_input_fails_fast():
+        return publish_ledger_of(load_checked_config())
+
+
+@task
+def summarise(start: dict, positions: dict, targets: dict, plan: dict, checked: dict, _published=None) -> dict:
+    from include.execution.desk import summarise as summary
+
+    config = load_checked_config()
+    out = summary(config, get_current_context()["run_id"], start["form"], positions, targets, plan, checked)
+    if not start["form"]["dry_run"]:
+        notify(config, f"[Peak Trade] rebalance {out['run_id']}", out["text"])
+    return out
+
+
+@task
+def flatten_positions() -> dict:
+    from include.execution.desk import flatten
+
+    config = load_checked_config()
+    context = get_current_context()
+    with bad_input_fails_fast():
+        out = flatten(config, context["run_id"], bool(context["params"].get("dry_run", True)), kill_switch(config))
+    notify(config, f"[Peak Trade] flatten_all {context['run_id']}", out["text"])
+    return out
+
+
+@task
+def monitor_risk() -> dict:
+    """The breaker on the paper equity; hard-limit breaches liquidated; a level change notified."""
+    from include.execution.desk import monitor
+
+    config = load_checked_config()
+    with bad_input_fails_fast():
+        out = monitor(config, get_current_context()["run_id"], kill_switch(config))
+    if out["breaker"]["notification"]:
+        notify(config, "[Peak Trade] circuit breaker", out["breaker"]["notification"])
+    if out["liquidation"]:
+        notify(config, "[Peak Trade] hard limit liquidation", out["liquidation"]["text"])
+    return out

@@ -1,0 +1,86 @@
+"""rebalance runs through Airflow (`airflow dags test`) on simulated candles: a dry run, a paper run that
+reaches its targets within one lot, a cleared submit task that sends nothing twice, a bad form value,
+and the kill switch Variable blocking a run. Five Airflow invocations in all (each costs tens of seconds)."""
+import json
+import sqlite3
+from decimal import Decimal
+
+import pytest
+
+from include.execution.ledger import Ledger
+from include.sources.sim.catalogue import market
+from tests.dags.isolated_airflow import isolated_airflow
+from tests.execution.desk_support import config_text, land_sim
+
+
+@pytest.fixture(scope="module")
+def airflow(tmp_path_factory):
+    root = tmp_path_factory.mktemp("rebalance-run")
+    land_sim(root / "data")
+    run = isolated_airflow(root, config_text())
+    assert run("pools set duckdb 1 'DuckDB file: one task at a time'").returncode == 0
+    return root, run
+
+
+def trigger(run, conf: dict):
+    return run("dags test rebalance -c '" + json.dumps(conf) + "'")
+
+
+def xcom(root, task_id: str, run_id: str):
+    db = sqlite3.connect(root / "airflow.db")
+    (value,) = db.execute("select value from xcom where dag_id = 'rebalance' and task_id = ? and run_id = ? and key = 'return_value'",
+                          (task_id, run_id)).fetchone()
+    return json.loads(value) if isinstance(value, (str, bytes)) else value
+
+
+def last_run_id(root) -> str:
+    db = sqlite3.connect(root / "airflow.db")
+    return db.execute("select run_id from dag_run where dag_id = 'rebalance' order by id desc").fetchone()[0]
+
+
+def ledger(root) -> Ledger:
+    return Ledger(root / "data" / "ledger" / "ledger.sqlite")
+
+
+def test_dry_run_then_paper_run_then_a_cleared_submit_sends_nothing(airflow):
+    root, run = airflow
+    dry = trigger(run, {})
+    assert dry.returncode == 0, (dry.stdout + dry.stderr)[-3000:]
+    preview = xcom(root, "build_orders", last_run_id(root))["preview"]
+    assert {r["symbol"] for r in preview} == {"BTC/USDT", "ETH/USDT", "SOL/USDT"}
+    assert "weight after" in dry.stdout + dry.stderr  # the preview table in the log
+    assert ledger(root).orders() == []
+
+    paper = trigger(run, {"dry_run": False})
+    assert paper.returncode == 0, (paper.stdout + paper.stderr)[-3000:]
+    run_id = last_run_id(root)
+    positions, targets = xcom(root, "load_positions", run_id), xcom(root, "compute_targets", run_id)
+    holdings = ledger(root).holdings()
+    for symbol, weight in targets["targets"].items():
+        target = Decimal(str(weight)) * Decimal(positions["equity"]) / Decimal(str(positions["prices"][symbol]))
+        assert abs(holdings[symbol] - target) < Decimal(str(market(symbol)["precision"]["amount"])), symbol
+    orders = len(ledger(root).orders())
+    assert orders == 3 and len(ledger(root).fills()) == 3
+    assert (root / "data" / "ledger" / "exports" / "fills.parquet").is_file()
+
+    again = run(f"tasks test rebalance submit_orders '{run_id}'")
+    assert again.returncode == 0, (again.stdout + again.stderr)[-3000:]
+    assert "sent 0 order(s), 3 already in the ledger" in again.stdout + again.stderr
+    assert len(ledger(root).orders()) == orders and len(ledger(root).fills()) == 3
+
+
+def test_a_bad_form_value_fails_with_one_message_naming_the_field(airflow):
+    root, run = airflow
+    bad = trigger(run, {"target_weights": {"BTC/USDT": 0.7, "ETH/USDT": 0.7}})
+    assert bad.returncode != 0
+    assert "params.target_weights: the weights sum to 1.4000; valid: at most 1" in bad.stdout + bad.stderr
+
+
+def test_the_kill_switch_variable_blocks_a_run(airflow):
+    root, run = airflow
+    assert run("variables set peak_trade_kill_switch true").returncode == 0
+    before = len(ledger(root).fills())
+    blocked = trigger(run, {"dry_run": False, "target_weights": {"BTC/USDT": 0.1}})
+    assert blocked.returncode != 0
+    assert "the kill switch is engaged" in blocked.stdout + blocked.stderr
+    assert len(ledger(root).fills()) == before

@@ -1,0 +1,71 @@
+"""A small simulated data directory for the desk: validated candles in raw/ and the daily-returns export.
+
+The simulator's candles are written straight into raw/ as validated partitions (the
+gate has its own tests): 1d candles for the optimiser's returns and 1h candles of the
+last days, the smallest timeframe, which price the paper venue. The daily-returns
+export (the warehouse's fct_daily_returns) is computed from the 1d closes with its
+columns: exchange, symbol, trade_date, daily_return, days_spanned.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pandas as pd
+
+from include.landing.store import partition_file, split_by_day, write_atomic
+from include.series import Series
+from include.sources.sim.exchange import SimExchange
+from include.timeframes import DAY_MS, to_ms
+
+VENUE = "sim_alpha"
+SYMBOLS = ["BTC/USDT", "ETH/USDT", "SOL/USDT"]
+NOW = datetime(2024, 6, 1, 0, 30, tzinfo=timezone.utc)
+
+CONFIG = """
+universe:
+  symbols: {symbols}
+  timeframes: [1h, 1d]
+  exchanges: [{{id: sim_alpha, source: sim}}]
+history: {{start: {{1h: 3d, 1d: 120d}}}}
+portfolio: {{method: min_variance, lookback_days: 120, max_weight: 0.45, cash_buffer: 0.02}}
+execution:
+  venue: sim_alpha
+  fill_timeout_s: 0
+  risk: {{max_order_notional: 60000, max_position_weight: 0.5, max_daily_turnover: 10, min_notional: 10}}
+{extra}
+"""
+
+
+def config_text(symbols=SYMBOLS, extra: str = "") -> str:
+    return CONFIG.format(symbols="[" + ", ".join(symbols) + "]", extra=extra)
+
+
+def land_sim(data: Path, symbols=SYMBOLS, days: int = 120, hours_days: int = 2) -> None:
+    client = SimExchange(VENUE, 7, clock=lambda: to_ms(NOW))
+    end = to_ms(NOW) - to_ms(NOW) % DAY_MS
+    for symbol in symbols:
+        for timeframe, back in (("1d", days), ("1h", hours_days)):
+            rows = client.fetch_ohlcv(symbol, timeframe, since=end - back * DAY_MS, limit=5000)
+            frame = pd.DataFrame(rows, columns=["timestamp", "open", "high", "low", "close", "volume"])
+            frame["timestamp"] = pd.to_datetime(frame["timestamp"].astype("int64"), unit="ms", utc=True) \
+                .astype("datetime64[ms, UTC]")
+            frame = frame[frame["timestamp"] < pd.Timestamp(end, unit="ms", tz="UTC")]
+            series = Series(exchange=VENUE, symbol=symbol, timeframe=timeframe)
+            for day, part in split_by_day(frame).items():
+                write_atomic(part, partition_file(data / "raw", series, day))
+    write_daily_returns(data, symbols, client, end, days)
+
+
+def write_daily_returns(data: Path, symbols, client: SimExchange, end: int, days: int) -> Path:
+    frames = []
+    for symbol in symbols:
+        rows = client.fetch_ohlcv(symbol, "1d", since=end - days * DAY_MS, limit=5000)
+        closes = pd.Series(rows[:, 4], index=pd.to_datetime(rows[:, 0].astype("int64"), unit="ms").date)
+        frames.append(pd.DataFrame({"exchange": VENUE, "symbol": symbol, "trade_date": closes.index[1:],
+                                    "daily_return": (closes / closes.shift(1) - 1).to_numpy()[1:],
+                                    "days_spanned": 1}))
+    path = data / "warehouse" / "exports" / "fct_daily_returns.parquet"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pd.concat(frames, ignore_index=True).to_parquet(path)
+    return path
