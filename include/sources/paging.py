@@ -6,6 +6,7 @@ Everything else, including malformed answers, stops at once with one message.
 """
 from __future__ import annotations
 
+import json
 import logging
 import time
 from typing import Callable
@@ -56,6 +57,42 @@ def call_with_retry(
             return result
 
 
+SHOWN_KEYS = 8  # keys of an unexpected JSON object named in the error; the rest are counted
+
+
+def _object_keys(answer: dict) -> str:
+    keys = [repr(str(key)[:40]) for key in list(answer)[:SHOWN_KEYS]]
+    more = len(answer) - SHOWN_KEYS
+    return ", ".join(keys) + (f" and {more} more" if more > 0 else "")
+
+
+def _last_json_object(client: ExchangeClient) -> dict | None:
+    """The body of the client's last HTTP answer if it was a JSON object (ccxt keeps the raw text)."""
+    body = getattr(client, "last_http_response", None)
+    if not isinstance(body, str):
+        return None
+    try:
+        answer = json.loads(body)
+    except ValueError:
+        return None
+    return answer if isinstance(answer, dict) else None
+
+
+def _fetch_page(client: ExchangeClient, symbol: str, timeframe: str, since: int, limit: int, what: str):
+    """One fetch_ohlcv call. ccxt hands a candle endpoint's answer to its row parser as is, and a JSON
+    object where rows were expected fails there as a bare `KeyError: 0`: name what came instead."""
+    try:
+        return client.fetch_ohlcv(symbol, timeframe, since=since, limit=limit)
+    except KeyError as exc:
+        answer = _last_json_object(client) if exc.args == (0,) else None
+        if answer is None:
+            raise
+        raise MalformedDataError(
+            f"{what}: expected a list of OHLCV rows {list(OHLCV_COLUMNS)}, got a JSON object with keys "
+            f"{_object_keys(answer)}"
+        ) from exc
+
+
 def _as_rows(batch, what: str) -> np.ndarray:
     """Check one exchange answer is a table of OHLCV rows and return it as floats."""
     try:
@@ -101,9 +138,10 @@ def fetch_candles(
     what = f"{client.id} {symbol} {timeframe}"
     pages, since = [], start_ms
     while since < end_ms:
+        page = f"{what} since {from_ms(since):%Y-%m-%d %H:%M}"
         batch = call_with_retry(
-            lambda: client.fetch_ohlcv(symbol, timeframe, since=since, limit=limit),
-            what=f"{what} since {from_ms(since):%Y-%m-%d %H:%M}",
+            lambda: _fetch_page(client, symbol, timeframe, since, limit, page),
+            what=page,
             **(retry or {}),
         )
         rows = _as_rows(batch, what)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -50,10 +51,10 @@ def test_a_failure_mid_write_keeps_the_old_file_and_removes_the_temporary(tmp_pa
 
 def test_an_interrupt_also_removes_the_temporary(tmp_path):
     target = tmp_path / "out.bin"
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(KeyboardInterrupt, match="^interrupted mid-write$"):
         with atomic_path(target) as temporary:
             temporary.write_bytes(b"partial")
-            raise KeyboardInterrupt
+            raise KeyboardInterrupt("interrupted mid-write")
     assert names(tmp_path) == []
 
 
@@ -65,7 +66,7 @@ def test_a_failed_replace_keeps_the_old_file_and_removes_the_temporary(tmp_path,
         raise PermissionError(f"cannot replace {destination}")
 
     monkeypatch.setattr(atomic, "os", SimpleNamespace(replace=refuse, fsync=os.fsync))
-    with pytest.raises(PermissionError):
+    with pytest.raises(PermissionError, match=f"^cannot replace {re.escape(str(target))}$"):
         write_text_atomic("new", target)
     assert target.read_text() == "old"
     assert names(tmp_path) == ["out.txt"]
@@ -149,7 +150,7 @@ def test_a_frame_parquet_cannot_hold_fails_before_touching_the_target(tmp_path):
     target = tmp_path / "x.parquet"
     write_parquet_atomic(pd.DataFrame({"a": [1]}), target)
     before = target.read_bytes()
-    with pytest.raises(pa.ArrowInvalid):
+    with pytest.raises(pa.ArrowInvalid, match="Conversion failed for column a with type object"):
         write_parquet_atomic(pd.DataFrame({"a": [object()]}), target)
     assert target.read_bytes() == before
     assert names(tmp_path) == ["x.parquet"]

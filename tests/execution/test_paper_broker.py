@@ -64,7 +64,7 @@ def test_limit_orders_rest_fill_when_traded_through_and_cancel():
     assert filled["fee"]["cost"] == pytest.approx(0.0002 * 99)
     assert [o["clientOrderId"] for o in broker.fetch_open_orders()] == ["b"]
     assert broker.cancel_order(other["id"])["status"] == "canceled"
-    with pytest.raises(ccxt.OrderNotFound):
+    with pytest.raises(ccxt.OrderNotFound, match=f"^paper order {other['id']} is canceled, not open$"):
         broker.cancel_order(other["id"])
 
 
@@ -73,9 +73,9 @@ def test_venue_errors_are_ccxt_errors():
     with pytest.raises(ccxt.ExchangeNotAvailable, match="no price for BTC/USDT yet"):
         broker.create_order("BTC/USDT", "market", "buy", 1)
     broker.set_candle("BTC/USDT", Candle(1, 100.0, 100.0, 100.0, 100.0))
-    with pytest.raises(ccxt.BadSymbol):
+    with pytest.raises(ccxt.BadSymbol, match="^paper does not have market symbol ETH/USDT$"):
         broker.create_order("ETH/USDT", "market", "buy", 1)
-    with pytest.raises(ccxt.InsufficientFunds):
+    with pytest.raises(ccxt.InsufficientFunds, match=r"^paper needs 200\.0 USDT, has 100\.0$"):
         broker.create_order("BTC/USDT", "market", "buy", 2)
     with pytest.raises(ccxt.InvalidOrder, match="below the venue's minimum cost 5"):
         broker.create_order("BTC/USDT", "market", "buy", 0.01)

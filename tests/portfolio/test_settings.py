@@ -1,6 +1,8 @@
 """The optimiser settings: strict keys, one message naming the key and the valid values."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from include.errors import ConfigError
@@ -20,11 +22,10 @@ def test_unknown_key_names_it_and_the_closest_valid_one():
 
 
 def test_bad_method_lists_the_valid_ones():
-    with pytest.raises(ConfigError) as err:
+    valid = ", ".join(f"'{m.value}'" for m in list(Method)[:-1]) + f" or '{list(Method)[-1].value}'"
+    message = f"portfolio.method: Input should be {valid} (got 'sharpe')"
+    with pytest.raises(ConfigError, match=f"^{re.escape(message)}$"):
         parse_settings({"method": "sharpe"})
-    message = str(err.value)
-    assert message.startswith("portfolio.method:") and "'sharpe'" in message
-    assert all(m.value in message for m in Method)
 
 
 @pytest.mark.parametrize("data, expected", [

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import re
 import xml.etree.ElementTree as ET
 import zipfile
 from datetime import date, datetime, timedelta, timezone
@@ -11,11 +12,12 @@ import openpyxl
 import pandas as pd
 import pytest
 from openpyxl.chart import BarChart, LineChart
+from openpyxl.utils import get_column_letter
 from openpyxl.utils.cell import range_boundaries
 from openpyxl.writer.excel import ExcelWriter
 
 from include.reports.excel import NOTHING, SHEETS, render_workbook
-from include.reports.excel_sheets import cell_value
+from include.reports.excel_sheets import PRICE, QUANTITY, cell_value
 from tests.reports.support import sample_report
 
 MONEY, PERCENT, RATIO = '#,##0.00 "USDT"', "0.00%", "0.00"
@@ -158,8 +160,10 @@ def test_every_cell_is_a_number_date_or_text_that_is_not_a_number(report):
                 if isinstance(value, str):
                     assert value.strip(), f"{ws.title}!{cell.coordinate}: empty text"
                     assert value.lower() not in ("nan", "nat", "none", "inf", "<na>"), f"{ws.title}!{cell.coordinate}"
-                    with pytest.raises(ValueError):
-                        float(value.replace(",", ""))
+                    digits = value.replace(",", "")
+                    not_a_number = f"^could not convert string to float: {re.escape(repr(digits))}$"
+                    with pytest.raises(ValueError, match=not_a_number):
+                        float(digits)
                 elif isinstance(value, float):
                     assert math.isfinite(value)
                 if isinstance(value, datetime):
@@ -210,11 +214,50 @@ def test_tables_hold_numbers_and_dates(full):
         assert quality.cell(header_row + 1 + i, 6).value == (record.detail or None)
 
 
+def _shown_length(cell) -> int:
+    """The characters a written cell shows, by excel_sheets' width rule, read off its value and format:
+    a header its name plus 3 (the filter arrow), a date 10 and a datetime 16, a percent '12.34%',
+    money '1,234.56' plus 6 (the currency), a price or quantity up to 8 decimals plus 2, another
+    number '1,234.56', a text its length."""
+    value, fmt = cell.value, cell.number_format
+    if cell.fill.fgColor.rgb == "00D9D9D9":  # the header fill
+        return len(value) + 3
+    if isinstance(value, datetime):
+        return 16 if "h" in fmt else 10
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if fmt == PERCENT:
+            return len(f"{value * 100:.2f}%")
+        if fmt == MONEY:
+            return len(f"{value:,.2f}") + 6
+        if fmt in (PRICE, QUANTITY):
+            return len(f"{value:,.8f}".rstrip("0")) + 2
+        return len(f"{value:,.2f}")
+    return len(str(value))
+
+
+def _is_line(ws, cell, summary_lines: range) -> bool:
+    """A sentence left to overflow, not measured: a title, heading or note (italic), or one of the
+    Summary's lines between the figures and the Allocation table."""
+    if cell.font.italic or (cell.font.sz or 0) >= 12:
+        return True
+    return ws.title == "Summary" and cell.column == 1 and cell.row in summary_lines
+
+
 def test_column_widths_follow_content(full):
+    """Each column's width is its longest measured cell plus 2, within [8, 60]."""
     _, _, book = full
     for ws in book:
-        widths = [d.width for d in ws.column_dimensions.values() if d.width]
-        assert widths and all(8 <= w <= 62 for w in widths), ws.title
+        summary_lines = range(0)
+        if ws.title == "Summary":
+            rows = _rows_by_label(ws)
+            summary_lines = range(rows["Metrics window"] + 1, rows["Allocation"])
+        longest: dict[int, int] = {}
+        for row in ws.iter_rows():
+            for cell in row:
+                if cell.value is not None and not _is_line(ws, cell, summary_lines):
+                    longest[cell.column] = max(longest.get(cell.column, 0), _shown_length(cell))
+        expected = {get_column_letter(col): min(max(length + 2, 8), 60) for col, length in longest.items()}
+        assert {key: d.width for key, d in ws.column_dimensions.items() if d.width} == expected, ws.title
     quality = book["DataQuality"]
     assert quality.column_dimensions["F"].width > quality.column_dimensions["C"].width  # detail > timeframe
 
@@ -393,7 +436,7 @@ def test_failed_write_keeps_the_previous_file(tmp_path, monkeypatch):
     path = render_workbook(sample_report("daily"), tmp_path / "report.xlsx")
     before = path.read_bytes()
     sheets = _fail_on_third_sheet(monkeypatch)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(OSError, match="^disk full$"):
         render_workbook(sample_report("weekly"), path)
     assert sheets == ["Summary", "Metrics"]  # it failed mid-write, not before
     assert path.read_bytes() == before
@@ -403,7 +446,7 @@ def test_failed_write_keeps_the_previous_file(tmp_path, monkeypatch):
 
 def test_failed_first_write_leaves_nothing(tmp_path, monkeypatch):
     _fail_on_third_sheet(monkeypatch)
-    with pytest.raises(OSError):
+    with pytest.raises(OSError, match="^disk full$"):
         render_workbook(sample_report("daily"), tmp_path / "report.xlsx")
     assert list(tmp_path.iterdir()) == []
 

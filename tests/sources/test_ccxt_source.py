@@ -586,8 +586,15 @@ MALFORMED = [  # (answer, the start of the one error message)
         id="truncated-json"),
     pytest.param(
         json_answer(200, {"symbol": "BTCUSDT", "klines": []}),
-        f"{BINANCE_PAGE_1}: answer could not be parsed: KeyError: 0",
+        f"{BINANCE_PAGE_1}: expected a list of OHLCV rows ['timestamp', 'open', 'high', 'low', 'close', 'volume'], "
+        "got a JSON object with keys 'symbol', 'klines'",
         id="dict-not-list"),
+    pytest.param(  # ccxt's parser would fail on it with a bare KeyError: 0; the keys are listed, at most 8
+        json_answer(200, {f"field_{k}": k for k in range(11)}),
+        f"{BINANCE_PAGE_1}: expected a list of OHLCV rows ['timestamp', 'open', 'high', 'low', 'close', 'volume'], "
+        "got a JSON object with keys 'field_0', 'field_1', 'field_2', 'field_3', 'field_4', 'field_5', 'field_6', "
+        "'field_7' and 3 more",
+        id="dict-with-many-keys"),
     pytest.param(  # ccxt pads the short row with None: low, close and volume are missing
         json_answer(200, [[1709251200000, "61468.27", "61728.67"]]),
         "binance BTC/USDT 1h: 1 row(s) with a missing or non-numeric value, first at 1709251200000: "
@@ -611,6 +618,22 @@ def test_binance_malformed_payload_fails_at_once_without_retry(rsps, sleeps, ans
         binance_fetch(retry(sleeps))
 
     assert len(fake.candle_queries()) == 1
+    assert sleeps == []
+
+
+def test_binance_object_instead_of_klines_names_exchange_symbol_and_keys(rsps, sleeps):
+    """Binance's restricted-location body (binance_klines_restricted_location.json; Binance sends it with
+    HTTP 451) relayed with 200, e.g. by a proxy: code 0 passes ccxt's error check and reaches its kline
+    parser, which fails on an object with a bare KeyError: 0."""
+    fake = FakeBinance(rsps)
+    fake.faults = [json_answer(200, load("binance_klines_restricted_location.json"))]
+
+    expected = ("binance BTC/USDT 1h since 2024-03-01 00:00: expected a list of OHLCV rows "
+                "['timestamp', 'open', 'high', 'low', 'close', 'volume'], got a JSON object with keys 'code', 'msg'")
+    with pytest.raises(MalformedDataError, match=f"^{re.escape(expected)}$"):
+        binance_fetch(retry(sleeps))
+
+    assert len(fake.candle_queries()) == 1  # malformed: not retried
     assert sleeps == []
 
 

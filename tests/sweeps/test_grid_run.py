@@ -3,12 +3,15 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
-from include.backtest import run_backtest
+from include.backtest import LookaheadError, run_backtest
+from include.strategies import Param, Strategy, strategies
 from include.sweeps import SweepError, best, check_strategy, collect, plan_chunks, run_chunk
 from include.sweeps.run import chunk_path, write_atomic
 from tests.sweeps.support import frames, spec
@@ -102,12 +105,28 @@ def test_a_series_missing_from_frames_is_named(tmp_path):
         run_chunk(sweep, plan_chunks(sweep, 2)[0], frames(1), tmp_path)
 
 
-def test_check_strategy_passes_a_causal_strategy():
-    assert check_strategy(spec(), frames()) is None  # the guard itself is tested in tests/backtest
+def _peeks(frame, params):
+    close = frame["close"]
+    out = np.where(close.shift(-1) > close, 1.0, 0.0)  # the next bar's close: lookahead
+    out[:10] = np.nan
+    return out
+
+
+PEEKING = Strategy(name="peeking", params=(Param("threshold", "float", 0.0, low=0.0, high=1.0),), signal=_peeks)
+
+
+def test_check_strategy_rejects_a_peeking_strategy_and_passes_a_causal_one(monkeypatch):
+    monkeypatch.setitem(strategies(), "peeking", PEEKING)  # the registry's own dict; undone after the test
+    peeking, data = spec(strategy="peeking", params={"threshold": [0.0]}), frames()
+    first_bar_after_warm_up = data[("synth", "ZIG0/USD")]["ts"].iloc[10]
+    with pytest.raises(LookaheadError, match=re.escape(
+            f"strategy 'peeking' looks ahead: its signal at bar 10 (ts {first_bar_after_warm_up})")):
+        check_strategy(peeking, data)
+    check_strategy(spec(), data)  # sma_crossover: raises nothing (the guard itself is tested in tests/backtest)
 
 
 def test_a_failed_write_leaves_neither_the_file_nor_a_temporary(tmp_path):
     unwritable = pd.DataFrame({"chunk_id": ["x"], "params": [object()]})  # Parquet cannot store an object()
-    with pytest.raises(ValueError):  # pyarrow.ArrowInvalid
+    with pytest.raises(pa.ArrowInvalid, match="Conversion failed for column params with type object"):
         write_atomic(unwritable, tmp_path / "x.parquet")
     assert list(tmp_path.iterdir()) == []

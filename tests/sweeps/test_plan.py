@@ -50,6 +50,20 @@ def test_random_samples_are_distinct_valid_and_fixed_by_the_seed():
     assert first != sampled(8)[0]
     assert len({(p["fast"], p["slow"], p["kind"], p["mode"]) for p in first}) == 25
     assert all(2 <= p["fast"] < p["slow"] <= 200 and p["slow"] % 5 == 0 for p in first)
+    # numpy's default_rng(7): one grid index per param in declaration order (fast, slow, kind, mode);
+    # draws with fast >= slow or already seen are skipped
+    assert first[:10] == [
+        {"fast": 57, "slow": 130, "kind": "ema", "mode": "long_short"},
+        {"fast": 36, "slow": 160, "kind": "ema", "mode": "long_only"},
+        {"fast": 5, "slow": 65, "kind": "sma", "mode": "long_short"},
+        {"fast": 9, "slow": 165, "kind": "sma", "mode": "long_only"},
+        {"fast": 50, "slow": 65, "kind": "sma", "mode": "long_only"},
+        {"fast": 44, "slow": 55, "kind": "ema", "mode": "long_only"},
+        {"fast": 30, "slow": 105, "kind": "ema", "mode": "long_short"},
+        {"fast": 32, "slow": 200, "kind": "ema", "mode": "long_short"},
+        {"fast": 43, "slow": 130, "kind": "sma", "mode": "long_short"},
+        {"fast": 29, "slow": 50, "kind": "ema", "mode": "long_only"},
+    ]
 
 
 def test_tpe_and_nsga2_chunks_share_one_study_and_split_the_budget():

@@ -88,11 +88,39 @@ def test_in_sample_is_the_best_of_the_inner_grid_on_in_sample_bars_only(walk):
         assert row[f"is_{m}"] == pytest.approx(expected[m], rel=1e-12, nan_ok=True)
 
 
+def hours_with_candles(key, start, end) -> int:
+    """Distinct hours in [start, end) with at least one 1m candle of the series, from the raw candles."""
+    from tests.warehouse.conftest import real_candles
+
+    minutes = next(frame["timestamp"] for series, frame in real_candles().items()
+                   if (series.exchange, series.symbol) == key)
+    return minutes[(minutes >= start) & (minutes < end)].dt.floor("1h").nunique()
+
+
+def closed_long_trades_entered_from(bars, params, first) -> int:
+    """Long-only SMA crossover, written out: long from the bar after fast closes above slow, flat from the
+    bar after it closes below (a tie keeps the state); trades entered at bar >= first and left in the data."""
+    fast = bars["close"].rolling(params["fast"]).mean().to_numpy()
+    slow = bars["close"].rolling(params["slow"]).mean().to_numpy()
+    long, held_since, count = False, None, 0
+    for j in range(len(bars) - 1):  # the decision at bar j's close fills at bar j+1's open
+        if not (np.isnan(fast[j]) or np.isnan(slow[j])):
+            long = True if fast[j] > slow[j] else False if fast[j] < slow[j] else long
+        if long and held_since is None:
+            held_since = j + 1
+        elif not long and held_since is not None:
+            count += held_since >= first
+            held_since = None
+    return count
+
+
 def test_out_of_sample_is_measured_on_the_out_of_sample_bars_only(walk):
     spec, _, results = walk
     row = results.loc[results["oos_n_trades"].idxmax()]  # a fold that traded out of sample
+    assert json.loads(row["params"])["mode"] == "long_only"  # what closed_long_trades_entered_from follows
     per_series = []
-    for frame in hourly().values():
+    expected_trades = 0
+    for key, frame in hourly().items():
         bars = window(frame, row.in_sample_start, row.out_of_sample_end)
         run = run_backtest(bars, "sma_crossover", json.loads(row["params"]), spec.costs.to_costs(),
                            timeframe="1h", check_lookahead=False)
@@ -101,10 +129,12 @@ def test_out_of_sample_is_measured_on_the_out_of_sample_bars_only(walk):
         closed = run.trades[run.trades["exit_reason"] != "open"]
         metrics["n_trades"] = int((closed["entry_ts"] >= row.out_of_sample_start).sum())
         per_series.append(metrics)
-        assert len(bars) - first <= 48  # two days of hourly bars at most (kraken has gaps)
+        assert len(bars) - first == hours_with_candles(key, row.out_of_sample_start, row.out_of_sample_end)
+        assert metrics["n_trades"] == closed_long_trades_entered_from(bars, json.loads(row["params"]), first)
+        expected_trades += metrics["n_trades"]
     for m in METRICS:
         assert row[f"oos_{m}"] == pytest.approx(np.mean([p[m] for p in per_series]), rel=1e-12, nan_ok=True)
-    assert row["oos_n_trades"] == sum(p["n_trades"] for p in per_series) > 0
+    assert row["oos_n_trades"] == expected_trades == 8  # two round trips on each of the four series
 
 
 def test_degradation_is_out_of_sample_minus_in_sample(walk):
