@@ -87,6 +87,10 @@ class DataPaths:
     def ledger(self) -> Path:  # the order ledger's SQLite file (the embedded default)
         return self.root / "ledger" / "ledger.sqlite"
 
+    @property
+    def ledger_exports(self) -> Path:  # the ledger as Parquet: what the dbt source `ledger` reads
+        return self.root / "ledger" / "exports"
+
 
 def run_key(run_id: str) -> str:
     """A path-safe name for an Airflow run id (or any label)."""
