@@ -14,6 +14,7 @@ import io
 from datetime import date, timedelta
 
 import matplotlib
+import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -91,6 +92,9 @@ def _paper_chart(paper: pd.DataFrame, benchmark: pd.DataFrame, currency: str) ->
         top.legend(loc="upper left", frameon=False)
         _underwater_panel(bottom, dates, paper["drawdown"].to_numpy(float))
         bottom.set_title("Underwater: the paper portfolio's drawdown from its running peak", loc="left")
+        locator = mdates.AutoDateLocator(maxticks=8)  # a young ledger spans days: no crowded labels
+        bottom.xaxis.set_major_locator(locator)
+        bottom.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
         return _png(figure)
 
 
