@@ -95,6 +95,10 @@ class DataPaths:
     def desk_lock(self) -> Path:  # held by whoever loads, changes and saves the paper venue
         return self.locks / "desk.lock"
 
+    @property
+    def ledger_exports(self) -> Path:  # the ledger as Parquet: what the dbt source `ledger` reads
+        return self.root / "ledger" / "exports"
+
 
 def run_key(run_id: str) -> str:
     """A path-safe name for an Airflow run id (or any label)."""

@@ -17,7 +17,7 @@ from cosmos.constants import InvocationMode, LoadMode, SourceRenderingBehavior, 
 from include.checked_config import load_checked_config
 from include.config.loader import PROJECT_ROOT, data_dir
 from include.warehouse.dbt_runner import DBT_PROJECT
-from include.warehouse.exports import EXPORTED_MARTS
+from include.warehouse.exports import EXPORTED_MARTS, LEDGER_MARTS
 from operators.common import bad_input_fails_fast
 
 log = logging.getLogger(__name__)
@@ -72,7 +72,9 @@ def export_marts() -> dict:
     """Copy each mart to Parquet so parallel readers (sweeps, report charts) never open the DuckDB file."""
     from include.warehouse.exports import export_marts as export
 
-    written = export(data_dir(load_checked_config()), EXPORTED_MARTS)
+    # LEDGER_MARTS too: new candles move the ledger marts' marks (fct_positions, fct_pnl), which
+    # the dbt group above rebuilt (a few small tables); publish_ledger exports them after trades.
+    written = export(data_dir(load_checked_config()), EXPORTED_MARTS + LEDGER_MARTS)
     for name, (path, rows) in written.items():
         log.info("exported %s: %d rows -> %s", name, rows, path)
     return {name: str(path) for name, (path, _) in written.items()}

@@ -417,12 +417,10 @@ def track_fills(config, submitted: dict, *, poll_s: float = 1.0) -> dict:
 # -- publish, summarise --------------------------------------------------------------------------------
 
 def publish(d: Desk) -> dict:
-    """The ledger as Parquet for the warehouse (the lead switches this to include.execution.publish.publish_ledger)."""
-    from include.execution.ledger_export import export_parquet
+    """The ledger into the warehouse: exported, its dbt models built, its marts exported (rows per mart)."""
+    from include.execution.publish import publish_ledger
 
-    marks = {s: p.open for s, p in prices_of(d, sorted(set(d.settings.symbols) & set(d.ledger.holdings()))).items()}
-    paths = export_parquet(d.ledger, d.paths.root / "ledger" / "exports", marks)
-    return {name: str(path) for name, path in paths.items()}
+    return publish_ledger(d.ledger, d.paths.root)
 
 
 def publish_ledger_of(config) -> dict:

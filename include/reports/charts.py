@@ -14,6 +14,7 @@ import io
 from datetime import date, timedelta
 
 import matplotlib
+import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -52,9 +53,17 @@ def _dates(values: pd.Series) -> pd.Series:
     return pd.to_datetime(pd.Series(values).reset_index(drop=True))
 
 
-def equity_chart(equity: pd.DataFrame, currency: str) -> bytes | None:
-    """Equity (solid line, last value written) over an underwater panel of the drawdown (hatched)."""
+def equity_chart(equity: pd.DataFrame, currency: str, paper: pd.DataFrame | None = None) -> bytes | None:
+    """Equity (solid line, last value written) over an underwater panel of the drawdown (hatched).
+
+    With a paper portfolio (`paper`: fct_pnl's total rows), the solid line and the drawdown are
+    the paper portfolio's, and the equal-weight universe portfolio is the benchmark: a dashed
+    line over the same days, scaled to the paper equity on the paper portfolio's first day.
+    """
     frame = equity.dropna(subset=["equity"]) if len(equity) else equity
+    own = paper.dropna(subset=["equity"]) if paper is not None and len(paper) else None
+    if own is not None and len(own):
+        return _paper_chart(own, frame, currency)
     if frame.empty:
         return None
     with matplotlib.rc_context(RC):
@@ -62,6 +71,30 @@ def equity_chart(equity: pd.DataFrame, currency: str) -> bytes | None:
         top, bottom = figure.subplots(2, 1, sharex=True, height_ratios=[2.2, 1])
         _equity_panel(top, _dates(frame["trade_date"]), frame["equity"].to_numpy(float), currency)
         _underwater_panel(bottom, _dates(frame["trade_date"]), frame["drawdown"].to_numpy(float))
+        return _png(figure)
+
+
+def _paper_chart(paper: pd.DataFrame, benchmark: pd.DataFrame, currency: str) -> bytes:
+    dates = _dates(paper["trade_date"])
+    with matplotlib.rc_context(RC):
+        figure = _figure(3.9)
+        top, bottom = figure.subplots(2, 1, sharex=True, height_ratios=[2.2, 1])
+        _equity_panel(top, dates, paper["equity"].to_numpy(float), currency)
+        top.set_title(f"Paper portfolio equity ({currency}): {money(paper['equity'].iloc[-1], currency)} "
+                      f"on {dates.iloc[-1]:%Y-%m-%d}", loc="left")
+        first = paper["trade_date"].iloc[0]
+        bench = benchmark[benchmark["trade_date"] >= first] if len(benchmark) else benchmark
+        if len(bench):
+            scale = float(paper["equity"].iloc[0]) / float(bench["equity"].iloc[0])
+            top.plot(_dates(bench["trade_date"]), bench["equity"].to_numpy(float) * scale, color="0.35",
+                     linestyle="--", linewidth=1.0, label="benchmark: equal-weight universe (scaled)")
+        top.lines[0].set_label("paper portfolio")
+        top.legend(loc="upper left", frameon=False)
+        _underwater_panel(bottom, dates, paper["drawdown"].to_numpy(float))
+        bottom.set_title("Underwater: the paper portfolio's drawdown from its running peak", loc="left")
+        locator = mdates.AutoDateLocator(maxticks=8)  # a young ledger spans days: no crowded labels
+        bottom.xaxis.set_major_locator(locator)
+        bottom.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
         return _png(figure)
 
 

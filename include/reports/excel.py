@@ -11,9 +11,10 @@ Sheets, in order:
 - Metrics: the equity history (its main table), and beside it the performers over the
   period and the stress scenarios, each with a title in row 1 and its header in row 2.
   Filtering the equity history hides whole rows, so also the rows of the tables beside it.
-- Positions, Trades, Orders: the execution tables, with the header of the columns they
-  will have and data.missing's reason while they are None. Fills are a block on the
-  Trades sheet below the trades (a fill is a part of a trade).
+- Positions, Trades, Orders: the paper desk's tables from the ledger marts (positions at the
+  period's end, then the paper portfolio day by day; the period's trades = fills grouped by
+  order; orders), or their header and data.missing's reason ("no paper trades yet"). Fills
+  are a block on the Trades sheet below the trades (a fill is a part of a trade).
 - Sweeps: the best parameters of each sweep and series (params as JSON text).
 - DataQuality: partitions by status on top, then every validated partition.
 
@@ -45,10 +46,16 @@ COLUMNS = {
     "performers": ["series", "exchange", "symbol", "period_return", "close"],
     "stress": ["scenario", "scenario_type", "window_start", "window_end", "portfolio_return"],
     "allocation": ["series", "weight"],
-    "positions": ["exchange", "symbol", "quantity", "price", "value", "weight"],
-    "trades": ["ts", "exchange", "symbol", "side", "quantity", "price", "fees", "slippage_bps", "pnl"],
-    "orders": ["ts", "exchange", "symbol", "side", "type", "quantity", "limit_price", "status", "reason"],
-    "fills": ["ts", "exchange", "symbol", "side", "quantity", "price", "fees", "order_id"],
+    "positions": ["exchange", "symbol", "quantity", "average_cost", "close", "value", "weight",
+                  "unrealised_pnl", "realised_pnl", "fees", "total_pnl", "as_of_date"],
+    "trades": ["order_id", "ts", "exchange", "symbol", "side", "quantity", "price", "fees", "slippage_bps",
+               "slippage", "n_fills", "pnl"],
+    "orders": ["ts", "exchange", "symbol", "side", "type", "quantity", "limit_price", "arrival_price", "status",
+               "filled", "average_price", "fees", "slippage_bps", "reason", "order_id"],
+    "fills": ["ts", "exchange", "symbol", "side", "quantity", "price", "fees", "arrival_price", "slippage_bps",
+              "slippage", "order_id", "trade_id"],
+    "paper": ["trade_date", "equity", "cash", "pnl", "total_pnl", "realised_pnl", "unrealised_pnl", "fees",
+              "daily_return", "drawdown"],
     "sweeps": ["sweep", "strategy", "timeframe", "exchange", "symbol", "objective", "objective_value", "params",
                "sharpe_ratio", "total_return", "max_drawdown", "loaded_at"],
     "quality": ["exchange", "symbol", "timeframe", "date", "status", "detail"],
@@ -79,7 +86,7 @@ def build_workbook(data: ReportData) -> Workbook:
         sheets[name] = Sheet(ws, formats)
     equity = _metrics(sheets["Metrics"], data)
     _summary(sheets["Summary"], data, equity)
-    _execution(sheets["Positions"], data, "positions", "Positions")
+    _execution(sheets["Positions"], data, "positions", "Positions", paper=True)
     _execution(sheets["Trades"], data, "trades", "Trades", fills=True)
     _execution(sheets["Orders"], data, "orders", "Orders")
     _sweeps(sheets["Sweeps"], data)
@@ -233,15 +240,22 @@ def _metrics(sheet: Sheet, data: ReportData) -> Table:
     return equity
 
 
-def _execution(sheet: Sheet, data: ReportData, section: str, title: str, *, fills: bool = False) -> None:
+def _execution(sheet: Sheet, data: ReportData, section: str, title: str, *, fills: bool = False,
+               paper: bool = False) -> None:
     frame = getattr(data, section)
     table = sheet.table(1, 1, COLUMNS[section], frame, title=f"{title}, {data.period.title}",
                         missing=_reason(data, section))
     sheet.main_table(table)
-    sheet.mark(table.data_ref("pnl"), "lessThan", 0)
+    for column in ("pnl", "unrealised_pnl", "realised_pnl", "total_pnl"):
+        sheet.mark(table.data_ref(column), "lessThan", 0)
+    row = (table.last_row if table.n_rows else table.header_row + 1) + 2
     if fills:
-        row = (table.last_row if table.n_rows else table.header_row + 1) + 2
         sheet.table(row, 1, COLUMNS["fills"], data.fills, title="Fills", missing=_reason(data, "fills"))
+    if paper and data.paper is not None:  # below the positions: the paper portfolio day by day (fct_pnl total)
+        history = sheet.table(row, 1, COLUMNS["paper"], data.paper,
+                              title=f"Paper portfolio day by day to {data.period.end.isoformat()}")
+        for column in ("pnl", "total_pnl", "daily_return"):
+            sheet.mark(history.data_ref(column), "lessThan", 0)
 
 
 def _sweeps(sheet: Sheet, data: ReportData) -> None:

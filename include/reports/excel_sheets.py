@@ -36,8 +36,11 @@ COLUMN_KINDS = {  # column name -> kind; a column not listed is text
     "weight": "percent", "total_return": "percent", "max_drawdown": "percent", "annual_volatility": "percent",
     "sharpe_ratio": "ratio", "objective_value": "ratio",
     "breaker_level": "integer", "partitions": "integer",
-    "close": "price", "price": "price", "limit_price": "price",
-    "quantity": "quantity", "slippage_bps": "bps",
+    "close": "price", "price": "price", "limit_price": "price", "arrival_price": "price", "average_price": "price",
+    "average_cost": "price",
+    "quantity": "quantity", "filled": "quantity", "slippage_bps": "bps",
+    "realised_pnl": "money", "unrealised_pnl": "money", "total_pnl": "money", "slippage": "money", "cash": "money",
+    "n_fills": "integer",
     "order_id": "identifier", "trade_id": "identifier", "fill_id": "identifier",
 }
 NUMERIC_KINDS = {"money", "percent", "ratio", "integer", "price", "quantity", "bps", "days"}

@@ -169,3 +169,19 @@ def sweeps_before(data_dir: Path, cutoff: datetime) -> tuple[pd.DataFrame, list[
         for png in DataPaths(Path(data_dir)).sweep_heatmaps(sweep, run_key(run)).glob("*.png"))
     best = frame[BEST_COLUMNS].sort_values(["sweep", "exchange", "symbol"]).reset_index(drop=True)
     return best, heatmaps
+
+
+# --- the desk's ledger marts (include/execution/publish.py exports them) -------------------------
+
+LEDGER_EXPORTS = ("fct_positions", "fct_pnl", "fct_orders", "fct_fills")
+
+
+def ledger_marts(data_dir: Path) -> dict[str, pd.DataFrame] | None:
+    """The ledger marts' exports by name; None while the ledger has no order (no paper trade yet)."""
+    frames = {name: read_export(data_dir, name) for name in LEDGER_EXPORTS}
+    if any(frame is None for frame in frames.values()) or frames["fct_orders"].empty:
+        return None
+    frames["fct_pnl"] = _dates(frames["fct_pnl"], "trade_date", "close_date")
+    for name in ("fct_orders", "fct_fills"):
+        frames[name] = _dates(frames[name], "trade_date")
+    return frames

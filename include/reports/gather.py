@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from include.reports import export_readers
+from include.reports import execution_tables, export_readers
 from include.reports.model import NOT_YET, Headline, ReportData, ReportPeriod
 
 HEADLINE_METRICS = {  # Headline field -> fct_portfolio_risk_rolling column (historical VaR/CVaR)
@@ -65,8 +65,30 @@ def gather(data_dir: Path, period: ReportPeriod, now: datetime, *, currency: str
         correlation=correlation, allocation=_allocation(performers), performers=performers, stress=stress,
         quality=quality, sweeps_best=sweeps_best, sweep_heatmaps=heatmaps, missing=missing,
     )
+    _execution(data, export_readers.ledger_marts(data_dir))
     data.attention = attention(data) + _absent_series(features, performers, period)
     return data
+
+
+def _execution(data: ReportData, ledger: dict[str, pd.DataFrame] | None) -> None:
+    """The paper desk's sections from the ledger marts; each says why when it has no rows."""
+    if ledger is None:
+        return  # missing already says: no paper trades yet
+    period = data.period
+    for name in EXECUTION_TABLES:
+        data.missing.pop(name, None)
+    data.paper = execution_tables.paper(ledger["fct_pnl"], period)
+    data.positions = execution_tables.positions(ledger["fct_pnl"], period)
+    data.orders = execution_tables.orders(ledger["fct_orders"], period)
+    data.fills = execution_tables.fills(ledger["fct_fills"], period)
+    data.trades = execution_tables.trades(data.fills)
+    if data.positions.empty:
+        first = ledger["fct_pnl"].trade_date.min()
+        data.missing["positions"] = ("no order of the paper desk has filled yet" if pd.isna(first) else
+                                     f"the paper desk's first ledger day is {first}, after this period")
+    for name in ("trades", "orders", "fills"):
+        if getattr(data, name).empty:
+            data.missing[name] = f"no paper {name} between {period.start} and {period.end}"
 
 
 def _absent_series(closes: pd.DataFrame, performers: pd.DataFrame, period: ReportPeriod) -> list[str]:

@@ -117,7 +117,17 @@ class ReportData:
     quality:       exchange, symbol, timeframe, date, status ('passed' | 'flagged' | 'quarantined' | 'gap'), detail
     sweeps_best:   sweep, strategy, timeframe, exchange, symbol, objective, objective_value, params (JSON text),
                    sharpe_ratio, total_return, max_drawdown, loaded_at
-    positions, trades, orders, fills: None until execution exists (the report says so)
+    positions:     exchange, symbol, quantity, average_cost, close, value, weight, unrealised_pnl, realised_pnl,
+                   fees, total_pnl - the paper desk's positions at the period's last ledger day (fct_pnl)
+    trades:        order_id, ts (first fill), exchange, symbol, side, quantity, price (volume-weighted), fees,
+                   slippage_bps, slippage, n_fills - the period's fills grouped by order
+    orders:        ts (created), exchange, symbol, side, type, quantity, limit_price, arrival_price, status,
+                   filled, average_price, fees, slippage_bps, reason, order_id - orders created in the period
+    fills:         ts, exchange, symbol, side, quantity, price, fees, arrival_price, slippage_bps, slippage,
+                   order_id, trade_id - fills in the period (slippage: + = a cost, docs/definitions.md)
+    paper:         trade_date, equity, cash, pnl, total_pnl, realised_pnl, unrealised_pnl, fees, daily_return,
+                   drawdown - the paper portfolio day by day up to the period's end (fct_pnl's total rows)
+    positions, trades, orders, fills, paper: None while the ledger has no order (the report says so)
     """
 
     period: ReportPeriod
@@ -140,6 +150,7 @@ class ReportData:
     trades: pd.DataFrame | None = None
     orders: pd.DataFrame | None = None
     fills: pd.DataFrame | None = None
+    paper: pd.DataFrame | None = None
     missing: dict[str, str] = field(default_factory=dict)  # section -> why it has no data
 
     def quality_counts(self) -> dict[str, int]:
@@ -184,4 +195,4 @@ class ReportSummary:
 
 SECTIONS = ("headline", "equity", "returns", "rolling", "correlation", "allocation", "performers", "stress",
             "quality", "sweeps", "positions", "trades", "orders", "fills")
-NOT_YET = "execution (paper or ccxt broker, ledger) is not built yet: no {what} exist"
+NOT_YET = "no paper trades yet: the ledger has no {what} (trigger rebalance with dry_run off)"

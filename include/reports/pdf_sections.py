@@ -20,7 +20,7 @@ from reportlab.lib.utils import ImageReader
 from reportlab.platypus import Flowable, Image, KeepTogether, Paragraph, Spacer, Table, TableStyle
 
 from include.reports import charts
-from include.reports.formatting import pct, price, ratio
+from include.reports.formatting import money, pct, price, ratio
 from include.reports.model import ReportData
 
 FONT, BOLD, ITALIC = "Helvetica", "Helvetica-Bold", "Helvetica-Oblique"
@@ -91,7 +91,7 @@ def image(source: bytes | Path, max_width: float = CHART_WIDTH, max_height: floa
 def chart_pngs(data: ReportData) -> dict[str, bytes | None]:
     """Every chart of the report, drawn once (the document is laid out twice), by section name."""
     h = data.headline
-    return {"equity": charts.equity_chart(data.equity, data.currency),
+    return {"equity": charts.equity_chart(data.equity, data.currency, data.paper),
             "returns": charts.returns_histogram(data.returns, h.var_95, h.var_99),
             "rolling": charts.volatility_chart(data.rolling, data.regimes),
             "correlation": charts.correlation_heatmap(data.correlation),
@@ -159,16 +159,98 @@ def performers(data: ReportData) -> list[Flowable]:
 
 
 def execution(data: ReportData) -> list[Flowable]:
-    out: list[Flowable] = [para("Execution", "h1")]
+    out: list[Flowable] = [para("Execution", "h1"), *paper_summary(data)]
     for name in ("positions", "trades", "orders", "fills"):
         frame = getattr(data, name)
-        body = frame_table(frame) if frame is not None and not frame.empty else missing(data, name)
+        body = execution_table(name, frame, data.currency) if frame is not None and not frame.empty \
+            else missing(data, name)
         out.append(KeepTogether([para(name.capitalize(), "h2"), body]))
+    if data.fills is not None and not data.fills.empty:
+        out.append(para("Slippage is against the order's arrival price, in basis points; positive is a cost "
+                        "(a buy above or a sell below it). Money in " + data.currency + ".", "note"))
     return out
 
 
+def paper_summary(data: ReportData) -> list[Flowable]:
+    """The paper portfolio at the period's last ledger day: equity, cash, PnL for the period and in total."""
+    paper = data.paper
+    if paper is None or paper.empty:
+        return []
+    last = paper.iloc[-1]
+    inside = paper[paper.trade_date >= data.period.start]
+    rows = [["Paper portfolio as of", _day(last.trade_date)], ["Equity", money(last.equity, data.currency)],
+            ["Cash", money(last.cash, data.currency)],
+            ["PnL for the period", money(inside.pnl.sum() if len(inside) else 0.0, data.currency)],
+            ["Total PnL", money(last.total_pnl, data.currency)],
+            ["Realised PnL (net of fees)", money(last.realised_pnl, data.currency)],
+            ["Unrealised PnL", money(last.unrealised_pnl, data.currency)],
+            ["Fees paid", money(last.fees, data.currency)], ["Drawdown", pct(last.drawdown)]]
+    return [para("Paper portfolio", "h2"), table(["Figure", "Value"], rows, [200, 150], right=(1,))]
+
+
+def _quantity(value) -> str:
+    if value is None or pd.isna(value):
+        return "n/a"
+    return f"{float(value):,.8f}".rstrip("0").rstrip(".")
+
+
+def _cents(value) -> str:
+    return "n/a" if value is None or pd.isna(value) else f"{float(value):,.2f}"
+
+
+def _bps(value) -> str:
+    return "n/a" if value is None or pd.isna(value) else f"{float(value):,.1f}"
+
+
+def _time(value) -> str:
+    stamp = pd.Timestamp(value)
+    return "" if pd.isna(stamp) else f"{stamp:%Y-%m-%d %H:%M}"
+
+
+EXECUTION_COLUMNS = {  # section -> (header, frame column, format, width in points); money to the cent
+    "positions": [("Series", "series", str, 90), ("Quantity", "quantity", _quantity, 55),
+                  ("Avg cost", "average_cost", _cents, 58), ("Close", "close", _cents, 58),
+                  ("Value", "value", _cents, 62), ("Unrealised", "unrealised_pnl", _cents, 58),
+                  ("Realised", "realised_pnl", _cents, 55), ("Fees", "fees", _cents, 44)],
+    "trades": [("First fill", "ts", _time, 70), ("Series", "series", str, 85), ("Side", "side", str, 28),
+               ("Quantity", "quantity", _quantity, 55), ("Avg price", "price", _cents, 62),
+               ("Fees", "fees", _cents, 50), ("Slip. bps", "slippage_bps", _bps, 45),
+               ("Fills", "n_fills", str, 28), ("Order", "order_id", str, 57)],
+    "orders": [("Created", "ts", _time, 70), ("Series", "series", str, 82), ("Side", "side", str, 28),
+               ("Amount", "quantity", _quantity, 50), ("Filled", "filled", _quantity, 50),
+               ("Status", "status", str, 52), ("Arrival", "arrival_price", _cents, 58),
+               ("Slip. bps", "slippage_bps", _bps, 45), ("Order", "order_id", str, 52)],
+    "fills": [("Time", "ts", _time, 70), ("Series", "series", str, 85), ("Side", "side", str, 28),
+              ("Quantity", "quantity", _quantity, 55), ("Price", "price", _cents, 62), ("Fee", "fees", _cents, 50),
+              ("Slip. bps", "slippage_bps", _bps, 45), ("Slippage", "slippage", _cents, 50),
+              ("Trade", "trade_id", str, 35)],
+}
+
+
+def execution_table(name: str, frame: pd.DataFrame, currency: str, rows: int = 60) -> Flowable:
+    """A ledger section as a table of its main columns (the workbook has every column and row)."""
+    if name not in EXECUTION_COLUMNS or not {"exchange", "symbol"} <= set(frame.columns):
+        return frame_table(frame, rows)
+    shown = frame.head(rows).assign(series=frame.exchange + " " + frame.symbol)
+    spec = [c for c in EXECUTION_COLUMNS[name] if c[1] in shown.columns]
+    cells = [[fmt(value) if value is not None else "" for (_, _, fmt, _), value
+              in zip(spec, (row[column] for _, column, _, _ in spec))] for _, row in shown.iterrows()]
+    cells = [[_short(c) if spec[i][1] in ("order_id", "trade_id") else c for i, c in enumerate(r)] for r in cells]
+    right = tuple(i for i, (_, _, fmt, _) in enumerate(spec) if fmt in (_quantity, _cents, _bps))
+    out = table([h for h, _, _, _ in spec], cells, [w for _, _, _, w in spec], right=right)
+    if len(frame) > rows:
+        return KeepTogether([out, para(f"... and {len(frame) - rows} more; the workbook lists them all.", "note")])
+    return out
+
+
+def _short(identifier: str) -> str:
+    """The tail of a long id (client order ids are 32 characters): enough to find it in the workbook."""
+    text = str(identifier)
+    return text if len(text) <= 10 else "..." + text[-8:]
+
+
 def frame_table(frame: pd.DataFrame, rows: int = 60) -> Flowable:
-    """Any frame as a plain table (the execution tables once they exist): first 8 columns, first `rows` rows."""
+    """Any frame as a plain table: first 8 columns, first `rows` rows."""
     shown = frame.iloc[:rows, :8]
     width = (CHART_WIDTH - 4) / max(len(shown.columns), 1)
     cells = [[_cell(v) for v in row] for row in shown.itertuples(index=False)]

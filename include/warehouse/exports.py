@@ -11,8 +11,11 @@ from include.paths import DataPaths
 # read these files, never the DuckDB file.
 EXPORTED_MARTS = (
     "fct_features", "fct_risk_metrics", "fct_risk_metrics_rolling", "fct_correlation", "fct_stress",
-    "fct_portfolio_daily", "fct_portfolio_risk_rolling", "dim_symbols", "dim_exchanges",
+    "fct_portfolio_daily", "fct_portfolio_risk_rolling", "dim_symbols", "dim_exchanges", "fct_daily_returns",
 )
+# The desk's ledger marts: include/execution/publish.py exports them after each change of the
+# ledger, warehouse_build after new candles (their marks move). Empty before the first paper trade.
+LEDGER_MARTS = ("fct_positions", "fct_pnl", "fct_orders", "fct_fills")
 # fct_sweep_trials keeps every night's trials and nothing reads it outside DuckDB, so it is not exported.
 EXPORTED_SWEEP_TABLES = ("fct_sweep_best",)
 

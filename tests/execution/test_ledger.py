@@ -118,9 +118,10 @@ def test_a_fill_of_an_unknown_order_is_refused(ledger):
 def test_export_parquet(ledger, tmp_path):
     load(ledger)
     paths = export_parquet(ledger, tmp_path / "exports", marks={"BTC/USDT": 90})
-    assert sorted(paths) == ["fills", "orders", "pnl", "positions"]
+    assert sorted(paths) == ["cash", "fills", "orders", "pnl", "position_events", "positions"]
     assert sorted(p.name for p in (tmp_path / "exports").iterdir()) == \
-        ["fills.parquet", "orders.parquet", "pnl.parquet", "positions.parquet"]
+        ["cash.parquet", "fills.parquet", "orders.parquet", "pnl.parquet", "position_events.parquet",
+         "positions.parquet"]
     pnl = pq.read_table(paths["pnl"]).to_pylist()[0]
     assert pnl["total_pnl"] == D("54.38") and pnl["quantity"] == D("-0.5")
     assert pq.read_table(paths["fills"]).num_rows == 5

@@ -270,8 +270,8 @@ def test_frozen_headers_and_autofilters(report):
     header = _find(book["DataQuality"], "detail").row
     figures = _rows_by_label(book["Summary"])["Metrics window"]  # the last row of the figures
     expected = {
-        "Summary": ("A3", f"A2:C{figures}"), "Metrics": ("A3", f"A2:F{2 + n}"), "Positions": ("A3", "A2:F2"),
-        "Trades": ("A3", "A2:I2"), "Orders": ("A3", "A2:I2"), "Sweeps": ("A3", f"A2:L{2 + len(data.sweeps_best)}"),
+        "Summary": ("A3", f"A2:C{figures}"), "Metrics": ("A3", f"A2:F{2 + n}"), "Positions": ("A3", "A2:L2"),
+        "Trades": ("A3", "A2:L2"), "Orders": ("A3", "A2:O2"), "Sweeps": ("A3", f"A2:L{2 + len(data.sweeps_best)}"),
         "DataQuality": (f"A{header + 1}", f"A{header}:F{header + len(data.quality)}"),
     }
     for name, (freeze, ref) in expected.items():
@@ -349,12 +349,14 @@ def test_execution_sections_say_why_they_are_empty(report):
     data, _, book = report
     for name, sheet in (("positions", "Positions"), ("trades", "Trades"), ("orders", "Orders")):
         ws = book[sheet]
-        assert ws["A3"].value == data.missing[name] and "not built yet" in ws["A3"].value
+        assert ws["A3"].value == data.missing[name] and "no paper trades yet" in ws["A3"].value
     trades = book["Trades"]
     fills = _find(trades, "Fills")
     assert trades.cell(fills.row + 1, 1).value == "ts"
     assert trades.cell(fills.row + 2, 1).value == data.missing["fills"]
-    assert [c.value for c in book["Positions"][2]] == ["exchange", "symbol", "quantity", "price", "value", "weight"]
+    assert [c.value for c in book["Positions"][2]] == [
+        "exchange", "symbol", "quantity", "average_cost", "close", "value", "weight", "unrealised_pnl", "realised_pnl",
+        "fees", "total_pnl", "as_of_date"]
 
 
 def test_empty_report_shows_reasons_not_blanks(written):

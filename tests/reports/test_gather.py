@@ -71,7 +71,7 @@ def test_a_period_before_any_data_says_so(exported):
     data = gather(exported, ReportPeriod.covering("daily", date(2022, 12, 1)), NOW)
     assert data.headline.equity is None and data.equity.empty and data.performers.empty
     assert "after this period" in data.missing["headline"] and "no series has a close" in data.missing["performers"]
-    assert "not built yet" in data.missing["trades"]
+    assert "no paper trades yet" in data.missing["trades"]
 
 
 def test_a_day_some_series_lack_is_named(exported):

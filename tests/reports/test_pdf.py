@@ -105,7 +105,7 @@ def test_every_page_has_page_n_of_m_the_period_and_the_generation_time(rendered)
 
 
 @pytest.mark.parametrize("name", ["daily", "empty"])
-def test_execution_tables_say_they_are_not_built_yet(rendered, name):
+def test_execution_tables_say_there_are_no_paper_trades_yet(rendered, name):
     path, _ = rendered[name]
     text = " ".join(texts(path))
     for what in EXECUTION:
