@@ -5,18 +5,20 @@ import json
 import sqlite3
 from decimal import Decimal
 
+import pandas as pd
 import pytest
 
 from include.execution.ledger import Ledger
 from include.sources.sim.catalogue import market
 from tests.dags.isolated_airflow import isolated_airflow
-from tests.execution.desk_support import config_text, land_sim
+from tests.execution.desk_support import build_warehouse, config_text, land_sim
 
 
 @pytest.fixture(scope="module")
 def airflow(tmp_path_factory):
     root = tmp_path_factory.mktemp("rebalance-run")
     land_sim(root / "data")
+    build_warehouse(root / "data")
     run = isolated_airflow(root, config_text())
     assert run("pools set duckdb 1 'DuckDB file: one task at a time'").returncode == 0
     return root, run
@@ -62,6 +64,9 @@ def test_dry_run_then_paper_run_then_a_cleared_submit_sends_nothing(airflow):
     orders = len(ledger(root).orders())
     assert orders == 3 and len(ledger(root).fills()) == 3
     assert (root / "data" / "ledger" / "exports" / "fills.parquet").is_file()
+    # publish_ledger built the ledger marts: every position is marked at the venue's daily close
+    marked = pd.read_parquet(root / "data" / "warehouse" / "exports" / "fct_positions.parquet")
+    assert set(marked["symbol"]) == set(targets["targets"]) and marked["mark"].notna().all()
 
     again = run(f"tasks test rebalance submit_orders '{run_id}'")
     assert again.returncode == 0, (again.stdout + again.stderr)[-3000:]

@@ -69,3 +69,13 @@ def write_daily_returns(data: Path, symbols, client: SimExchange, end: int, days
     path.parent.mkdir(parents=True, exist_ok=True)
     pd.concat(frames, ignore_index=True).to_parquet(path)
     return path
+
+
+def build_warehouse(data: Path) -> None:
+    """The real path for Airflow runs: dbt builds fct_daily_returns (and what it needs) from raw/, then
+    exports it, replacing the hand-computed file, so publish_ledger finds the daily closes it marks with."""
+    from include.warehouse.dbt_runner import run_dbt
+    from include.warehouse.exports import export_marts
+
+    run_dbt(["build", "--select", "+fct_daily_returns"], data)
+    export_marts(data, ("fct_daily_returns",))
