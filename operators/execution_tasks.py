@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 
 from airflow.sdk import Variable, get_current_context, task
+from airflow.sdk.exceptions import AirflowFailException
 
 from include.checked_config import load_checked_config
 from operators.common import bad_input_fails_fast
@@ -80,7 +81,12 @@ def compute_targets(start: dict, positions: dict) -> dict:
     from include.execution.desk import compute_targets as compute
 
     with bad_input_fails_fast():
-        return compute(load_checked_config(), start["form"], positions)
+        targets = compute(load_checked_config(), start["form"], positions)
+    if not targets["ok"]:
+        # The desk keeps the current weights (explicit in the XCom); the run asked for new ones and
+        # did not get them, so the task says so instead of ending green with nothing to do.
+        raise AirflowFailException(f"optimisation failed, current weights kept and nothing ordered: {targets['reason']}")
+    return targets
 
 
 @task
