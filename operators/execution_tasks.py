@@ -160,6 +160,8 @@ def flatten_positions() -> dict:
     context = get_current_context()
     with bad_input_fails_fast():
         out = flatten(config, context["run_id"], bool(context["params"].get("dry_run", True)), kill_switch(config))
+    if out["breaker"]["notification"]:  # flatten evaluates the breaker too: a level change it finds is told
+        notify(config, "[Peak Trade] circuit breaker", out["breaker"]["notification"])
     notify(config, f"[Peak Trade] flatten_all {context['run_id']}", out["text"])
     return out
 

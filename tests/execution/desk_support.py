@@ -79,3 +79,20 @@ def build_warehouse(data: Path) -> None:
 
     run_dbt(["build", "--select", "+fct_daily_returns"], data)
     export_marts(data, ("fct_daily_returns",))
+
+
+def paper_rebalance(config, run_id: str, target_weights: dict) -> dict:
+    """A paper rebalance to `target_weights` through the desk's library steps (no Airflow, kill switch
+    released): how a DAG-run test seeds holdings without paying for another `airflow dags test`."""
+    from include.execution import desk
+
+    released = lambda: False  # noqa: E731
+    form = desk.validate_form(config, {"dry_run": False, "target_weights": target_weights})
+    desk.reconcile_desk(config, "start")
+    positions = desk.load_positions(config, form, run_id)
+    plan = desk.build_orders(config, run_id, positions, desk.compute_targets(config, form, positions))
+    submitted = desk.execute_orders(config, desk.check_risk(config, positions, plan, released), released,
+                                    dry_run=False)
+    desk.track_fills(config, submitted)
+    desk.reconcile_desk(config, "end")
+    return submitted

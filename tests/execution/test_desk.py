@@ -134,10 +134,14 @@ def test_flatten_is_blocked_by_the_kill_switch_and_says_so(config):
 def test_a_hard_limit_breach_is_liquidated_by_the_monitor(config):
     rebalance(config, "manual__7", {"target_weights": {"BTC/USDT": 0.3, "ETH/USDT": 0.3, "SOL/USDT": 0.1}})
     config = with_section(config, "execution", {"hard_limits": {"max_weight": 0.2}})  # 30 % positions breach
+    orders = len(ledger_of(config).orders())
     previewed = desk.monitor(config, "monitor__1", NEVER, dry_run=True)
     assert {(b["symbol"], b["limit"]) for b in previewed["breaches"]} == {("BTC/USDT", "max_weight"),
                                                                           ("ETH/USDT", "max_weight")}
-    assert ledger_of(config).holdings()["BTC/USDT"] > 0  # the dry run only previewed
+    assert {(r["symbol"], r["side"]) for r in previewed["liquidation"]["preview"]} == {("BTC/USDT", "sell"),
+                                                                                     ("ETH/USDT", "sell")}
+    assert ledger_of(config).holdings()["BTC/USDT"] > 0  # the dry run only previewed: nothing written or sent
+    assert len(ledger_of(config).orders()) == orders and previewed["liquidation"]["dry_run"] is True
     done = desk.monitor(config, "monitor__2", NEVER)
     assert {r["symbol"] for r in done["liquidation"]["preview"]} == {"BTC/USDT", "ETH/USDT"}
     holdings = ledger_of(config).holdings()
