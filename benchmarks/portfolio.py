@@ -11,9 +11,12 @@ They are written as the warehouse's fct_daily_returns export and read back with
 include.portfolio.load_daily_returns, the optimiser's own input path (its time is
 reported, apart from the optimiser's).
 
-Each (method, size) is timed REPEATS times after one untimed warm-up run and the median
-is reported, with whether the answer met every constraint. Every method runs with a cash
-buffer, a maximum weight and, in a second pass, a turnover cap against equal current weights.
+Each (method, size) is timed REPEATS times after one untimed warm-up run, in rounds over
+every case, and the median (and min) is reported, with whether the answer met every
+constraint. Each case runs twice per round: with the BLAS library's default threads (what
+a task gets) and limited to one thread, since on a small shared machine multithreaded BLAS
+can cost more than it gives. Every method runs with a cash buffer, a maximum weight and,
+in a second pass, a turnover cap against equal current weights.
 
 Standalone: `.venv/bin/python -m benchmarks.portfolio` writes benchmarks/results/portfolio.json.
 """
@@ -32,7 +35,8 @@ from benchmarks.common import DEFAULT_TMP_PARENT, command_info, machine_info, me
 
 SIZES = (10, 50, 200)
 DAYS = 730
-REPEATS = 3
+REPEATS = 5
+BLAS_THREADS = (None, 1)  # the BLAS library's default (what the DAG's tasks get), then one thread
 SEED = 7  # the simulator's default seed
 VENUE = "sim_alpha"
 END = "2024-06-01"  # the last trade_date
@@ -79,22 +83,60 @@ def _settings(method, n_assets: int, turnover_cap: bool):
                              max_turnover=MAX_TURNOVER if turnover_cap else None, **extra)
 
 
-def time_method(returns: pd.DataFrame, settings, current: pd.Series) -> dict:
-    from include.portfolio import optimise
+def time_methods(returns: pd.DataFrame, current: pd.Series, n_assets: int) -> dict:
+    """Every (turnover cap, method) case under each BLAS setting, timed in interleaved rounds."""
+    from include.portfolio import Method, optimise
 
-    result = optimise(returns, settings, current)  # warm-up: imports, cvxpy compilation caches
-    seconds = []
+    cases = [(capped, method) for capped in (False, True) for method in Method]
+    settings = {case: _settings(case[1], n_assets, case[0]) for case in cases}
+    seconds: dict = {(blas, case): [] for blas in BLAS_THREADS for case in cases}
+    last = {}
+    for blas in BLAS_THREADS:  # warm-up: imports, cvxpy compilation caches
+        with _blas_limit(blas):
+            for case in cases:
+                optimise(returns, settings[case], current)
+    # Rounds over every case, not repeats of one: a burst of load on a shared machine then
+    # spreads over the cases instead of landing on one.
     for _ in range(REPEATS):
-        t0 = time.perf_counter()
-        result = optimise(returns, settings, current)
-        seconds.append(time.perf_counter() - t0)
-    return {"seconds_median": round(median(seconds), 4), "seconds": [round(s, 4) for s in seconds],
+        for blas in BLAS_THREADS:
+            with _blas_limit(blas):
+                for case in cases:
+                    t0 = time.perf_counter()
+                    last[case] = optimise(returns, settings[case], current)
+                    seconds[blas, case].append(time.perf_counter() - t0)
+
+    def timing(values: list[float]) -> dict:
+        return {"seconds_median": round(median(values), 4), "seconds_min": round(min(values), 4),
+                "seconds": [round(v, 4) for v in values]}
+
+    out: dict = {}
+    for capped, method in cases:
+        result = last[capped, method]
+        key = f"{n_assets}_assets" + ("_turnover_cap" if capped else "")
+        out.setdefault(key, {})[method.value] = {
+            **timing(seconds[None, (capped, method)]),
+            "one_blas_thread": timing(seconds[1, (capped, method)]),
             "ok": result.ok, "reason": result.reason, "turnover": round(result.turnover, 6),
             "invested": round(float(result.weights.sum()), 6)}
+    return out
+
+
+def _blas_limit(threads: int | None):
+    from contextlib import nullcontext
+
+    from threadpoolctl import threadpool_limits
+
+    return nullcontext() if threads is None else threadpool_limits(limits=threads, user_api="blas")
+
+
+def _blas_threads() -> list[dict]:
+    from threadpoolctl import threadpool_info
+
+    return [{"library": i["internal_api"], "threads": i["num_threads"]} for i in threadpool_info()
+            if i["user_api"] == "blas"]
 
 
 def run(tmp: Path, progress=print) -> dict:
-    from include.portfolio import Method
     from include.portfolio.returns import load_daily_returns
 
     logging.getLogger("include.portfolio").setLevel(logging.ERROR)  # fallbacks are reported in the result
@@ -116,15 +158,17 @@ def run(tmp: Path, progress=print) -> dict:
                                      returns.corr().to_numpy()[np.triu_indices(n, 1)])), 3)}
         progress(f"  {n} assets: {len(returns)} days of simulated returns, load_daily_returns {loaded * 1000:,.0f} ms")
         current = pd.Series((1 - CASH_BUFFER) / n, index=returns.columns)
-        for capped in (False, True):
-            key = f"{n}_assets" + ("_turnover_cap" if capped else "")
-            results[key] = {}
-            for method in Method:
-                r = time_method(returns, _settings(method, n, capped), current)
-                results[key][method.value] = r
-                progress(f"  {key} {method.value}: {r['seconds_median'] * 1000:,.1f} ms (ok={r['ok']})")
+        for key, methods in time_methods(returns, current, n).items():
+            results[key] = methods
+            for method, r in methods.items():
+                progress(f"  {key} {method}: {r['seconds_median'] * 1000:,.1f} ms, one BLAS thread "
+                         f"{r['one_blas_thread']['seconds_median'] * 1000:,.1f} ms (ok={r['ok']})")
     return {
         "parameters": {"sizes": list(SIZES), "days": DAYS, "end": END, "repeats": REPEATS,
+                       "timing": "median (and min) of the repeats, in interleaved rounds over every case after one "
+                                 "untimed warm-up each; seconds_* with the BLAS library's default threads, "
+                                 "one_blas_thread.* limited to one (threadpoolctl)",
+                       "blas_default_threads": _blas_threads(),
                        "returns": f"simulator (seed {SEED}) daily returns: its 8 assets in USDT then SYN01..SYNnn, "
                                   f"written as fct_daily_returns and read with load_daily_returns",
                        "cash_buffer": CASH_BUFFER, "max_weight": "max(0.1, 3 / n_assets)",
@@ -141,7 +185,8 @@ def table_rows(payload: dict) -> list[tuple[str, str, str]]:
     for key, methods in payload["results"].items():
         for method, r in methods.items():
             rows.append((f"portfolio {key.replace('_', ' ')}: {method}", f"{r['seconds_median'] * 1000:,.1f} ms",
-                         f"median of {payload['parameters']['repeats']}; {payload['parameters']['days']} days; "
+                         f"one BLAS thread {r['one_blas_thread']['seconds_median'] * 1000:,.1f} ms; median of "
+                         f"{payload['parameters']['repeats']}; {payload['parameters']['days']} days; "
                          + ("ok" if r["ok"] else f"fallback: {r['reason']}")))
     return rows
 
