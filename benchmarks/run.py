@@ -10,6 +10,8 @@ Results (stable names, a rerun overwrites them):
   benchmarks/results/backtest.json            SMA-crossover grid (10,011 and 100,296 pairs x 100,000 bars) vs vectorbt;
                                               one backtest over 1,000,000 bars
   benchmarks/results/reports.json             daily and weekly report (PDF + Excel), 30 series x a year of 1h
+  benchmarks/results/portfolio.json           optimiser time per method, 10 / 50 / 200 simulated assets x 730 days
+  benchmarks/results/rebalance.json           `airflow dags test rebalance` (paper) over 20 symbols, time per task
 
 All work happens in a temporary directory (default under benchmarks/tmp/,
 git-ignored) that is removed afterwards unless --keep-tmp or a failure.
@@ -24,10 +26,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks import backtest, ingest_dag, landing, reports, warehouse
+from benchmarks import backtest, ingest_dag, landing, portfolio, rebalance_dag, reports, warehouse
 from benchmarks.common import DEFAULT_TMP_PARENT, command_info, machine_info, utc_now, write_result
 
-BENCHMARKS = ("landing", "market_data_ingest", "warehouse", "backtest", "reports")
+BENCHMARKS = ("landing", "market_data_ingest", "warehouse", "backtest", "reports", "portfolio", "rebalance")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -64,6 +66,10 @@ def main(argv: list[str] | None = None) -> int:
                 payload = backtest.run(tmp)
             elif name == "reports":
                 payload = reports.run(tmp)
+            elif name == "portfolio":
+                payload = portfolio.run(tmp)
+            elif name == "rebalance":
+                payload = rebalance_dag.run(tmp)
             else:
                 payload = ingest_dag.run(tmp, cold=not args.no_cold)
             header = {
@@ -130,6 +136,10 @@ def _table_rows(name: str, payload: dict) -> list[tuple[str, str, str]]:
         out += backtest.table_rows(payload)
     elif name == "reports":
         out += reports.table_rows(payload)
+    elif name == "portfolio":
+        out += portfolio.table_rows(payload)
+    elif name == "rebalance":
+        out += rebalance_dag.table_rows(payload)
     else:
         for kind in ("incremental", "cold"):
             r = payload.get(kind)
