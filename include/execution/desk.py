@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 
 KillSwitchLookup = Callable[[], bool]
 BROKERS = ("paper",)
+PAPER_VENUE_ID = "paper"  # the ledger's venue for paper orders; priced by execution.venue's candles
 BALANCE_TOLERANCE = Decimal("1e-6")  # the paper venue keeps floats, the ledger exact decimals
 
 
@@ -106,7 +107,7 @@ def broker(d: Desk, save: bool = True):
 
     candles = prices_of(d, d.settings.symbols)
     cash = {d.settings.quote: d.settings.paper.initial_cash}
-    with open_paper_venue(d.paths, d.markets, cash, candles, venue_id="paper", save=save) as (venue, created):
+    with open_paper_venue(d.paths, d.markets, cash, candles, venue_id=PAPER_VENUE_ID, save=save) as (venue, created):
         if created:
             d.ledger.record_cash(d.settings.quote, d.settings.paper.initial_cash, kind="deposit",
                                  reference="paper desk initial cash")
@@ -420,7 +421,7 @@ def publish(d: Desk) -> dict:
     """The ledger into the warehouse: exported, its dbt models built, its marts exported (rows per mart)."""
     from include.execution.publish import publish_ledger
 
-    return publish_ledger(d.ledger, d.paths.root)
+    return publish_ledger(d.ledger, d.paths.root, {PAPER_VENUE_ID: d.settings.venue})
 
 
 def publish_ledger_of(config) -> dict:

@@ -64,8 +64,13 @@ def cash_changes(movements: list[dict], fills: list[Fill]) -> list[dict]:
     return sorted(rows, key=lambda r: r["ts_ms"])  # stable: a fill's fee stays after its notional
 
 
-def export_parquet(ledger: Ledger, folder: str | Path, marks=None) -> dict[str, Path]:
-    """Write the TABLES as <name>.parquet into `folder` (marks: symbol -> price, optional, for pnl)."""
+def export_parquet(ledger: Ledger, folder: str | Path, marks=None, price_venues=None) -> dict[str, Path]:
+    """Write the TABLES as <name>.parquet into `folder` (marks: symbol -> price, optional, for pnl).
+
+    price_venues: venue -> the exchange whose validated candles price it ({"paper": "sim_alpha"}); a
+    venue not named prices itself. Written as `price_exchange` beside `venue`, so the warehouse marks
+    the paper desk's positions at the closes of the exchange it mirrors."""
+    price_venues = price_venues or {}
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     orders = [{"client_order_id": r.client_order_id, "venue": r.venue, "run_id": r.intent.run_id,
@@ -76,23 +81,26 @@ def export_parquet(ledger: Ledger, folder: str | Path, marks=None) -> dict[str, 
                "created_ms": r.created_ms} for r in ledger.orders()]
     fill_records = ledger.fills()
     fills = [dict(f.__dict__) for f in fill_records]
+    events = position_events(fill_records)
+    for row in (*orders, *fills, *events):
+        row["price_exchange"] = price_venues.get(row["venue"], row["venue"])
     pnl_rows = ledger.pnl(marks)
     s, i, b = pa.string(), pa.int64(), pa.bool_()
     tables = {
         "orders": _table(orders, {"client_order_id": s, "venue": s, "run_id": s, "symbol": s, "side": s, "type": s,
                                   "amount": MONEY, "limit_price": MONEY, "arrival_price": MONEY, "reason": s,
                                   "leg": s, "status": s, "venue_order_id": s, "filled": MONEY, "external": b,
-                                  "created_ms": i}),
+                                  "created_ms": i, "price_exchange": s}),
         "fills": _table(fills, {"venue": s, "trade_id": s, "client_order_id": s, "venue_order_id": s, "symbol": s,
                                 "side": s, "amount": MONEY, "price": MONEY, "fee_cost": MONEY, "fee_currency": s,
-                                "ts_ms": i}),
+                                "ts_ms": i, "price_exchange": s}),
         "positions": _table(pnl_rows, {"symbol": s, "quantity": MONEY, "average_cost": MONEY}),
         "pnl": _table(pnl_rows, {"symbol": s, "quantity": MONEY, "average_cost": MONEY, "realised_gross": MONEY,
                                  "fees": MONEY, "realised_pnl": MONEY, "mark": MONEY, "unrealised_pnl": MONEY,
                                  "total_pnl": MONEY}),
-        "position_events": _table(position_events(fill_records), {
+        "position_events": _table(events, {
             "seq": i, "ts_ms": i, "venue": s, "trade_id": s, "symbol": s, "quantity": MONEY, "average_cost": MONEY,
-            "realised_gross": MONEY, "fees": MONEY, "realised_pnl": MONEY}),
+            "realised_gross": MONEY, "fees": MONEY, "realised_pnl": MONEY, "price_exchange": s}),
         "cash": _table(cash_changes(ledger.cash_movements(), fill_records), {
             "ts_ms": i, "currency": s, "amount": MONEY, "kind": s, "reference": s}),
     }

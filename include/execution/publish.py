@@ -23,10 +23,11 @@ log = logging.getLogger(__name__)
 LEDGER_MODELS = "tag:ledger"
 
 
-def publish_ledger(ledger: Ledger, data_dir: str | Path) -> dict[str, int]:
-    """Export `ledger`, build the ledger models and export LEDGER_MARTS; rows per mart."""
+def publish_ledger(ledger: Ledger, data_dir: str | Path, price_venues: dict[str, str] | None = None) -> dict[str, int]:
+    """Export `ledger`, build the ledger models and export LEDGER_MARTS; rows per mart.
+    price_venues: venue -> exchange whose closes mark it (ledger_export.export_parquet)."""
     data_dir = Path(data_dir)
-    files = export_parquet(ledger, DataPaths(data_dir).ledger_exports)
+    files = export_parquet(ledger, DataPaths(data_dir).ledger_exports, price_venues=price_venues)
     log.info("ledger exported: %s", ", ".join(str(p) for p in files.values()))
     # The ledger models read no landed candle themselves; the marks come from int_daily_returns
     # as warehouse_build last built it, so the candle preflight is not needed here.

@@ -5,7 +5,7 @@ with fills as (
     {% if ledger_export_exists('fills') %}
     select * from {{ source('ledger', 'fills') }}
     {% else %}
-    select null::varchar as venue, null::varchar as trade_id, null::varchar as client_order_id,
+    select null::varchar as venue, null::varchar as price_exchange, null::varchar as trade_id, null::varchar as client_order_id,
            null::varchar as venue_order_id, null::varchar as symbol, null::varchar as side, null::double as amount,
            null::double as price, null::double as fee_cost, null::varchar as fee_currency, null::bigint as ts_ms
     where false
@@ -13,7 +13,8 @@ with fills as (
 )
 
 select
-    venue as exchange,
+    price_exchange as exchange,  -- whose closes price it (the paper desk: the exchange it mirrors)
+    venue,
     trade_id,
     client_order_id,
     venue_order_id,

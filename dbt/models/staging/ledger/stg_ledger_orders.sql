@@ -6,7 +6,7 @@ with orders as (
     select * from {{ source('ledger', 'orders') }}
     {% else %}
     -- no paper trade yet: an empty batch with the export's columns
-    select null::varchar as client_order_id, null::varchar as venue, null::varchar as run_id,
+    select null::varchar as client_order_id, null::varchar as venue, null::varchar as price_exchange, null::varchar as run_id,
            null::varchar as symbol, null::varchar as side, null::varchar as type, null::double as amount,
            null::double as limit_price, null::double as arrival_price, null::varchar as reason,
            null::varchar as leg, null::varchar as status, null::varchar as venue_order_id,
@@ -17,7 +17,8 @@ with orders as (
 
 select
     client_order_id,
-    venue as exchange,
+    price_exchange as exchange,  -- whose closes price it (the paper desk: the exchange it mirrors)
+    venue,
     run_id,
     symbol,
     side,

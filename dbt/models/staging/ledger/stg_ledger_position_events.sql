@@ -5,7 +5,7 @@ with events as (
     {% if ledger_export_exists('position_events') %}
     select * from {{ source('ledger', 'position_events') }}
     {% else %}
-    select null::bigint as seq, null::bigint as ts_ms, null::varchar as venue, null::varchar as trade_id,
+    select null::bigint as seq, null::bigint as ts_ms, null::varchar as venue, null::varchar as price_exchange, null::varchar as trade_id,
            null::varchar as symbol, null::double as quantity, null::double as average_cost,
            null::double as realised_gross, null::double as fees, null::double as realised_pnl
     where false
@@ -14,7 +14,8 @@ with events as (
 
 select
     seq,
-    venue as exchange,
+    price_exchange as exchange,  -- whose closes price it (the paper desk: the exchange it mirrors)
+    venue,
     symbol,
     trade_id,
     quantity::double as quantity,
