@@ -1,7 +1,7 @@
 """risk_monitor: the drawdown breaker on the paper equity and the hard limits, on a schedule."""
 from datetime import datetime
 
-from airflow.sdk import DAG
+from airflow.sdk import DAG, Param
 
 from include.checked_config import load_checked_config
 from include.execution.settings import execution_settings
@@ -18,12 +18,18 @@ with DAG(
     max_active_runs=1,
     default_args=default_args(config),
     tags=["execution", "risk"],
+    # Off by default: the scheduled runs act. On in a manual run's form: the liquidations are previewed only.
+    params={"dry_run": Param(False, type="boolean", title="Dry run",
+                             description="On: preview the liquidations of positions beyond their hard limits "
+                                         "(nothing sent, the preview in the log and the warehouse's "
+                                         "fct_desk_runs); off: send them. Scheduled runs use off.")},
     doc_md="""
 ### Risk monitor
 Marks the paper desk's equity, moves the three-level drawdown circuit breaker (warn,
 halve, halt: the backtester's levels) and notifies the channels at each level change.
 A position beyond `execution.hard_limits` (loss below average cost, or weight) is
-liquidated through the order path. Publishes the ledger at the end.
+liquidated through the order path; trigger it with `dry_run` on to preview the liquidations
+only (their summary, marked as a dry run, lands in `fct_desk_runs`). Publishes the ledger at the end.
 """,
 ):
     publish_ledger(monitor_risk())

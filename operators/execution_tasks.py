@@ -14,6 +14,7 @@ from airflow.sdk import Variable, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException
 
 from include.checked_config import load_checked_config
+from include.errors import ConfigError
 from operators.common import bad_input_fails_fast
 from operators.warehouse_tasks import DUCKDB_POOL
 
@@ -168,14 +169,19 @@ def flatten_positions() -> dict:
 
 @task
 def monitor_risk() -> dict:
-    """The breaker on the paper equity; hard-limit breaches liquidated; a level change notified."""
+    """The breaker on the paper equity; hard-limit breaches liquidated (previewed with dry_run); a level change notified."""
     from include.execution.desk import monitor
 
     config = load_checked_config()
+    context = get_current_context()
     with bad_input_fails_fast():
-        out = monitor(config, get_current_context()["run_id"], kill_switch(config))
+        dry_run = context["params"].get("dry_run", False)
+        if not isinstance(dry_run, bool):
+            raise ConfigError(f"params.dry_run: {dry_run!r} is invalid; valid: true or false")
+        out = monitor(config, context["run_id"], kill_switch(config), dry_run=dry_run)
     if out["breaker"]["notification"]:
         notify(config, "[Peak Trade] circuit breaker", out["breaker"]["notification"])
     if out["liquidation"]:
-        notify(config, "[Peak Trade] hard limit liquidation", out["liquidation"]["text"])
+        notify(config, f"[Peak Trade] hard limit liquidation{' (dry run)' if dry_run else ''}",
+               out["liquidation"]["text"])
     return out

@@ -24,9 +24,9 @@ from pathlib import Path
 
 from include.config.loader import data_dir
 from include.errors import ConfigError, PeakTradeError, closest
-from include.execution import breaker
+from include.execution import breaker, pnl
 from include.execution.errors import ExecutionError, ReconciliationError
-from include.execution.ledger import Ledger, now_ms
+from include.execution.ledger import DeskRun, Ledger, now_ms
 from include.execution.markets import Markets
 from include.execution.orders import OrderIntent
 from include.execution.reconcile import reconcile
@@ -431,35 +431,65 @@ def publish_ledger_of(config) -> dict:
 
 def summarise(config, run_id: str, form: dict, positions: dict, targets: dict | None, plan: dict | None,
               checked: dict | None, what: str = "rebalance") -> dict:
-    """Orders, fills, slippage against the arrival price, weights before and after, rejections: dict and text."""
+    """Orders, fills, slippage against the arrival price, weights before and after, rejections: dict and text.
+
+    Also recorded in the ledger's desk_runs (kind = what: rebalance, flatten, liquidation), a dry run too,
+    so the warehouse shows every run and preview; a re-run of the summary keeps the first row."""
     with desk(config) as d:
         records = [r for r in d.ledger.orders() if r.intent.run_id == run_id]
         fills = [f for f in d.ledger.fills() if f.client_order_id in {r.client_order_id for r in records}]
         after = _positions(d, form["symbols"])
-    arrival = {r.client_order_id: r.intent.arrival_price for r in records}
-    fill_rows = []
-    for f in fills:
-        ref = arrival.get(f.client_order_id)
-        sign = 1 if f.side == "buy" else -1
-        slip = None if ref is None else float(sign * (f.price - ref) * f.amount)
-        bps = None if ref is None else float(sign * (f.price / ref - 1) * 10_000)
-        fill_rows.append({"symbol": f.symbol, "side": f.side, "amount": str(f.amount), "price": str(f.price),
-                          "fee": str(f.fee_cost), "arrival_price": None if ref is None else str(ref),
-                          "slippage": slip, "slippage_bps": bps})
-    rejected = (checked or {}).get("rejected", [])
-    summary = {"run_id": run_id, "what": what, "dry_run": form.get("dry_run", True),
-               "orders": [{"client_order_id": r.client_order_id, "symbol": r.intent.symbol, "side": r.intent.side,
-                           "amount": str(r.intent.amount), "status": r.status.value} for r in records],
-               "fills": fill_rows, "slippage_total": sum(r["slippage"] or 0.0 for r in fill_rows),
-               "weights_before": positions["weights"], "weights_after": after["weights"],
-               "targets": None if targets is None else targets["targets"],
-               "optimisation": None if targets is None else {"method": targets["method"], "ok": targets["ok"],
-                                                             "reason": targets["reason"]},
-               "rejected": rejected, "preview": (plan or {}).get("preview", []),
-               "equity_before": positions["equity"], "equity_after": after["equity"]}
+        arrival = {r.client_order_id: r.intent.arrival_price for r in records}
+        fill_rows = []
+        for f in fills:
+            ref = arrival.get(f.client_order_id)
+            sign = 1 if f.side == "buy" else -1
+            slip = None if ref is None else float(sign * (f.price - ref) * f.amount)
+            bps = None if ref is None else float(sign * (f.price / ref - 1) * 10_000)
+            fill_rows.append({"symbol": f.symbol, "side": f.side, "amount": str(f.amount), "price": str(f.price),
+                              "fee": str(f.fee_cost), "arrival_price": None if ref is None else str(ref),
+                              "slippage": slip, "slippage_bps": bps})
+        totals = run_totals(fills, arrival)
+        rejected = (checked or {}).get("rejected", [])
+        summary = {"run_id": run_id, "what": what, "dry_run": form.get("dry_run", True),
+                   "orders": [{"client_order_id": r.client_order_id, "symbol": r.intent.symbol, "side": r.intent.side,
+                               "amount": str(r.intent.amount), "status": r.status.value} for r in records],
+                   "fills": fill_rows, "slippage_total": sum(r["slippage"] or 0.0 for r in fill_rows),
+                   "notional": float(totals["notional"]), "fees": float(totals["fees"]),
+                   "slippage_bps": None if totals["slippage_bps"] is None else float(totals["slippage_bps"]),
+                   "weights_before": positions["weights"], "weights_after": after["weights"],
+                   "targets": None if targets is None else targets["targets"],
+                   "optimisation": None if targets is None else {"method": targets["method"], "ok": targets["ok"],
+                                                                 "reason": targets["reason"]},
+                   "rejected": rejected, "preview": (plan or {}).get("preview", []),
+                   "equity_before": positions["equity"], "equity_after": after["equity"]}
+        recorded = d.ledger.record_desk_run(DeskRun(
+            run_id, what, now_ms(), summary["dry_run"], len(records), len(fills), len(rejected),
+            len(summary["preview"]), totals["notional"], totals["fees"], totals["slippage_cost"],
+            totals["slippage_bps"], positions["equity"], after["equity"], summary["weights_before"],
+            summary["weights_after"], rejected, summary["preview"]))
     summary["text"] = summary_text(summary)
     log.info("%s", summary["text"])
+    if not recorded:
+        log.info("%s %s: its summary is already in the ledger (desk_runs); the first one is kept", what, run_id)
     return summary
+
+
+def run_totals(fills, arrival: dict) -> dict:
+    """Notional, fees (quote currency) and slippage against the arrival price (quote and bps; + = a cost) of a
+    run's fills. bps = slippage cost / the fills' notional at their arrival prices x 10,000 (fct_orders' per-order
+    figure, summed over the run); None when no fill has an arrival price."""
+    notional = fees = cost = at_arrival = Decimal(0)
+    for f in fills:
+        notional += f.amount * f.price
+        quote = pnl.base_quote(f.symbol)[1]
+        fees += f.fee_cost if f.fee_currency in (None, quote) else f.fee_cost * f.price
+        ref = arrival.get(f.client_order_id)
+        if ref:
+            cost += (1 if f.side == "buy" else -1) * (f.price - ref) * f.amount
+            at_arrival += ref * f.amount
+    return {"notional": notional, "fees": fees, "slippage_cost": cost,
+            "slippage_bps": cost / at_arrival * 10_000 if at_arrival else None}
 
 
 def summary_text(s: dict) -> str:

@@ -6,12 +6,16 @@ given a postgresql+psycopg:// URL. Tables (docs/execution.md):
   so a retry finds its order instead of sending another;
 - order_events: every status change (state machine), with the venue's order id and raw status;
 - fills: unique (venue, trade_id): a fill seen twice is stored once;
-- cash_movements: deposits, withdrawals, fees not tied to a fill.
+- cash_movements: deposits, withdrawals, fees not tied to a fill;
+- equity_marks: the desk's equity each time the breaker was evaluated;
+- desk_runs: the summary of each rebalance, flatten and liquidation (a dry run too), unique
+  (run_id, kind): a re-run of the summary keeps the first row.
 Rows are never updated or deleted (database triggers refuse it); an order's status is
 its latest event. Amounts and prices are Decimal, stored as exact decimal text.
 """
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -26,7 +30,8 @@ from include.execution.errors import LedgerError
 from include.execution.orders import OrderIntent, as_decimal
 from include.execution.state_machine import OPEN, OrderStatus, check_transition, status as to_status
 
-TABLES = ("orders", "order_events", "fills", "cash_movements", "equity_marks")
+TABLES = ("orders", "order_events", "fills", "cash_movements", "equity_marks", "desk_runs")
+DESK_RUN_KINDS = ("rebalance", "flatten", "liquidation")
 
 
 class DecimalText(sa.types.TypeDecorator):
@@ -109,7 +114,31 @@ def _tables(metadata: sa.MetaData) -> dict[str, sa.Table]:
         sa.Column("source", sa.String(64), nullable=False),  # rebalance, monitor, flatten
         sa.Column("run_id", sa.String(250)),
     )
-    return {"orders": orders, "order_events": events, "fills": fills, "cash_movements": cash, "equity_marks": marks}
+    runs = sa.Table(
+        "desk_runs", metadata,  # one summary per (run, kind): what the desk did, or previewed in a dry run
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("run_id", sa.String(250), nullable=False),
+        sa.Column("kind", sa.String(32), nullable=False),         # DESK_RUN_KINDS
+        sa.Column("ts_ms", sa.BigInteger, nullable=False),
+        sa.Column("dry_run", sa.Boolean, nullable=False),
+        sa.Column("orders", sa.Integer, nullable=False),          # orders of the run in the ledger (0 in a dry run)
+        sa.Column("fills", sa.Integer, nullable=False),
+        sa.Column("rejected", sa.Integer, nullable=False),        # rejected by a pre-trade rule
+        sa.Column("proposed", sa.Integer, nullable=False),        # orders the preview proposed
+        sa.Column("notional", D, nullable=False),                 # sum of the fills' amount x price, quote
+        sa.Column("fees", D, nullable=False),                     # the fills' fees in the quote currency
+        sa.Column("slippage_cost", D, nullable=False),            # against the arrival price, quote; + = a cost
+        sa.Column("slippage_bps", D),                             # slippage_cost / arrival notional; NULL: no fill
+        sa.Column("equity_before", D),
+        sa.Column("equity_after", D),
+        sa.Column("weights_before", sa.Text, nullable=False),     # JSON: symbol -> weight
+        sa.Column("weights_after", sa.Text, nullable=False),
+        sa.Column("rejections", sa.Text, nullable=False),         # JSON: [{client_order_id, symbol, rule, reason}]
+        sa.Column("preview", sa.Text, nullable=False),            # JSON: the proposed orders with weights
+        sa.UniqueConstraint("run_id", "kind", name="desk_runs_run_kind"),
+    )
+    return {"orders": orders, "order_events": events, "fills": fills, "cash_movements": cash, "equity_marks": marks,
+            "desk_runs": runs}
 
 
 def _append_only(table: sa.Table, schema: str | None) -> None:
@@ -167,6 +196,42 @@ class Fill:
     def __post_init__(self):
         for attr in ("amount", "price", "fee_cost"):
             object.__setattr__(self, attr, as_decimal(getattr(self, attr), f"fill {self.trade_id} {attr}"))
+
+
+@dataclass(frozen=True)
+class DeskRun:
+    """A desk run's summary as the ledger keeps it (desk.summarise builds it); JSON fields as Python values."""
+    run_id: str
+    kind: str
+    ts_ms: int
+    dry_run: bool
+    orders: int
+    fills: int
+    rejected: int
+    proposed: int
+    notional: Decimal
+    fees: Decimal
+    slippage_cost: Decimal
+    slippage_bps: Decimal | None
+    equity_before: Decimal | None
+    equity_after: Decimal | None
+    weights_before: dict
+    weights_after: dict
+    rejections: list
+    preview: list
+
+    def __post_init__(self):
+        if self.kind not in DESK_RUN_KINDS:
+            raise LedgerError(f"desk run {self.run_id}: kind {self.kind!r} is invalid; valid: {', '.join(DESK_RUN_KINDS)}")
+        for attr in ("notional", "fees", "slippage_cost", "slippage_bps", "equity_before", "equity_after"):
+            if getattr(self, attr) is not None:
+                object.__setattr__(self, attr, as_decimal(getattr(self, attr), f"desk run {self.run_id} {attr}"))
+
+    def row(self) -> dict:
+        row = dict(self.__dict__)
+        for attr in ("weights_before", "weights_after", "rejections", "preview"):
+            row[attr] = json.dumps(row[attr], sort_keys=True)
+        return row
 
 
 def now_ms() -> int:
@@ -271,6 +336,19 @@ class Ledger:
                 ts_ms=ts_ms, equity=as_decimal(equity, "equity"), peak=as_decimal(peak, "peak"),
                 drawdown=as_decimal(drawdown, "drawdown"), level=int(level), source=source, run_id=run_id))
 
+    def record_desk_run(self, run: DeskRun) -> bool:
+        """Store a run's summary; False (the first row kept) when (run_id, kind) is already stored."""
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(self.t["desk_runs"].insert().values(run.row()))
+        except IntegrityError:
+            r = self.t["desk_runs"]
+            with self.engine.connect() as conn:
+                if conn.execute(sa.select(r.c.id).where(r.c.run_id == run.run_id, r.c.kind == run.kind)).first():
+                    return False
+            raise
+        return True
+
     # -- reads --------------------------------------------------------------------------------------
 
     def marks(self) -> list[dict]:
@@ -278,6 +356,12 @@ class Ledger:
         m = self.t["equity_marks"]
         with self.engine.connect() as conn:
             return [dict(r._mapping) for r in conn.execute(sa.select(m).order_by(m.c.id))]
+
+    def desk_runs(self) -> list[dict]:
+        """Desk run summaries, oldest first; the JSON columns as stored (text)."""
+        r = self.t["desk_runs"]
+        with self.engine.connect() as conn:
+            return [dict(row._mapping) for row in conn.execute(sa.select(r).order_by(r.c.id))]
 
     def _events(self, conn, client_order_id: str) -> list[dict]:
         e = self.t["order_events"]

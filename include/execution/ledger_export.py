@@ -9,7 +9,8 @@ Tables (one file each, written atomically, read by the dbt source `ledger`):
 - cash: every change of a currency balance: the ledger's cash movements (deposits,
   withdrawals, fees and adjustments), each fill's notional and each fill's quote-currency
   fee. A fee charged in the base currency is not cash: it reduces the position's quantity
-  (position_events has it).
+  (position_events has it);
+- desk_runs: each rebalance, flatten and liquidation summary (dry runs too), JSON columns as text.
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from include.execution.ledger import Fill, Ledger
 
 MONEY = pa.decimal128(38, 18)
 SCALE = Decimal("1e-18")  # MONEY's scale: an average cost such as 310/3 is rounded (half even) to it
-TABLES = ("orders", "fills", "positions", "pnl", "position_events", "cash")
+TABLES = ("orders", "fills", "positions", "pnl", "position_events", "cash", "desk_runs")
 
 
 def _value(value, kind: pa.DataType):
@@ -103,6 +104,10 @@ def export_parquet(ledger: Ledger, folder: str | Path, marks=None, price_venues=
             "realised_gross": MONEY, "fees": MONEY, "realised_pnl": MONEY, "price_exchange": s}),
         "cash": _table(cash_changes(ledger.cash_movements(), fill_records), {
             "ts_ms": i, "currency": s, "amount": MONEY, "kind": s, "reference": s}),
+        "desk_runs": _table(ledger.desk_runs(), {
+            "run_id": s, "kind": s, "ts_ms": i, "dry_run": b, "orders": i, "fills": i, "rejected": i, "proposed": i,
+            "notional": MONEY, "fees": MONEY, "slippage_cost": MONEY, "slippage_bps": MONEY, "equity_before": MONEY,
+            "equity_after": MONEY, "weights_before": s, "weights_after": s, "rejections": s, "preview": s}),
     }
     paths = {}
     for name, table in tables.items():

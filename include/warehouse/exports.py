@@ -15,7 +15,8 @@ EXPORTED_MARTS = (
 )
 # The desk's ledger marts: include/execution/publish.py exports them after each change of the
 # ledger, warehouse_build after new candles (their marks move). Empty before the first paper trade.
-LEDGER_MARTS = ("fct_positions", "fct_pnl", "fct_orders", "fct_fills")
+# fct_desk_runs: one row per rebalance, flatten and liquidation summary, dry runs included.
+LEDGER_MARTS = ("fct_positions", "fct_pnl", "fct_orders", "fct_fills", "fct_desk_runs")
 # fct_sweep_trials keeps every night's trials and nothing reads it outside DuckDB, so it is not exported.
 EXPORTED_SWEEP_TABLES = ("fct_sweep_best",)
 

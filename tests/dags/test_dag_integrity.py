@@ -112,3 +112,6 @@ def test_rebalance_is_manual_with_a_form_and_followable_tasks(dagbag):
     assert "risk_parity" in params.get_param("method").schema["enum"]
     assert dagbag.dags["risk_monitor"].timetable.expression == "*/15 * * * *"
     assert dagbag.dags["flatten_all"].params.get_param("dry_run").value is True
+    monitor_dry_run = dagbag.dags["risk_monitor"].params.get_param("dry_run")  # scheduled: acts unless previewing
+    assert monitor_dry_run.value is False and monitor_dry_run.schema["type"] == "boolean"
+    assert monitor_dry_run.schema["title"] == "Dry run" and "preview" in monitor_dry_run.description

@@ -1,4 +1,6 @@
-"""The ledger on SQLite and PostgreSQL: positions and PnL to the cent, unique ids, dedup, append-only, export."""
+"""The ledger on SQLite and PostgreSQL: positions and PnL to the cent, unique ids, dedup, append-only, export,
+desk run summaries."""
+import json
 from decimal import Decimal as D
 
 import pyarrow.parquet as pq
@@ -6,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from include.execution.errors import IllegalTransition, LedgerError
-from include.execution.ledger import Fill, Ledger
+from include.execution.ledger import DeskRun, Fill, Ledger
 from include.execution.ledger_export import export_parquet
 from include.execution.orders import make_order
 from include.execution.pnl import replay
@@ -118,14 +120,68 @@ def test_a_fill_of_an_unknown_order_is_refused(ledger):
 def test_export_parquet(ledger, tmp_path):
     load(ledger)
     paths = export_parquet(ledger, tmp_path / "exports", marks={"BTC/USDT": 90})
-    assert sorted(paths) == ["cash", "fills", "orders", "pnl", "position_events", "positions"]
+    assert sorted(paths) == ["cash", "desk_runs", "fills", "orders", "pnl", "position_events", "positions"]
     assert sorted(p.name for p in (tmp_path / "exports").iterdir()) == \
-        ["cash.parquet", "fills.parquet", "orders.parquet", "pnl.parquet", "position_events.parquet",
-         "positions.parquet"]
+        ["cash.parquet", "desk_runs.parquet", "fills.parquet", "orders.parquet", "pnl.parquet",
+         "position_events.parquet", "positions.parquet"]
     pnl = pq.read_table(paths["pnl"]).to_pylist()[0]
     assert pnl["total_pnl"] == D("54.38") and pnl["quantity"] == D("-0.5")
     assert pq.read_table(paths["fills"]).num_rows == 5
     assert pq.read_table(paths["orders"]).column("status").to_pylist() == ["new"] * 4
+
+
+def desk_run(run_id="r1", kind="rebalance", dry_run=False, ts_ms=10, **overrides):
+    fields = dict(run_id=run_id, kind=kind, ts_ms=ts_ms, dry_run=dry_run, orders=2, fills=3, rejected=1, proposed=3,
+                  notional="420", fees="0.42", slippage_cost="1.5", slippage_bps="35.7142857142857142857142857",
+                  equity_before="1000", equity_after="998.08", weights_before={"BTC/USDT": 0.0},
+                  weights_after={"BTC/USDT": 0.25},
+                  rejections=[{"client_order_id": "c3", "symbol": "ETH/USDT", "rule": "min_notional",
+                               "reason": "5 below 10"}],
+                  preview=[{"symbol": "BTC/USDT", "side": "buy", "amount": "2", "notional": 200.0}])
+    return DeskRun(**(fields | overrides))
+
+
+def test_a_desk_run_is_stored_once_per_run_and_kind(ledger):
+    assert ledger.record_desk_run(desk_run()) is True
+    assert ledger.record_desk_run(desk_run(ts_ms=99, orders=7)) is False     # a re-run keeps the first row
+    assert ledger.record_desk_run(desk_run(kind="liquidation")) is True      # another kind of the same run id
+    assert ledger.record_desk_run(desk_run("r2", dry_run=True, orders=0, fills=0, notional=0, fees=0,
+                                           slippage_cost=0, slippage_bps=None)) is True
+    runs = ledger.desk_runs()
+    assert [(r["run_id"], r["kind"], r["ts_ms"], r["orders"]) for r in runs] == [
+        ("r1", "rebalance", 10, 2), ("r1", "liquidation", 10, 2), ("r2", "rebalance", 10, 0)]
+    first = runs[0]
+    assert (first["notional"], first["fees"], first["equity_after"]) == (D(420), D("0.42"), D("998.08"))
+    assert first["slippage_bps"] == D("35.7142857142857142857142857")
+    assert json.loads(first["weights_after"]) == {"BTC/USDT": 0.25}
+    assert json.loads(first["rejections"])[0]["rule"] == "min_notional"
+    assert runs[2]["dry_run"] is True and runs[2]["slippage_bps"] is None
+
+
+def test_desk_runs_are_append_only(ledger):
+    ledger.record_desk_run(desk_run())
+    runs = ledger.t["desk_runs"]
+    for statement in (runs.update().values(orders=5), runs.delete()):
+        with pytest.raises(sa.exc.DatabaseError, match="append-only"):
+            with ledger.engine.begin() as conn:
+                conn.execute(statement)
+    assert ledger.desk_runs()[0]["orders"] == 2
+
+
+def test_a_desk_run_of_an_unknown_kind_is_refused():
+    with pytest.raises(LedgerError, match="desk run r1: kind 'sweep' is invalid; valid: rebalance, flatten, "
+                                          "liquidation"):
+        desk_run(kind="sweep")
+
+
+def test_desk_runs_are_exported_with_json_as_text(ledger, tmp_path):
+    ledger.record_desk_run(desk_run())
+    ledger.record_desk_run(desk_run("r2", "flatten", dry_run=True, slippage_bps=None))
+    rows = pq.read_table(export_parquet(ledger, tmp_path / "exports")["desk_runs"]).to_pylist()
+    assert [(r["run_id"], r["kind"], r["dry_run"]) for r in rows] == [("r1", "rebalance", False), ("r2", "flatten", True)]
+    assert rows[0]["slippage_bps"] == D("35.714285714285714286")  # decimal(38, 18), half even
+    assert rows[0]["notional"] == D(420) and rows[1]["slippage_bps"] is None
+    assert json.loads(rows[0]["preview"]) == [{"amount": "2", "notional": 200.0, "side": "buy", "symbol": "BTC/USDT"}]
 
 
 def test_sqlite_is_in_wal_mode(tmp_path):
