@@ -45,8 +45,9 @@ weights (the optimiser on the `fct_daily_returns` export, or the form's override
 within the drift threshold keep their weight), builds and prices the orders (a preview
 table in the log and the XCom), runs the pre-trade risk rules, submits (dry run: nothing;
 the kill switch Variable is read before each order), tracks fills (cancels after
-`execution.fill_timeout_s`), reconciles again, publishes the ledger and summarises
-(orders, fills, slippage against the arrival price, weights before and after, rejections).
+`execution.fill_timeout_s`), reconciles again, summarises (orders, fills, slippage against
+the arrival price, weights before and after, rejections; recorded in the ledger's desk_runs)
+and publishes the ledger to the warehouse.
 """,
 ):
     start = validate_and_reconcile()
@@ -55,4 +56,4 @@ the kill switch Variable is read before each order), tracks fills (cancels after
     plan = build_orders(positions, targets)
     checked = check_risk(positions, plan)
     ended = reconcile_end(track_fills(submit_orders(start, checked)))
-    summarise(start, positions, targets, plan, checked, publish_ledger(ended))
+    publish_ledger(summarise(start, positions, targets, plan, checked, ended))

@@ -42,7 +42,7 @@ def describe() -> str:
     from include.execution.settings import LEDGER_URL_ENV
 
     where, orders, fills = paper_ledger_counts(paths, os.environ.get(LEDGER_URL_ENV) or config.execution.get("ledger_url"))
-    lines.append(f"order ledger:        {where}  ({orders} orders, {fills} fills; Parquet in {paths.root / 'ledger' / 'exports'})")
+    lines.append(f"order ledger:        {where}  ({orders} orders, {fills} fills; Parquet in {paths.ledger_exports})")
     return "\n".join(lines)
 
 

@@ -135,7 +135,7 @@ def reconcile_end(fills: dict) -> dict:
 
 @task(pool=DUCKDB_POOL)
 def publish_ledger(_after=None) -> dict:
-    """The ledger exported for the warehouse (in the duckdb pool: the lead's publish_ledger runs dbt)."""
+    """The ledger into the warehouse: exported, its dbt models built and its marts exported (duckdb pool)."""
     from include.execution.desk import publish_ledger_of
 
     with bad_input_fails_fast():
@@ -143,7 +143,8 @@ def publish_ledger(_after=None) -> dict:
 
 
 @task
-def summarise(start: dict, positions: dict, targets: dict, plan: dict, checked: dict, _published=None) -> dict:
+def summarise(start: dict, positions: dict, targets: dict, plan: dict, checked: dict, _ended=None) -> dict:
+    """The run's summary to the log, the ledger's desk_runs (published next) and the notifier channels."""
     from include.execution.desk import summarise as summary
 
     config = load_checked_config()

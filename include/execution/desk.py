@@ -578,13 +578,12 @@ def monitor(config, run_id: str, kill_switch: KillSwitchLookup, *, dry_run: bool
     return out
 
 
-def paper_ledger_counts(paths: DataPaths, ledger_url: str | None = None) -> tuple[Path | str, int, int]:
-    """(where the ledger is, orders, fills): the demo's closing listing."""
-    target = ledger_url or paths.ledger
-    if ledger_url is None and not Path(target).is_file():
-        return target, 0, 0
-    ledger = Ledger(target)
+def paper_ledger_counts(paths: DataPaths, ledger_url: str | None = None) -> tuple[str, int, int]:
+    """(where the ledger is, password masked; orders; fills): the demo's closing listing."""
+    if ledger_url is None and not paths.ledger.is_file():
+        return str(paths.ledger), 0, 0
+    ledger = Ledger(ledger_url or paths.ledger)
     try:
-        return target, len(ledger.orders()), len(ledger.fills())
+        return ledger.where if ledger_url else str(paths.ledger), len(ledger.orders()), len(ledger.fills())
     finally:
         ledger.close()

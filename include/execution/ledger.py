@@ -238,8 +238,21 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
+def masked(target: str) -> str:
+    """A ledger URL with its password hidden (a path is returned as it is): secrets never reach logs."""
+    try:
+        return sa.engine.make_url(target).render_as_string(hide_password=True) if "://" in target else target
+    except sa.exc.ArgumentError:
+        return target.split("://", 1)[0] + "://***"
+
+
 class Ledger:
     """Ledger(path_or_url, schema=None): a SQLite file path, or a postgresql+psycopg:// URL (optionally a schema)."""
+
+    @property
+    def where(self) -> str:
+        """Where the ledger is, fit for a log line: a URL's password is masked."""
+        return self.engine.url.render_as_string(hide_password=True)
 
     def __init__(self, target: str | Path, *, schema: str | None = None):
         text = str(target)
@@ -252,7 +265,7 @@ class Ledger:
         elif text.startswith(("postgresql+psycopg://", "postgresql://")):
             self.engine = sa.create_engine(text.replace("postgresql://", "postgresql+psycopg://", 1))
         else:
-            raise LedgerError(f"ledger target {text!r} is invalid; valid: a SQLite file path or a "
+            raise LedgerError(f"ledger target {masked(text)!r} is invalid; valid: a SQLite file path or a "
                               "postgresql+psycopg://user@host/db URL")
         self.schema = schema
         self.metadata = sa.MetaData(schema=schema)

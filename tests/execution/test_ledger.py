@@ -191,3 +191,14 @@ def test_sqlite_is_in_wal_mode(tmp_path):
     led.close()
     with pytest.raises(LedgerError, match="ledger target 'mysql://x' is invalid"):
         Ledger("mysql://x")
+
+
+def test_a_ledger_url_never_shows_its_password(tmp_path):
+    from include.execution.ledger import LedgerError, masked
+
+    assert masked("postgresql+psycopg://desk:s3cr3t-pw@db.example:5432/ledger") == \
+        "postgresql+psycopg://desk:***@db.example:5432/ledger"
+    with pytest.raises(LedgerError, match=r"^ledger target 'mysql://desk:\*\*\*@db/ledger' is invalid") as raised:
+        Ledger("mysql://desk:s3cr3t-pw@db/ledger")
+    assert "s3cr3t-pw" not in str(raised.value)
+    assert Ledger(tmp_path / "l.sqlite").where == f"sqlite:///{tmp_path / 'l.sqlite'}"
