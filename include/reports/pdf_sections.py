@@ -37,8 +37,8 @@ def _style(name: str, size: float, font: str = FONT, **extra) -> ParagraphStyle:
 
 STYLES = {
     "title": _style("title", 18, BOLD, spaceAfter=4),
-    "h1": _style("h1", 13, BOLD, spaceBefore=4, spaceAfter=6),
-    "h2": _style("h2", 10.5, BOLD, spaceBefore=8, spaceAfter=4),
+    "h1": _style("h1", 13, BOLD, spaceBefore=4, spaceAfter=6, keepWithNext=1),  # never alone at a page foot
+    "h2": _style("h2", 10.5, BOLD, spaceBefore=8, spaceAfter=4, keepWithNext=1),
     "body": _style("body", 9),
     "note": _style("note", 8, ITALIC, textColor=GREY, spaceBefore=2),
     "missing": _style("missing", 9, ITALIC, textColor=GREY, spaceAfter=4),
