@@ -200,8 +200,9 @@ def compare_table(data: ReportData, rows: list[tuple[str, str, str]], style: str
     """Figure | Paper portfolio | Benchmark: the headline's value in `style`, the benchmark's in plain text.
     A breaker above normal gets a heavy frame, readable in black and white."""
     header = [para("", "head"), para(data.headline.label, "head_right"), para(BENCHMARK_LABEL, "head_right")]
-    body = [[para(label, "cell"), para(ours, style + "_right" if style == "tile_value" else style),
-             para(theirs, "cell_right")] for label, ours, theirs in rows]
+    big = "tile_value_right" if style == "tile_value" else style
+    body = [[para(label, "cell"), para(ours, "value" if label == "As of" else big), para(theirs, "cell_right")]
+            for label, ours, theirs in rows]
     rules = [("LINEBELOW", (0, 0), (-1, 0), 0.6, GREY), ("LINEBELOW", (0, 1), (-1, -1), 0.25, RULE),
              ("LINEBELOW", (0, -1), (-1, -1), 0.6, GREY), ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
              ("TOPPADDING", (0, 0), (-1, -1), 3), ("BOTTOMPADDING", (0, 0), (-1, -1), 3)]
