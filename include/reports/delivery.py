@@ -2,7 +2,8 @@
 
 `report_paths` gives the stable file names of a period (a re-run replaces them);
 `compose_email` builds the report email: subject "[Peak Trade] <period title>", a
-plain-text body with the headline figures, the lines that need attention and the
+plain-text body with the headline figures (naming their portfolio; the benchmark's below
+them once the paper portfolio is the headline), the lines that need attention and the
 attached file names, and both files with their real MIME types. `breaker_alert`
 and `compose_alert` are the short circuit-breaker notification. `email_report` is the
 step after build_report, with the sending passed in: the transport is
@@ -23,7 +24,7 @@ from pathlib import Path
 from include.config.schema import PeakTradeConfig
 from include.errors import PeakTradeError
 from include.reports.formatting import money, pct, ratio, timestamp
-from include.reports.model import BREAKER_STATES, ReportData, ReportPeriod, ReportSummary
+from include.reports.model import BENCHMARK_LABEL, BREAKER_STATES, ReportData, ReportPeriod, ReportSummary
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +95,7 @@ def breaker_alert(data: Report) -> tuple[str, str]:
         f"The drawdown circuit breaker is at level {level} ({h.breaker_state}) as of {_day(h.as_of)}.",
         "",
         f"Report:           {data.period.title}",
+        f"Portfolio:        {h.label}",
         f"Current drawdown: {pct(h.drawdown)}",
         f"Equity:           {money(h.equity, data.currency)}",
         f"PnL:              {money(h.pnl, data.currency)}",
@@ -128,7 +130,7 @@ def _report_body(data: Report, files: list[Path]) -> str:
     window = f"{h.metrics_window_days}-day window"
     lines = [
         f"Peak Trade - {data.period.title}",
-        f"Portfolio as of {_day(h.as_of)}, generated {timestamp(data.generated_at)}.",
+        f"{h.label} as of {_day(h.as_of)}, generated {timestamp(data.generated_at)}.",
         "",
         f"Equity:           {money(h.equity, data.currency)}",
         f"PnL:              {money(h.pnl, data.currency)}",
@@ -140,6 +142,14 @@ def _report_body(data: Report, files: list[Path]) -> str:
     ]
     if "headline" in data.missing:
         lines += ["", f"No figures: {data.missing['headline']}"]
+    b = data.benchmark
+    if b is not None:
+        lines += ["", f"{BENCHMARK_LABEL} as of {_day(b.as_of)}:",
+                  f"  Equity:         {money(b.equity, data.currency)}",
+                  f"  PnL:            {money(b.pnl, data.currency)}",
+                  f"  Return:         {pct(b.period_return)}",
+                  f"  Sharpe ratio:   {ratio(b.sharpe_ratio)} ({window})",
+                  f"  Max drawdown:   {pct(b.max_drawdown)} ({window})"]
     lines += ["", "Needs attention:" if data.attention else "Nothing needs attention."]
     lines += [f"- {line}" for line in data.attention]
     if files:

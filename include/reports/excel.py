@@ -3,7 +3,9 @@
 Sheets, in order:
 
 - Summary: title, then a Figure | Value | Note table (period start/end, generated time in
-  UTC, currency, the headline figures, circuit breaker, metrics window); below it the
+  UTC, currency, the headline figures, circuit breaker, metrics window; once the paper
+  portfolio covers the period: Figure | Paper portfolio | Benchmark (equal-weight
+  universe) | Note, the benchmark's figures beside the paper portfolio's); below it the
   "Needs attention" lines, the sections without data and their reasons, and the
   allocation table. A native line chart of equity (drawdown on a second axis), drawn
   from the equity history on Metrics, and a native bar chart of the allocation sit
@@ -38,7 +40,7 @@ from openpyxl.chart.axis import DateAxis
 
 from include.atomic import atomic_path
 from include.reports.excel_sheets import BOLD, DATE, HEADING, TITLE, Sheet, Table, number_formats
-from include.reports.model import BREAKER_STATES, ReportData
+from include.reports.model import BENCHMARK_LABEL, BREAKER_STATES, ReportData
 
 SHEETS = ("Summary", "Metrics", "Positions", "Trades", "Orders", "Sweeps", "DataQuality")
 COLUMNS = {
@@ -133,26 +135,48 @@ def _headline_rows(data: ReportData) -> list[tuple[str, object, str, str]]:
             for label, value, kind, note in rows]
 
 
+HEADLINE_FIELDS = {  # Summary row -> Headline attribute: the rows a benchmark column repeats
+    "As of": "as_of", "Equity": "equity", "PnL": "pnl", "Period return": "period_return",
+    "Annual return": "annual_return", "Annual volatility": "annual_volatility", "Sharpe ratio": "sharpe_ratio",
+    "Sortino ratio": "sortino_ratio", "Calmar ratio": "calmar_ratio", "Max drawdown": "max_drawdown",
+    "VaR 95 %": "var_95", "CVaR 95 %": "cvar_95", "VaR 99 %": "var_99", "CVaR 99 %": "cvar_99",
+    "Drawdown": "drawdown", "Circuit breaker": "breaker_state", "Circuit breaker level": "breaker_level",
+    "Metrics window": "metrics_window_days",
+}
+
+
 def _summary(sheet: Sheet, data: ReportData, equity: Table) -> None:
     sheet.line(1, 1, data.period.title, TITLE)
-    sheet.header(2, 1, ["Figure", "Value", "Note"])
+    benchmark = data.benchmark
+    # With a paper portfolio: Figure | Paper portfolio | Benchmark (equal-weight universe) | Note
+    columns = ["Figure", "Value", "Note"] if benchmark is None else \
+        ["Figure", data.headline.label, BENCHMARK_LABEL, "Note"]
+    sheet.header(2, 1, columns)
     rows = _headline_rows(data)
     at = {}
     for row, (label, value, kind, note) in enumerate(rows, start=3):
         sheet.put(row, 1, label, "text", font=BOLD)
         sheet.put(row, 2, value, kind)
-        sheet.put(row, 3, note, "text")
+        sheet.put(row, len(columns), note, "text")
+        if benchmark is not None and label in HEADLINE_FIELDS:
+            sheet.put(row, 3, getattr(benchmark, HEADLINE_FIELDS[label]), kind)
         at[label] = f"B{row}"
-    figures = Table(sheet.ws, 2, 1, ["Figure", "Value", "Note"], len(rows))
+    figures = Table(sheet.ws, 2, 1, columns, len(rows))
     sheet.main_table(figures)
-    for label in ("PnL", "Period return", "Annual return"):
-        sheet.mark(at[label], "lessThan", 0)
-    sheet.mark(at["Drawdown"], "lessThan", BREACH_DRAWDOWN, breach=True)
-    sheet.mark(at["Circuit breaker level"], "greaterThanOrEqual", 1, breach=True)
+    for cell in ([at] if benchmark is None else [at, {k: "C" + v[1:] for k, v in at.items()}]):
+        for label in ("PnL", "Period return", "Annual return"):
+            sheet.mark(cell[label], "lessThan", 0)
+        sheet.mark(cell["Drawdown"], "lessThan", BREACH_DRAWDOWN, breach=True)
+        sheet.mark(cell["Circuit breaker level"], "greaterThanOrEqual", 1, breach=True)
 
     row = figures.last_row + 2
     if "headline" in data.missing:
         sheet.line(row, 1, f"Headline: {data.missing['headline']}")
+        row += 2
+    if benchmark is not None:
+        sheet.line(row, 1, f"The headline is the {data.headline.label.lower()} (the desk's ledger, fct_pnl; its "
+                           f"risk metrics from its daily returns with the warehouse's definitions); the "
+                           f"{BENCHMARK_LABEL.lower()} beside it is the warehouse's.")
         row += 2
     sheet.line(row, 1, "Needs attention", HEADING)
     for row, text in enumerate(data.attention or [NOTHING], start=row + 1):

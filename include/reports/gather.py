@@ -5,7 +5,9 @@ nightly_sweep, data/validation/results, data/gaps), never the DuckDB file, so a 
 can run while the warehouse builds. Figures are the warehouse's as stored: the
 headline's equity and PnL come from fct_portfolio_daily and its risk metrics from
 the fct_portfolio_risk_rolling row as of the period's last day with a return, so
-a report for a past period (a backfill) shows what was known then.
+a report for a past period (a backfill) shows what was known then. Once the paper
+portfolio's history (fct_pnl) covers the period, the headline is the paper
+portfolio's (headlines.py) and the equal-weight universe's stays as its benchmark.
 """
 from __future__ import annotations
 
@@ -14,14 +16,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from include.reports import execution_tables, export_readers
-from include.reports.model import NOT_YET, Headline, ReportData, ReportPeriod
+from include.reports import execution_tables, export_readers, headlines
+from include.reports.model import NOT_YET, ReportData, ReportPeriod
 
-HEADLINE_METRICS = {  # Headline field -> fct_portfolio_risk_rolling column (historical VaR/CVaR)
-    "annual_return": "annual_return", "annual_volatility": "annual_volatility", "sharpe_ratio": "sharpe_ratio",
-    "sortino_ratio": "sortino_ratio", "calmar_ratio": "calmar_ratio", "max_drawdown": "max_drawdown",
-    "var_95": "var_hist_95", "cvar_95": "cvar_hist_95", "var_99": "var_hist_99", "cvar_99": "cvar_hist_99",
-}
 EXECUTION_TABLES = ("positions", "trades", "orders", "fills")
 MIN_REGIME_DAYS = 10
 
@@ -33,7 +30,7 @@ def gather(data_dir: Path, period: ReportPeriod, now: datetime, *, currency: str
     daily = export_readers.portfolio_daily(data_dir)
     history = daily[daily.trade_date <= period.end].reset_index(drop=True)
     risk = export_readers.portfolio_rolling(data_dir)
-    headline = _headline(history, risk, period, metrics_window_days)
+    headline = headlines.universe(history, risk, period, metrics_window_days)
     if history.empty:
         reason = (f"no portfolio return on or before {period.end}: run market_data_ingest and warehouse_build"
                   if daily.empty else f"the warehouse's first portfolio return is on {daily.trade_date.min()}, "
@@ -66,6 +63,10 @@ def gather(data_dir: Path, period: ReportPeriod, now: datetime, *, currency: str
         quality=quality, sweeps_best=sweeps_best, sweep_heatmaps=heatmaps, missing=missing,
     )
     _execution(data, export_readers.ledger_marts(data_dir))
+    if headlines.covers(data.paper, period):  # the headline follows the desk; the universe is its benchmark
+        data.benchmark, data.headline = data.headline, headlines.paper(data.paper, period, metrics_window_days)
+        if "headline" in data.missing:  # the universe has no figure yet: only its benchmark column is empty
+            data.missing["benchmark"] = data.missing.pop("headline")
     data.attention = attention(data) + _absent_series(features, performers, period)
     return data
 
@@ -98,26 +99,6 @@ def _absent_series(closes: pd.DataFrame, performers: pd.DataFrame, period: Repor
     if not absent or performers.empty:
         return []
     return [f"no data between {period.start} and {period.end} for {', '.join(absent)}"]
-
-
-def _headline(history: pd.DataFrame, rolling: pd.DataFrame, period: ReportPeriod, window: int) -> Headline:
-    if history.empty:
-        return Headline(**dict.fromkeys(Headline.__dataclass_fields__, None) | {"metrics_window_days": window})
-    last = history.iloc[-1]
-    inside = history[history.trade_date >= period.start]
-    before = history[history.trade_date < period.start]
-    start_equity = before.equity.iloc[-1] if len(before) else history.equity.iloc[0] - history.pnl.iloc[0]
-    row = rolling[(rolling.as_of_date == last.trade_date) & (rolling.window_days == window)]
-    metrics = {field: _value(row[column].iloc[0]) if len(row) else None for field, column in HEADLINE_METRICS.items()}
-    return Headline(
-        as_of=last.trade_date, equity=float(last.equity), pnl=float(inside.pnl.sum()) if len(inside) else 0.0,
-        period_return=float(last.equity / start_equity - 1) if len(inside) else 0.0,
-        drawdown=float(last.drawdown), breaker_level=int(last.breaker_level), metrics_window_days=window, **metrics,
-    )
-
-
-def _value(value) -> float | None:
-    return None if pd.isna(value) else float(value)
 
 
 def _performers(closes: pd.DataFrame, period: ReportPeriod) -> pd.DataFrame:

@@ -17,6 +17,9 @@ import pandas as pd
 
 ReportKind = Literal["daily", "weekly"]
 BREAKER_STATES = ("normal", "warn", "halve", "halt")  # levels 0..3 of the drawdown circuit breaker
+# Which portfolio a Headline describes -> how the report names it.
+PORTFOLIO_LABELS = {"paper": "Paper portfolio", "universe": "Equal-weight universe portfolio"}
+BENCHMARK_LABEL = "Benchmark (equal-weight universe)"  # the universe beside a paper headline
 
 
 @dataclass(frozen=True)
@@ -73,8 +76,10 @@ class Headline:
 
     equity, drawdown and breaker state are as of `as_of` (the period's last day with a
     portfolio return); pnl and period_return over the period's days; the risk metrics
-    are the warehouse's rolling `metrics_window_days` row as of `as_of`. VaR and CVaR
-    are positive losses (docs/definitions.md). None: not computable from the data.
+    over the rolling `metrics_window_days` as of `as_of` (the warehouse's row for the
+    equal-weight universe, include.metrics.risk on the ledger's daily returns for the
+    paper portfolio). VaR and CVaR are positive losses (docs/definitions.md). None: not
+    computable from the data. portfolio: "universe" or "paper" (PORTFOLIO_LABELS).
     """
 
     as_of: date | None
@@ -94,10 +99,15 @@ class Headline:
     drawdown: float | None              # current, from the running peak of equity (<= 0)
     breaker_level: int | None           # 0..3; index into BREAKER_STATES
     metrics_window_days: int = 90
+    portfolio: str = "universe"
 
     @property
     def breaker_state(self) -> str:
         return "unknown" if self.breaker_level is None else BREAKER_STATES[self.breaker_level]
+
+    @property
+    def label(self) -> str:
+        return PORTFOLIO_LABELS[self.portfolio]
 
 
 @dataclass
@@ -128,6 +138,8 @@ class ReportData:
     paper:         trade_date, equity, cash, pnl, total_pnl, realised_pnl, unrealised_pnl, fees, daily_return,
                    drawdown - the paper portfolio day by day up to the period's end (fct_pnl's total rows)
     positions, trades, orders, fills, paper: None while the ledger has no order (the report says so)
+    benchmark:     the equal-weight universe's Headline when `headline` is the paper portfolio's (its history
+                   covers the period), else None and `headline` is the universe's
     """
 
     period: ReportPeriod
@@ -151,6 +163,7 @@ class ReportData:
     orders: pd.DataFrame | None = None
     fills: pd.DataFrame | None = None
     paper: pd.DataFrame | None = None
+    benchmark: Headline | None = None
     missing: dict[str, str] = field(default_factory=dict)  # section -> why it has no data
 
     def quality_counts(self) -> dict[str, int]:
@@ -170,27 +183,35 @@ class ReportSummary:
     headline: Headline
     attention: list[str]
     missing: dict[str, str]
+    benchmark: Headline | None = None
 
     @classmethod
     def of(cls, data: ReportData) -> ReportSummary:
         return cls(data.period, data.generated_at, data.currency, data.headline, list(data.attention),
-                   {k: v for k, v in data.missing.items() if k == "headline"})
+                   {k: v for k, v in data.missing.items() if k == "headline"}, data.benchmark)
 
     def to_json(self) -> dict:
-        headline = asdict(self.headline) | {"as_of": self.headline.as_of and self.headline.as_of.isoformat()}
         return {"period": {"kind": self.period.kind, "start": self.period.start.isoformat(),
                            "end": self.period.end.isoformat()},
-                "generated_at": self.generated_at.isoformat(), "currency": self.currency, "headline": headline,
-                "attention": self.attention, "missing": self.missing}
+                "generated_at": self.generated_at.isoformat(), "currency": self.currency,
+                "headline": _headline_json(self.headline), "attention": self.attention, "missing": self.missing,
+                "benchmark": self.benchmark and _headline_json(self.benchmark)}
 
     @classmethod
     def from_json(cls, raw: dict) -> ReportSummary:
         period = raw["period"]
-        as_of = raw["headline"]["as_of"]
+        benchmark = raw.get("benchmark")
         return cls(ReportPeriod(period["kind"], date.fromisoformat(period["start"]), date.fromisoformat(period["end"])),
-                   datetime.fromisoformat(raw["generated_at"]), raw["currency"],
-                   Headline(**raw["headline"] | {"as_of": as_of and date.fromisoformat(as_of)}),
-                   list(raw["attention"]), dict(raw["missing"]))
+                   datetime.fromisoformat(raw["generated_at"]), raw["currency"], _headline_of(raw["headline"]),
+                   list(raw["attention"]), dict(raw["missing"]), benchmark and _headline_of(benchmark))
+
+
+def _headline_json(headline: Headline) -> dict:
+    return asdict(headline) | {"as_of": headline.as_of and headline.as_of.isoformat()}
+
+
+def _headline_of(raw: dict) -> Headline:
+    return Headline(**raw | {"as_of": raw["as_of"] and date.fromisoformat(raw["as_of"])})
 
 
 SECTIONS = ("headline", "equity", "returns", "rolling", "correlation", "allocation", "performers", "stress",

@@ -26,7 +26,7 @@ from reportlab.platypus import (CondPageBreak, Flowable, PageBreak, Paragraph, S
 from include.atomic import atomic_path
 from include.reports import pdf_sections as sections
 from include.reports.formatting import money, pct, ratio, timestamp
-from include.reports.model import Headline, ReportData
+from include.reports.model import BENCHMARK_LABEL, Headline, ReportData
 from include.reports.pdf_sections import BOLD, FONT, GREY, RULE, STYLES, para
 
 MARGINS = {"leftMargin": 16 * mm, "rightMargin": 16 * mm, "topMargin": 22 * mm, "bottomMargin": 18 * mm}
@@ -98,6 +98,8 @@ def story(data: ReportData, pngs: dict[str, bytes | None]) -> list[Flowable]:
 
 
 def first_page(data: ReportData) -> list[Flowable]:
+    if data.benchmark is not None:
+        return first_page_with_benchmark(data)
     h = data.headline
     as_of = f" as of {h.as_of.isoformat()}" if h.as_of else ""
     figures = f"Figures{as_of}, the last day with a portfolio return. " if h.as_of else ""
@@ -149,6 +151,68 @@ def risk_table(h: Headline) -> Table:
              ("LINEBELOW", (0, -1), (-1, -1), 0.6, GREY), ("TOPPADDING", (0, 0), (-1, -1), 3),
              ("BOTTOMPADDING", (0, 0), (-1, -1), 3), ("LINEAFTER", (1, 0), (1, -1), 0.25, RULE)]
     return Table(rows, colWidths=[140, 106, 140, 106], style=TableStyle(style), hAlign="LEFT")
+
+
+def first_page_with_benchmark(data: ReportData) -> list[Flowable]:
+    """Page 1 once the paper portfolio covers the period: its figures, the equal-weight universe's beside them."""
+    h, b = data.headline, data.benchmark
+    return [
+        para(data.period.title, "title"),
+        para(f"Covers {period_text(data)} (UTC days). Headline: the {h.label.lower()} (the desk's ledger) as of "
+             f"{h.as_of.isoformat()}, its last ledger day; beside it the {BENCHMARK_LABEL.lower()}. "
+             f"Money in {data.currency}. Generated {timestamp(data.generated_at)}.", "body"),
+        Spacer(1, 8), compare_table(data, key_rows(h, b, data.currency), "tile_value"), Spacer(1, 6),
+        para(f"Risk metrics over the rolling window of {h.metrics_window_days} days", "h2"),
+        compare_table(data, risk_rows(h, b), "value"),
+        para("VaR and CVaR are historical, one day, and shown as positive losses (4.00 % = a loss of 4 % "
+             "of value in a day). Max drawdown is over the same window; current drawdown is from the "
+             "running peak of equity. The paper portfolio's metrics are computed from its daily returns in the "
+             "ledger (fct_pnl) with the warehouse's definitions; the benchmark's are the warehouse's.", "note"),
+        *attention(data)]
+
+
+def key_rows(h: Headline, b: Headline, currency: str) -> list[tuple[str, str, str]]:
+    """(figure, paper, benchmark) of the key figures, the tiles of the one-portfolio page."""
+    return [("As of", _day(h), _day(b)), ("Equity", money(h.equity, currency), money(b.equity, currency)),
+            ("PnL for the period", money(h.pnl, currency), money(b.pnl, currency)),
+            ("Period return", pct(h.period_return), pct(b.period_return)),
+            ("Circuit breaker", breaker_text(h), breaker_text(b)),
+            ("Current drawdown", pct(h.drawdown), pct(b.drawdown)),
+            (f"Max drawdown ({h.metrics_window_days} days)", pct(h.max_drawdown), pct(b.max_drawdown))]
+
+
+def risk_rows(h: Headline, b: Headline) -> list[tuple[str, str, str]]:
+    return [(label, fmt(getattr(h, name)), fmt(getattr(b, name))) for label, name, fmt in RISK_FIGURES]
+
+
+RISK_FIGURES = [("Annual return", "annual_return", pct), ("Annual volatility", "annual_volatility", pct),
+                ("Sharpe ratio", "sharpe_ratio", ratio), ("Sortino ratio", "sortino_ratio", ratio),
+                ("Calmar ratio", "calmar_ratio", ratio), ("Max drawdown", "max_drawdown", pct),
+                ("VaR 95 %", "var_95", pct), ("CVaR 95 %", "cvar_95", pct),
+                ("VaR 99 %", "var_99", pct), ("CVaR 99 %", "cvar_99", pct)]
+
+
+def _day(h: Headline) -> str:
+    return h.as_of.isoformat() if h.as_of else "n/a"
+
+
+def compare_table(data: ReportData, rows: list[tuple[str, str, str]], style: str) -> Table:
+    """Figure | Paper portfolio | Benchmark: the headline's value in `style`, the benchmark's in plain text.
+    A breaker above normal gets a heavy frame, readable in black and white."""
+    header = [para("", "head"), para(data.headline.label, "head_right"), para(BENCHMARK_LABEL, "head_right")]
+    big = "tile_value_right" if style == "tile_value" else style
+    body = [[para(label, "cell"), para(ours, "value" if label == "As of" else big), para(theirs, "cell_right")]
+            for label, ours, theirs in rows]
+    rules = [("LINEBELOW", (0, 0), (-1, 0), 0.6, GREY), ("LINEBELOW", (0, 1), (-1, -1), 0.25, RULE),
+             ("LINEBELOW", (0, -1), (-1, -1), 0.6, GREY), ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+             ("TOPPADDING", (0, 0), (-1, -1), 3), ("BOTTOMPADDING", (0, 0), (-1, -1), 3)]
+    for row, (label, _, _) in enumerate(rows, start=1):
+        if label == "Circuit breaker":
+            if data.headline.breaker_level:
+                rules.append(("BOX", (1, row), (1, row), 2, "black"))
+            if data.benchmark.breaker_level:
+                rules.append(("BOX", (2, row), (2, row), 2, "black"))
+    return Table([header, *body], colWidths=[170, 160, 160], style=TableStyle(rules), hAlign="LEFT")
 
 
 def attention(data: ReportData) -> list[Flowable]:

@@ -50,6 +50,7 @@ STYLES = {
     "value": _style("value", 9, BOLD, alignment=TA_RIGHT),
     "tile_label": _style("tile_label", 8, textColor=GREY),
     "tile_value": _style("tile_value", 14, BOLD, spaceBefore=3),
+    "tile_value_right": _style("tile_value_right", 12, BOLD, alignment=TA_RIGHT),
 }
 
 
@@ -90,7 +91,7 @@ def image(source: bytes | Path, max_width: float = CHART_WIDTH, max_height: floa
 
 def chart_pngs(data: ReportData) -> dict[str, bytes | None]:
     """Every chart of the report, drawn once (the document is laid out twice), by section name."""
-    h = data.headline
+    h = data.benchmark or data.headline  # the histogram is the equal-weight universe's returns: its VaR
     return {"equity": charts.equity_chart(data.equity, data.currency, data.paper),
             "returns": charts.returns_histogram(data.returns, h.var_95, h.var_99),
             "rolling": charts.volatility_chart(data.rolling, data.regimes),
@@ -105,7 +106,8 @@ def chart(title: str, data: ReportData, pngs: dict[str, bytes | None], name: str
 
 def performance(data: ReportData, pngs: dict[str, bytes | None]) -> list[Flowable]:
     return [para("Performance", "h1"), chart("Equity and drawdown", data, pngs, "equity"),
-            chart("Distribution of daily returns", data, pngs, "returns")]
+            chart("Distribution of daily returns" + (" (equal-weight universe)" if data.benchmark else ""),
+                  data, pngs, "returns")]
 
 
 def risk(data: ReportData, pngs: dict[str, bytes | None]) -> list[Flowable]:

@@ -1,18 +1,29 @@
 """The daily and weekly reports of a hand-computed paper ledger (ledger_support.py) published on the real
 warehouse: positions, trades, orders, fills and the paper portfolio's PnL read back from the PDF (pypdf)
-and the workbook (openpyxl), to the cent."""
+and the workbook (openpyxl), to the cent; once the ledger covers a period the headline is the paper
+portfolio's (its risk metrics checked with numpy) and the equal-weight universe's stands beside it."""
 from __future__ import annotations
 
+import json
+import shutil
 from datetime import date, datetime, timezone
 from decimal import ROUND_HALF_EVEN, Decimal as D
 
+import numpy as np
 import openpyxl
+import pandas as pd
 import pytest
 from pypdf import PdfReader
 
+from include.metrics import risk
+from include.reports import headlines
+from include.reports.delivery import compose_email
+from include.paths import DataPaths
 from include.reports.excel import render_workbook
+from include.reports.export_readers import LEDGER_EXPORTS
+from include.reports.formatting import money, pct, ratio
 from include.reports.gather import gather
-from include.reports.model import ReportPeriod
+from include.reports.model import ReportPeriod, ReportSummary
 from include.reports.pdf import render_pdf
 from include.warehouse.exports import EXPORTED_MARTS, export_marts
 from tests.reports import ledger_support as hand
@@ -120,4 +131,116 @@ def test_a_day_without_trades_says_so_and_still_shows_positions(published):
 def test_before_the_ledger_the_sections_say_no_paper_trades_yet(real_warehouse):
     data = gather(real_warehouse, ReportPeriod.covering("daily", date(2023, 3, 10)), NOW)
     assert data.paper is None
+    assert data.benchmark is None and data.headline.portfolio == "universe"  # the report as before the ledger
     assert all("no paper trades yet" in data.missing[name] for name in ("positions", "trades", "orders", "fills"))
+
+
+# --- the headline follows the paper portfolio; the equal-weight universe is its benchmark -------------
+
+def hand_equity(data_dir, day: int) -> D:
+    """The paper portfolio's equity at the close of 2023-03-<day>, from the hand-computed fills."""
+    if day < 12:
+        cash, quantity = D("100000") - D("20014") - D("20.014"), D("1.0")          # after t1, t2
+    elif day < 14:
+        cash, quantity = D("100000") - D("24112") - D("24.112"), D("1.2")          # after t3
+    else:
+        cash, quantity = hand.CASH, hand.QUANTITY                                   # after t4
+    return cash + quantity * D(str(close_on(data_dir, f"2023-03-{day:02d}")))
+
+
+def without_ledger(published, target):
+    """A data dir holding the published warehouse exports but none of the ledger's: the report before it."""
+    source, exports = DataPaths(published).exports, DataPaths(target).exports
+    exports.mkdir(parents=True)
+    for path in source.glob("*.parquet"):
+        if path.stem not in LEDGER_EXPORTS:
+            shutil.copy(path, exports / path.name)
+    return target
+
+
+def test_weekly_headline_is_the_paper_portfolio_to_the_cent(published, weekly, tmp_path):
+    data, pdf, xlsx = weekly
+    h, b = data.headline, data.benchmark
+    equity = {day: hand_equity(published, day) for day in range(10, 20)}
+    pnl = equity[19] - equity[12]  # no cash moved in the week: the PnL is the change of equity
+    assert (h.portfolio, h.label, h.as_of) == ("paper", "Paper portfolio", date(2023, 3, 19))
+    assert cents(h.equity) == cents(equity[19]) and cents(h.pnl) == cents(pnl)
+    assert h.period_return == pytest.approx(float(equity[19] / equity[12] - 1), rel=1e-9)
+    peak = max(equity.values())
+    assert h.drawdown == pytest.approx(float(equity[19] / peak - 1), rel=1e-9)
+    depth = -float(equity[19] / peak - 1)
+    assert h.breaker_level == (3 if depth >= 0.15 else 2 if depth >= 0.10 else 1 if depth >= 0.05 else 0)
+
+    # the risk metrics: the 90-day window holds every ledger day; plain numpy on the hand-computed returns
+    returns = np.array([float(equity[d] / equity[d - 1] - 1) for d in range(11, 20)])
+    assert h.annual_volatility == pytest.approx(returns.std(ddof=1) * np.sqrt(365), rel=1e-9)
+    assert h.sharpe_ratio == pytest.approx(returns.mean() / returns.std(ddof=1) * np.sqrt(365), rel=1e-9)
+    assert h.sharpe_ratio == pytest.approx(risk.sharpe_ratio(returns, 365), rel=1e-12)
+    assert h.max_drawdown == pytest.approx(risk.max_drawdown(returns), rel=1e-12)
+    assert h.var_95 == pytest.approx(-np.quantile(returns, 0.05), rel=1e-12)
+
+    # the benchmark is exactly what the report showed before the ledger: the universe's headline
+    before = gather(without_ledger(published, tmp_path), data.period, NOW, currency="USD")
+    assert before.benchmark is None and before.headline.portfolio == "universe"
+    assert b == before.headline and b.equity is not None and b.sharpe_ratio is not None
+
+    text = pdf_text(pdf)
+    first = " ".join(PdfReader(pdf).pages[0].extract_text().split())
+    assert "Paper portfolio Benchmark (equal-weight universe)" in first
+    assert f"Equity {cents(equity[19])} USD {money(b.equity, 'USD')}" in first
+    assert f"PnL for the period {cents(pnl)} USD {money(b.pnl, 'USD')}" in first
+    assert f"Sharpe ratio {ratio(h.sharpe_ratio)} {ratio(b.sharpe_ratio)}" in first
+    assert f"Annual volatility {pct(h.annual_volatility)} {pct(b.annual_volatility)}" in first
+    assert "Distribution of daily returns (equal-weight universe)" in text
+
+    summary = openpyxl.load_workbook(xlsx)["Summary"]
+    assert [c.value for c in summary[2]][:4] == ["Figure", "Paper portfolio", "Benchmark (equal-weight universe)",
+                                                 "Note"]
+    rows = {r[0]: r[1:4] for r in summary.iter_rows(min_row=3, max_row=26, values_only=True) if r[0]}
+    assert round(rows["Equity"][0], 2) == float(cents(equity[19]).replace(",", ""))
+    assert round(rows["PnL"][0], 2) == float(cents(pnl).replace(",", ""))
+    assert rows["Equity"][1] == pytest.approx(b.equity) and rows["PnL"][1] == pytest.approx(b.pnl)
+    assert rows["Sharpe ratio"][:2] == (pytest.approx(h.sharpe_ratio), pytest.approx(b.sharpe_ratio))
+    assert rows["Circuit breaker"][:2] == (h.breaker_state, b.breaker_state)
+
+
+def test_the_email_names_the_paper_portfolio_and_its_benchmark(weekly):
+    data, pdf, xlsx = weekly
+    summary = ReportSummary.from_json(json.loads(json.dumps(ReportSummary.of(data).to_json())))
+    assert summary.headline == data.headline and summary.benchmark == data.benchmark
+    body = compose_email(summary, [pdf, xlsx], "peak-trade@example.com", ["desk@example.com"]).get_body(
+        ("plain",)).get_content().splitlines()
+    assert "Paper portfolio as of 2023-03-19, generated 2023-03-22 06:00 UTC." in body
+    assert f"Equity:           {money(data.headline.equity, 'USD')}" in body
+    assert f"Benchmark (equal-weight universe) as of {data.benchmark.as_of.isoformat()}:" in body
+    assert f"  Equity:         {money(data.benchmark.equity, 'USD')}" in body
+
+
+def test_the_ledger_s_first_day_is_covered_a_week_it_starts_inside_is_not(published, tmp_path):
+    first = gather(published, ReportPeriod.covering("daily", date(2023, 3, 10)), NOW, currency="USD")
+    equity = hand_equity(published, 10)
+    assert first.headline.portfolio == "paper" and first.benchmark is not None
+    assert cents(first.headline.equity) == cents(equity)
+    assert cents(first.headline.pnl) == cents(equity - D("100000"))  # the first day's PnL: all of it
+    assert first.headline.sharpe_ratio is None  # no return yet (the first day has none)
+
+    week = ReportPeriod.covering("weekly", date(2023, 3, 10))  # 6 to 12 March: the ledger starts on the 10th
+    partial = gather(published, week, NOW, currency="USD")
+    before = gather(without_ledger(published, tmp_path), week, NOW, currency="USD")
+    assert partial.benchmark is None and partial.headline == before.headline and before.headline.equity
+
+
+def test_paper_breaker_level_follows_the_report_s_drawdown_rule():
+    """A hand-made paper history: drawdowns of 4.9, 5, 10.1 and 15 % give levels 0, 1, 2 and 3."""
+    period = ReportPeriod.covering("daily", date(2024, 1, 4))
+    for depth, level in ((0.049, 0), (0.05, 1), (0.101, 2), (0.15, 3)):
+        equity = [100_000.0, 110_000.0, 110_000.0 * (1 - depth)]
+        frame = pd.DataFrame({"trade_date": [date(2024, 1, d) for d in (2, 3, 4)], "equity": equity,
+                              "pnl": [0.0, 10_000.0, equity[2] - equity[1]],
+                              "daily_return": [np.nan, 0.1, -depth],
+                              "drawdown": [0.0, 0.0, equity[2] / 110_000.0 - 1]})
+        assert headlines.covers(frame, period)
+        h = headlines.paper(frame, period, 90)
+        assert (h.breaker_level, h.pnl, h.period_return) == (level, pytest.approx(equity[2] - equity[1]),
+                                                             pytest.approx(-depth))
+        assert h.annual_volatility == pytest.approx(np.std([0.1, -depth], ddof=1) * np.sqrt(365))
