@@ -14,6 +14,18 @@ def _count(folder: Path, pattern: str) -> int:
     return sum(1 for _ in folder.rglob(pattern)) if folder.is_dir() else 0
 
 
+def _paper_positions(export: Path) -> list[str]:
+    """The paper desk's positions as the warehouse marks them (fct_positions): what the demo's rebalance bought.
+    Today's trades reach the daily report of today the next morning: a report covers whole past days."""
+    if not export.is_file():
+        return []
+    held = pd.read_parquet(export)
+    held = held[held["quantity"] != 0]
+    rows = [f"  {r.symbol:<10} {r.quantity:>16,.6f}  at {r.mark:>12,.4f}  = {r.market_value:>12,.2f}  "
+            f"unrealised {r.unrealised_pnl:>+10,.2f}" for r in held.sort_values("symbol").itertuples()]
+    return [f"paper positions:     {export}  ({len(held)} held, marked at the latest daily close)", *rows]
+
+
 def describe() -> str:
     config = load_config()
     paths = paths_for(config)
@@ -43,6 +55,7 @@ def describe() -> str:
 
     where, orders, fills = paper_ledger_counts(paths, os.environ.get(LEDGER_URL_ENV) or config.execution.get("ledger_url"))
     lines.append(f"order ledger:        {where}  ({orders} orders, {fills} fills; Parquet in {paths.ledger_exports})")
+    lines += _paper_positions(paths.export("fct_positions"))
     return "\n".join(lines)
 
 
