@@ -49,28 +49,23 @@ def notify(config, subject: str, text: str) -> list[str]:
     return sent
 
 
-def _form() -> dict:
-    from include.execution.desk import validate_form
-
-    return validate_form(load_checked_config(), dict(get_current_context()["params"]))
-
-
 @task(task_id="reconcile_start")
 def validate_and_reconcile() -> dict:
     """reconcile_start: the form checked before any work, then the ledger against the paper venue (fails closed)."""
-    from include.execution.desk import reconcile_desk
+    from include.execution.desk import reconcile_desk, validate_form
 
     with bad_input_fails_fast():
-        form = _form()
-        return {"form": form, "reconcile": reconcile_desk(load_checked_config(), "start")}
+        config = load_checked_config()
+        form = validate_form(config, dict(get_current_context()["params"]))
+        return {"form": form, "reconcile": reconcile_desk(config, "start")}
 
 
 @task
 def load_positions(start: dict) -> dict:
     from include.execution.desk import load_positions as load
 
-    config = load_checked_config()
     with bad_input_fails_fast():
+        config = load_checked_config()
         positions = load(config, start["form"], get_current_context()["run_id"])
     if positions["breaker"]["notification"]:
         notify(config, "[Peak Trade] circuit breaker", positions["breaker"]["notification"])
@@ -103,8 +98,8 @@ def build_orders(positions: dict, targets: dict) -> dict:
 def check_risk(positions: dict, plan: dict) -> dict:
     from include.execution.desk import check_risk as check
 
-    config = load_checked_config()
     with bad_input_fails_fast():
+        config = load_checked_config()
         return check(config, positions, plan, kill_switch(config))
 
 
@@ -112,8 +107,8 @@ def check_risk(positions: dict, plan: dict) -> dict:
 def submit_orders(start: dict, checked: dict) -> dict:
     from include.execution.desk import execute_orders
 
-    config = load_checked_config()
     with bad_input_fails_fast():
+        config = load_checked_config()
         return execute_orders(config, checked, kill_switch(config), dry_run=start["form"]["dry_run"])
 
 
@@ -147,8 +142,9 @@ def summarise(start: dict, positions: dict, targets: dict, plan: dict, checked: 
     """The run's summary to the log, the ledger's desk_runs (published next) and the notifier channels."""
     from include.execution.desk import summarise as summary
 
-    config = load_checked_config()
-    out = summary(config, get_current_context()["run_id"], start["form"], positions, targets, plan, checked)
+    with bad_input_fails_fast():
+        config = load_checked_config()
+        out = summary(config, get_current_context()["run_id"], start["form"], positions, targets, plan, checked)
     if not start["form"]["dry_run"]:
         notify(config, f"[Peak Trade] rebalance {out['run_id']}", out["text"])
     return out
@@ -158,9 +154,9 @@ def summarise(start: dict, positions: dict, targets: dict, plan: dict, checked: 
 def flatten_positions() -> dict:
     from include.execution.desk import flatten
 
-    config = load_checked_config()
     context = get_current_context()
     with bad_input_fails_fast():
+        config = load_checked_config()
         out = flatten(config, context["run_id"], bool(context["params"].get("dry_run", True)), kill_switch(config))
     if out["breaker"]["notification"]:  # flatten evaluates the breaker too: a level change it finds is told
         notify(config, "[Peak Trade] circuit breaker", out["breaker"]["notification"])
@@ -173,9 +169,9 @@ def monitor_risk() -> dict:
     """The breaker on the paper equity; hard-limit breaches liquidated (previewed with dry_run); a level change notified."""
     from include.execution.desk import monitor
 
-    config = load_checked_config()
     context = get_current_context()
     with bad_input_fails_fast():
+        config = load_checked_config()
         dry_run = context["params"].get("dry_run", False)
         if not isinstance(dry_run, bool):
             raise ConfigError(f"params.dry_run: {dry_run!r} is invalid; valid: true or false")
