@@ -1,7 +1,6 @@
 """The closing listing of `make demo`: where the pipeline's outputs are and how much is there."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pandas as pd
@@ -51,9 +50,9 @@ def describe() -> str:
     reports = sorted(reports_dir(config).rglob("peak_trade_*.*"), key=lambda p: p.stat().st_mtime)[-4:]
     lines.append(f"reports:             {reports_dir(config)}  ({', '.join(p.name for p in reports) or 'none yet'})")
     from include.execution.desk import paper_ledger_counts
-    from include.execution.settings import LEDGER_URL_ENV
+    from include.execution.settings import execution_settings
 
-    where, orders, fills = paper_ledger_counts(paths, os.environ.get(LEDGER_URL_ENV) or config.execution.get("ledger_url"))
+    where, orders, fills = paper_ledger_counts(paths, execution_settings(config).ledger_url)
     lines.append(f"order ledger:        {where}  ({orders} orders, {fills} fills; Parquet in {paths.ledger_exports})")
     lines += _paper_positions(paths.export("fct_positions"))
     return "\n".join(lines)

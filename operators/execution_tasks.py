@@ -31,20 +31,11 @@ def kill_switch(config):
 
 
 def notify(config, subject: str, text: str) -> list[str]:
-    """The text to every configured channel (email, chat); none configured: logged only."""
-    from include.reports.delivery import compose_alert
-    from include.reports.notify import chat_channels, notification_addresses
+    """The text to every configured channel (email, chat) through the reports' fan-out; none configured: logged."""
+    from include.reports.notify import notify_channels
     from operators.report_delivery import chat_message, send_report_email
 
-    sent = []
-    addresses = notification_addresses(config)
-    if addresses:
-        send_report_email(compose_alert(subject, text, config.reports.sender, addresses,
-                                        key="notifications.email"), config.reports.smtp_conn_id)
-        sent.append("email")
-    for key, conn_id in chat_channels(config):
-        chat_message(key, conn_id, f"{subject}\n{text}")()
-        sent.append(key.removesuffix("_conn_id"))
+    sent = [s["channel"] for s in notify_channels(config, subject, text, send_report_email, chat_message)]
     log.info("%s: notified %s", subject, ", ".join(sent) or "no channel (none configured)")
     return sent
 

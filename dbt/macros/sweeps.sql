@@ -71,3 +71,13 @@
                       where t.sweep = r.sweep and t.run_id = r.run_id and t.loaded_at = r.loaded_at)
     {%- endif %}
 {%- endmacro %}
+
+{#- `union all by name` the chunk files listed by sweep_files_to_load (nothing when none), each row
+    with its `filename`, onto an empty batch that fixes the columns' types. -#}
+{% macro union_sweep_files(files) -%}
+    {%- if files %}
+    union all by name
+    select * from read_parquet([{% for f in files %}'{{ f }}'{{ ", " if not loop.last }}{% endfor %}],
+                               union_by_name = true, filename = true)
+    {%- endif %}
+{%- endmacro %}

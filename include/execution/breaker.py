@@ -14,11 +14,11 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 
+from include.backtest.breaker import ACTIONS, HALT_LEVEL, level_for  # the backtester's levels, not a copy
 from include.execution.ledger import Ledger
 from include.timeframes import DAY_MS
 
-ACTIONS = ("normal", "warn", "halve", "halt")
-HALT_LEVEL = 3
+__all__ = ["ACTIONS", "HALT_LEVEL", "BreakerState", "current", "evaluate", "level_for", "thresholds"]
 
 
 def thresholds() -> tuple[float, float, float]:
@@ -59,10 +59,6 @@ class BreakerState:
 
     def as_dict(self) -> dict:
         return asdict(self) | {"action": self.action, "notification": self.notification()}
-
-
-def level_for(drawdown: float, warn: float, halve: float, halt: float) -> int:
-    return 3 if drawdown >= halt else 2 if drawdown >= halve else 1 if drawdown >= warn else 0
 
 
 def current(ledger: Ledger) -> int:

@@ -17,6 +17,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from include.backtest.breaker import HALT_LEVEL
+from include.backtest.config import Breaker
 from include.execution.markets import Markets
 from include.execution.orders import OrderIntent, as_decimal
 
@@ -98,14 +100,14 @@ class CircuitBreaker(RiskRule):
 
     level: int | Callable[[], int]
     markets: Markets | None = None   # re-truncates a halved amount to the market's step
-    scale: Decimal = Decimal("0.5")
+    scale: Decimal = Decimal(str(Breaker().halve_scale))  # the backtester's level-2 multiplier
     name: str = "circuit_breaker"
 
     def check(self, order, state):
         level = self.level() if callable(self.level) else self.level
-        if level >= 3 and not state.reduces_risk(order):
+        if level >= HALT_LEVEL and not state.reduces_risk(order):
             return self.reject(order, f"circuit breaker at level {level}: trading halted (risk-reducing orders only)")
-        if level == 2 and not state.reduces_risk(order):
+        if level == HALT_LEVEL - 1 and not state.reduces_risk(order):
             amount = order.amount * self.scale
             if self.markets is not None:
                 amount = self.markets.amount(order.symbol, amount)

@@ -1,5 +1,4 @@
-"""The report's execution sections from the ledger marts' exports (fct_positions, fct_pnl, fct_orders,
-fct_fills): positions at the period's end, the period's trades (fills grouped by order), orders
+"""The report's execution sections from the ledger marts' exports (fct_pnl, fct_orders, fct_fills): positions at the period's end, the period's trades (fills grouped by order), orders
 and fills, and the paper portfolio's equity day by day. Figures are the warehouse's as stored;
 only the grouping of fills into trades and the renaming happen here."""
 from __future__ import annotations

@@ -173,7 +173,7 @@ def sweeps_before(data_dir: Path, cutoff: datetime) -> tuple[pd.DataFrame, list[
 
 # --- the desk's ledger marts (include/execution/publish.py exports them) -------------------------
 
-LEDGER_EXPORTS = ("fct_positions", "fct_pnl", "fct_orders", "fct_fills")
+LEDGER_EXPORTS = ("fct_pnl", "fct_orders", "fct_fills")  # positions at a period end come from fct_pnl
 
 
 def ledger_marts(data_dir: Path) -> dict[str, pd.DataFrame] | None:

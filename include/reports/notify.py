@@ -84,6 +84,19 @@ def notify_breaker(config: PeakTradeConfig, data: Report, send_email: SendEmail,
         raise NobodyToNotify(f"circuit breaker at level {level} ({data.headline.breaker_state}), but no channel is "
                              "configured to hear of it: set notifications.email or reports.recipients (or a "
                              "notifications.slack_conn_id / discord_conn_id / telegram_conn_id)")
+    sent = notify_channels(config, subject, body, send_email, chat_message,
+                           failure=f"circuit breaker at level {level}")
+    log.info("circuit breaker at level %s notified: %s", level, ", ".join(s["channel"] for s in sent))
+    return sent
+
+
+def notify_channels(config: PeakTradeConfig, subject: str, body: str, send_email: SendEmail,
+                    chat_message: ChatMessage, failure: str | None = None) -> list[dict]:
+    """`subject` and `body` to every configured channel (email, chat); returns what went where (no secrets).
+
+    No channel configured: nothing is sent ([]). Every channel is tried; a channel that fails is
+    named in one error (prefixed by `failure`, default the subject) after the others have been sent.
+    """
     addresses = notification_addresses(config)
     # Prepare every chat message first: a missing provider is a config error before anything is sent.
     chats = [(key, conn_id, chat_message(key, conn_id, f"{subject}\n{body}"))
@@ -108,9 +121,8 @@ def notify_breaker(config: PeakTradeConfig, data: Report, send_email: SendEmail,
             transient |= not isinstance(exc, PeakTradeError)
             failed.append(f"{channel} through {conn_id!r}: {type(exc).__name__}: {exc}")
     if failed:
-        problem = (f"circuit breaker at level {level}: could not notify " + "; ".join(failed)
+        problem = (f"{failure or subject}: could not notify " + "; ".join(failed)
                    + (f" (sent: {', '.join(s['channel'] for s in sent)})" if sent else ""))
         # A server that was down may be up on the task's retry (the channels that worked hear twice).
         raise (NotificationFailed if transient else ReportDeliveryError)(problem)
-    log.info("circuit breaker at level %s notified: %s", level, ", ".join(s["channel"] for s in sent))
     return sent

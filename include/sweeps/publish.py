@@ -29,6 +29,7 @@ import duckdb
 import pandas as pd
 
 from include.atomic import write_text_atomic
+from include.paths import DataPaths
 from include.sweeps.errors import SweepError
 from include.sweeps.evaluate import series_label
 from include.sweeps.plan import study_name
@@ -45,7 +46,7 @@ MARTS = ("fct_sweep_trials", "fct_sweep_best", "fct_sweep_walk_forward")
 def load_into_warehouse(spec: SweepSpec, out_dir: str | Path, data_dir: str | Path, run_id: str) -> dict[str, int]:
     """Publish this run of `spec` (its chunk files in out_dir) and build the sweep marts; this run's rows per mart."""
     out = Path(out_dir).resolve()
-    sweeps = (Path(data_dir) / "sweeps").resolve()
+    sweeps = DataPaths(Path(data_dir)).sweeps.resolve()
     if out.parent != sweeps / spec.name:
         raise SweepError(f"sweep {spec.name!r}: its results are in {out}, but the warehouse reads a run's chunk "
                          f"files from {sweeps / spec.name}/<run>/; run the chunks with that out_dir")

@@ -110,7 +110,7 @@ def test_the_shipped_config_passes_every_check():
 
 def test_checking_without_strategies_loads_no_strategy_engine_or_optimiser():
     probe = ("import sys; from include.checked_config import load_checked_config; load_checked_config(); "
-             "print([m for m in ('include.strategies', 'include.backtest', 'numba', 'optuna') if m in sys.modules])")
+             "print([m for m in ('include.strategies', 'include.backtest', 'numba', 'optuna', 'skfolio', 'cvxpy') if m in sys.modules])")
     done = subprocess.run([str(REPO / ".venv/bin/python"), "-c", probe], cwd=REPO, capture_output=True, text=True,
                           env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]

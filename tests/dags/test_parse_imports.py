@@ -9,7 +9,8 @@ import pytest
 
 from tests.conftest import REPO
 
-FORBIDDEN = ("numba", "optuna", "include.strategies", "include.backtest", "include.sweeps.run")
+FORBIDDEN = ("numba", "optuna", "include.strategies", "include.backtest", "include.sweeps.run", "skfolio",
+             "cvxpy", "include.portfolio.optimise")
 DAG_FILES = sorted((REPO / "dags").glob("*.py"))
 
 # Imports the file the way the DagBag does (by path, as a module of its own) and reports sys.modules.

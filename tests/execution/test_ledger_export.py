@@ -43,4 +43,3 @@ def test_a_fee_in_the_base_currency_is_in_the_position_not_in_cash(ledger, tmp_p
     event = pq.read_table(paths["position_events"]).to_pylist()[0]
     assert (event["quantity"], event["fees"]) == (D("1.99"), D("0.1"))
     assert [(c["kind"], c["amount"]) for c in pq.read_table(paths["cash"]).to_pylist()] == [("buy", D(-20))]
-    assert FILLS  # the shared sequence is the one test_ledger checks by hand

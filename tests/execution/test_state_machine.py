@@ -12,9 +12,12 @@ LEGAL = [(a, b) for a, targets in TRANSITIONS.items() for b in sorted(targets)]
 ILLEGAL = [(a, b) for a, b in itertools.product(OrderStatus, OrderStatus) if b not in TRANSITIONS[a]]
 
 
-def test_the_table_covers_every_status():
+def test_the_table_covers_every_status_with_the_documented_transitions():
     assert set(TRANSITIONS) == set(OrderStatus)
-    assert len(LEGAL) + len(ILLEGAL) == len(OrderStatus) ** 2
+    # legal targets per state, counted by hand from docs/execution.md's "Order states" table
+    documented = {"new": 3, "submitted": 8, "accepted": 5, "partially_filled": 5, "pending_cancel": 5,
+                  "cancelled": 2, "expired": 2, "unknown": 7, "filled": 0, "rejected": 0}
+    assert {state.value: len(targets) for state, targets in TRANSITIONS.items()} == documented
 
 
 @pytest.mark.parametrize(("from_", "to"), LEGAL, ids=[f"{a.value}->{b.value}" for a, b in LEGAL])

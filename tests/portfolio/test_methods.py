@@ -18,7 +18,8 @@ from tests.portfolio.independent import (
 WEIGHT_TOL = 1e-6
 
 
-def test_covariance_is_scikit_learns_ledoit_wolf(dataset):
+def test_the_reference_covariance_is_skfolios_ledoit_wolf(dataset):
+    """The independent references below solve on the covariance the optimiser uses (LedoitWolf)."""
     _, cov = moments(dataset)
     np.testing.assert_allclose(SkfolioLedoitWolf().fit(dataset).covariance_, cov, rtol=0, atol=1e-14)
 

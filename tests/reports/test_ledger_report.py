@@ -71,7 +71,6 @@ def test_weekly_report_shows_the_hand_computed_position_and_pnl(published, weekl
     row = f"{hand.VENUE} {hand.SYMBOL} 0.5 {cents(hand.AVERAGE_COST)} {cents(close)} " \
           f"{cents(hand.QUANTITY * close)} {cents(unrealised)} {cents(hand.REALISED_PNL)} {cents(hand.FEES)}"
     assert row in text
-    assert "20,093.33" in row and "2,679.77" in row and "40.90" in row
     assert f"Equity {cents(equity)} USD" in text
     assert f"Realised PnL (net of fees) {cents(hand.REALISED_PNL)} USD" in text
     assert f"Total PnL {cents(hand.REALISED_PNL + unrealised)} USD" in text

@@ -19,11 +19,7 @@ with chunks as (
            {%- for m in sweep_metrics() %} null::double as {{ m }},{% endfor %}
            null::double as n_trades, null::varchar as per_series, null::varchar as filename
     where false
-    {%- if files %}
-    union all by name
-    select * from read_parquet([{% for f in files %}'{{ f }}'{{ ", " if not loop.last }}{% endfor %}],
-                               union_by_name = true, filename = true)
-    {%- endif %}
+    {{ union_sweep_files(files) }}
 )
 
 select
