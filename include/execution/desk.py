@@ -513,11 +513,15 @@ def summary_text(s: dict) -> str:
 # -- flatten and the risk monitor ------------------------------------------------------------------------
 
 def close_positions(config, run_id: str, symbols, reason: str, kill_switch: KillSwitchLookup, *,
-                    dry_run: bool, what: str) -> dict:
-    """Target 0 for each symbol through the same path: plan, risk rules, submit, track, reconcile, publish."""
+                    dry_run: bool, what: str, positions: dict | None = None) -> dict:
+    """Target 0 for each symbol through the same path: plan, risk rules, submit, track, reconcile, publish.
+
+    positions: what the caller has just reconciled and loaded (the monitor); None reconciles and
+    loads here (flatten). Loading evaluates the breaker and records an equity mark, so once a run."""
     form = {"symbols": execution_settings(config).symbols, "dry_run": dry_run}
-    reconcile_desk(config, f"{what} start")
-    positions = load_positions(config, form, run_id, source=what)
+    if positions is None:
+        reconcile_desk(config, f"{what} start")
+        positions = load_positions(config, form, run_id, source=what)
     with desk(config) as d:
         held = {s: Decimal(q) for s, q in positions["quantities"].items() if Decimal(q) != 0 and s in symbols}
         plan = _plan(d, run_id, {s: 0 for s in held}, positions["prices"], reason)
@@ -574,7 +578,8 @@ def monitor(config, run_id: str, kill_switch: KillSwitchLookup, *, dry_run: bool
     out = {"breaker": positions["breaker"], "breaches": found, "liquidation": None}
     if found:
         out["liquidation"] = close_positions(config, f"{run_id}:liquidate", [b["symbol"] for b in found],
-                                             "hard limit", kill_switch, dry_run=dry_run, what="liquidation")
+                                             "hard limit", kill_switch, dry_run=dry_run, what="liquidation",
+                                             positions=positions)
     return out
 
 

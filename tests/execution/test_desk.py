@@ -142,8 +142,10 @@ def test_a_hard_limit_breach_is_liquidated_by_the_monitor(config):
                                                                                      ("ETH/USDT", "sell")}
     assert ledger_of(config).holdings()["BTC/USDT"] > 0  # the dry run only previewed: nothing written or sent
     assert len(ledger_of(config).orders()) == orders and previewed["liquidation"]["dry_run"] is True
+    marks = len(ledger_of(config).marks())
     done = desk.monitor(config, "monitor__2", NEVER)
     assert {r["symbol"] for r in done["liquidation"]["preview"]} == {"BTC/USDT", "ETH/USDT"}
+    assert len(ledger_of(config).marks()) == marks + 1  # one breaker evaluation per monitor run, liquidation or not
     holdings = ledger_of(config).holdings()
     assert holdings["BTC/USDT"] == 0 and holdings["ETH/USDT"] == 0 and holdings["SOL/USDT"] > 0
 
