@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
+from include.execution.errors import LedgerError
 from include.execution.ledger import Fill
 
 
@@ -32,10 +33,23 @@ class Broker(Protocol):
     def fetch_balance(self, params: dict | None = None) -> dict: ...
 
 
-def fill_from_trade(venue: str, trade: dict, client_order_id: str | None) -> Fill:
-    """A ledger Fill from a ccxt unified trade structure."""
+def fill_from_trade(venue: str, trade: dict, client_order_id: str | None, order: dict | None = None) -> Fill:
+    """A ledger Fill from a ccxt unified trade structure.
+
+    order: the ccxt order the trade came with. Binance's FULL answer to a new order lists its
+    fills without time, side or order id (ccxt leaves them None); the order holds them.
+    """
+    order = order or {}
     fee = trade.get("fee") or {}
-    return Fill(venue=venue, trade_id=str(trade["id"]), symbol=trade["symbol"], side=trade["side"],
-                amount=trade["amount"], price=trade["price"], ts_ms=int(trade["timestamp"]),
+    ts_ms = next((t for t in (trade.get("timestamp"), order.get("lastTradeTimestamp"), order.get("timestamp"))
+                  if t is not None), None)
+    side = trade.get("side") or order.get("side")
+    if ts_ms is None or side is None:
+        missing = " and ".join(n for n, v in (("time", ts_ms), ("side", side)) if v is None)
+        raise LedgerError(f"{venue} trade {trade.get('id')} (order {client_order_id}): no {missing} in the "
+                          "trade or its order; valid: a ccxt trade with timestamp and side")
+    venue_order_id = trade.get("order") if trade.get("order") is not None else order.get("id")
+    return Fill(venue=venue, trade_id=str(trade["id"]), symbol=trade.get("symbol") or order["symbol"], side=side,
+                amount=trade["amount"], price=trade["price"], ts_ms=int(ts_ms),
                 fee_cost=fee.get("cost") or 0, fee_currency=fee.get("currency"), client_order_id=client_order_id,
-                venue_order_id=None if trade.get("order") is None else str(trade["order"]))
+                venue_order_id=None if venue_order_id is None else str(venue_order_id))

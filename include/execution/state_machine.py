@@ -93,9 +93,11 @@ def status_after_fill(filled, amount) -> OrderStatus:
 
 
 def from_ccxt(order: dict) -> OrderStatus:
-    """Our status for a ccxt unified order structure (status open/closed/canceled/expired/rejected)."""
+    """Our status for a ccxt unified order structure (status open/closed/canceled/expired/rejected, or None)."""
     raw = order.get("status")
     filled = order.get("filled") or 0
+    if raw is None:  # acknowledged without a state (OKX answers placement and cancel with ids only): open
+        return S.ACCEPTED
     if raw == "open":
         return S.PARTIALLY_FILLED if filled > 0 else S.ACCEPTED
     mapped = {"closed": S.FILLED, "canceled": S.CANCELLED, "cancelled": S.CANCELLED, "expired": S.EXPIRED,

@@ -20,7 +20,7 @@ from include.execution.state_machine import OrderStatus, from_ccxt
 def record_venue_order(ledger: Ledger, venue: str, client_order_id: str, venue_order: dict,
                        ts_ms: int | None = None) -> int:
     """The venue's view of an order into the ledger: its trades as fills, then its status; the new fills."""
-    new = sum(ledger.record_fill(fill_from_trade(venue, trade, client_order_id))
+    new = sum(ledger.record_fill(fill_from_trade(venue, trade, client_order_id, venue_order))
               for trade in venue_order.get("trades") or [])
     ledger.record_event(client_order_id, from_ccxt(venue_order), ts_ms=ts_ms or venue_order.get("timestamp"),
                         venue_order_id=None if venue_order.get("id") is None else str(venue_order["id"]),
