@@ -55,7 +55,7 @@ class CcxtBroker:
         answered = exchange.on_rest_response
 
         def note_response(code, reason, url, method, headers, body, *rest):
-            self._response = (int(code), dict(headers or {}))
+            self._response = (int(code), {str(k).lower(): v for k, v in (headers or {}).items()})
             return answered(code, reason, url, method, headers, body, *rest)
         exchange.on_rest_response = note_response
         exchange.logger = _HTTP_LOG
@@ -80,7 +80,7 @@ class CcxtBroker:
                                     and f" {BANNED} " in str(failure)):
                 raise self._clean(ccxt.DDoSProtection(
                     f"{self.id}: the venue banned this IP (HTTP 418) during {what}; every further request "
-                    f"prolongs the ban, so trading stops now (Retry-After: {headers.get('Retry-After', 'not given')} "
+                    f"prolongs the ban, so trading stops now (Retry-After: {headers.get('retry-after', 'not given')} "
                     f"s); the venue said: {failure}"), status)
             if create:  # only a refusal before processing may be sent again (the same client order id)
                 retry = status == RATE_LIMITED or isinstance(failure, ccxt.RateLimitExceeded)
@@ -89,7 +89,7 @@ class CcxtBroker:
             if not retry or attempt >= self.account.max_retries:
                 raise self._clean(failure, status)
             wait = self._backoff_s * 2 ** attempt
-            retry_after = _seconds(headers.get("Retry-After"))
+            retry_after = _seconds(headers.get("retry-after"))
             if retry_after is not None:
                 wait = max(wait, retry_after)
             if wait > MAX_WAIT_S:
@@ -201,11 +201,16 @@ def _seconds(value) -> float | None:
 
 
 def open_ccxt_broker(name: str, account: VenueAccount, credentials: Credentials, symbols: Iterable[str], *,
-                     sleep: Callable[[float], None] = time.sleep, backoff_s: float = 0.5) -> CcxtBroker:
-    """The account's ccxt client (sandbox per the account, its api_url if set), markets loaded, spot only."""
+                     sleep: Callable[[float], None] = time.sleep, backoff_s: float = 0.5,
+                     rate_limit: bool = True) -> CcxtBroker:
+    """The account's ccxt client (sandbox per the account, its api_url if set), markets loaded, spot only.
+
+    sleep, backoff_s: the retries' clock; rate_limit: ccxt's own request throttle (off only for a
+    loopback emulator, which has no weight limits).
+    """
     exchange = getattr(ccxt, account.exchange)({
         "apiKey": credentials.api_key, "secret": credentials.secret, "password": credentials.password,
-        "timeout": account.timeout_ms, "enableRateLimit": True, "options": copy.deepcopy(SPOT_ONLY)})
+        "timeout": account.timeout_ms, "enableRateLimit": rate_limit, "options": copy.deepcopy(SPOT_ONLY)})
     exchange.set_sandbox_mode(account.sandbox)
     if account.api_url:
         from include.execution.ccxt_urls import point_at

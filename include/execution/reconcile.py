@@ -193,7 +193,11 @@ def _reconcile(ledger: Ledger, broker: Broker, since_ms: int | None, now: int, t
         venue_id = None if trade.get("order") is None else str(trade["order"])
         cid = trade.get("clientOrderId") or by_venue_id.get(venue_id)
         if cid is None or ledger.order(cid) is None:  # learn its client order id: a lost order, or adopt it
-            order = broker.fetch_order(venue_id, trade["symbol"])
+            try:
+                order = broker.fetch_order(venue_id, trade["symbol"])
+            except ccxt.OrderNotFound:  # the venue cannot show the order yet: its fill waits for the next run
+                unresolved.append(f"venue order {venue_id} of trade {trade['id']}")
+                continue
             cid = _adopt(ledger, broker.id, order, report)
             _apply(ledger, broker.id, cid, order, report)
             by_venue_id[venue_id] = cid

@@ -37,11 +37,23 @@ def record_venue_order(ledger: Ledger, venue: str, client_order_id: str, venue_o
                        ts_ms: int | None = None, note: str | None = None) -> int:
     """The venue's view of an order into the ledger: its trades as fills, then its status; the new fills."""
     new = sum(ledger.record_fill(fill_from_trade(venue, trade, client_order_id))
-              for trade in venue_order.get("trades") or [])
+              for trade in order_trades(venue_order, ts_ms))
     ledger.record_event(client_order_id, from_ccxt(venue_order), ts_ms=ts_ms or venue_order.get("timestamp"),
                         venue_order_id=None if venue_order.get("id") is None else str(venue_order["id"]),
                         raw_status=venue_order.get("status"), filled=venue_order.get("filled"), note=note)
     return new
+
+
+def order_trades(venue_order: dict, ts_ms: int | None = None) -> list[dict]:
+    """The trades inside an order answer, completed from the order: Binance's create answer lists its
+    fills without side, order id or time. A trade without an id is left to reconciliation's fetch of
+    trades (deduplication needs the venue's trade id)."""
+    stamp = venue_order.get("lastTradeTimestamp") or venue_order.get("timestamp") or ts_ms
+    return [{**trade, "side": trade.get("side") or venue_order.get("side"),
+             "symbol": trade.get("symbol") or venue_order.get("symbol"),
+             "order": trade.get("order") if trade.get("order") is not None else venue_order.get("id"),
+             "timestamp": trade.get("timestamp") or stamp}
+            for trade in venue_order.get("trades") or [] if trade.get("id") is not None]
 
 
 def _text(exc: BaseException) -> str:
