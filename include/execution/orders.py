@@ -16,24 +16,25 @@ from include.execution.errors import OrderError
 
 SIDES = ("buy", "sell")
 ORDER_TYPES = ("market", "limit")
-DEFAULT_ID_LENGTH = 32   # Binance allows 36; most venues at least 32
+DEFAULT_ID_LENGTH = 32   # Binance allows 36, OKX 32 (letters and digits only); most venues at least 32
 MIN_DIGEST_CHARS = 16    # 64 bits of the hash: collisions within one ledger are negligible
-_ID_CHARS = re.compile(r"^[A-Za-z0-9_-]+$")
+_ID_CHARS = re.compile(r"^[A-Za-z0-9]+$")  # OKX's clOrdId: no '-' or '_', so none anywhere
 
 
 def client_order_id(run_id: str, symbol: str, side: str, leg: str, *, prefix: str = "pt",
                     max_length: int = DEFAULT_ID_LENGTH) -> str:
-    """`<prefix>-<hex sha256 of the four fields>`, cut to max_length: stable across processes and machines."""
+    """`<prefix><hex sha256 of the four fields>`, cut to max_length: stable across processes and machines.
+    Letters and digits only, the strictest venue alphabet (OKX), so one id fits every venue."""
     if side not in SIDES:
         raise OrderError(f"side {side!r} of {symbol} is invalid; valid: {', '.join(SIDES)}")
     if not _ID_CHARS.match(prefix):
-        raise OrderError(f"client id prefix {prefix!r} is invalid; valid: letters, digits, '-' and '_'")
-    room = max_length - len(prefix) - 1
+        raise OrderError(f"client id prefix {prefix!r} is invalid; valid: letters and digits")
+    room = max_length - len(prefix)
     if room < MIN_DIGEST_CHARS:
         raise OrderError(f"client id max_length {max_length} leaves {room} hash characters after prefix "
-                         f"{prefix!r}; valid: at least {len(prefix) + 1 + MIN_DIGEST_CHARS}")
+                         f"{prefix!r}; valid: at least {len(prefix) + MIN_DIGEST_CHARS}")
     key = "\x1f".join((run_id, symbol, side, leg)).encode("utf-8")
-    return f"{prefix}-{hashlib.sha256(key).hexdigest()[:room]}"
+    return f"{prefix}{hashlib.sha256(key).hexdigest()[:room]}"
 
 
 def as_decimal(value, what: str) -> Decimal:
