@@ -210,7 +210,9 @@ def open_ccxt_broker(name: str, account: VenueAccount, credentials: Credentials,
     """
     exchange = getattr(ccxt, account.exchange)({
         "apiKey": credentials.api_key, "secret": credentials.secret, "password": credentials.password,
-        "timeout": account.timeout_ms, "enableRateLimit": rate_limit, "options": copy.deepcopy(SPOT_ONLY)})
+        "timeout": account.timeout_ms, "enableRateLimit": rate_limit, "options": copy.deepcopy(SPOT_ONLY),
+        # Spot orders need no currency list; OKX's load_markets would call a private endpoint for it.
+        "has": {"fetchCurrencies": False}})
     exchange.set_sandbox_mode(account.sandbox)
     if account.api_url:
         from include.execution.ccxt_urls import point_at
