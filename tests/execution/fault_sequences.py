@@ -27,7 +27,9 @@ After the runs, faults off, reconciliation is repeated until it completes, then 
 """
 from __future__ import annotations
 
+import os
 import random
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -62,10 +64,10 @@ QUOTE = "USDT"
 INVESTED = Decimal("0.9")          # target weights sum to this: cash left for fees and rounding
 LIMIT_OFFSET = Decimal("0.002")    # a limit 0.2% through the price fills at once; 0.2% away rests
 MOVE = Decimal("0.003")            # a price move while orders work: crosses a resting limit
-TIMEOUT_MS = 100                  # the client gives up on a held-back answer after this ...
-LOST_DELAY_S = 0.15                # ... the emulator holds a lost answer back this long
+TIMEOUT_MS = 60                   # the client gives up on a held-back answer after this ...
+LOST_DELAY_S = 0.1                 # ... the emulator holds a lost answer back this long
 LOST_AFTER_MS = 0                  # reconciliation tracks an unseen order as lost at once (no 60 s wait)
-TASK_RETRIES = 6                   # an Airflow task's retries
+TASK_RETRIES = 4                   # an Airflow task's retries
 FINAL_RECONCILIATIONS = 12         # faults off: until a not-found lag (at most 4 queries) clears
 FAULTED_ENDPOINTS = PRIVATE_ENDPOINTS + ("ticker",)
 
@@ -263,18 +265,33 @@ class Venue:
     emulator: object
     broker: object
     account: VenueAccount
+    symbols: tuple[str, ...] = SYMBOLS
+    balances: dict = field(default_factory=lambda: dict(BALANCES))   # each sequence starts from these
+    prices: dict = field(default_factory=lambda: dict(PRICES))
 
 
 @contextmanager
-def sequence_venue() -> Iterator[Venue]:
+def sequence_venue(*, markets=None, symbols=SYMBOLS, balances=None, prices=None) -> Iterator[Venue]:
     """One emulator and one CcxtBroker for many sequences (the emulator is reset between them)."""
-    with running_emulator(balances=BALANCES, prices=PRICES, api_key=API_KEY, secret=SECRET) as emulator:
+    balances, prices = balances or BALANCES, prices or PRICES
+    with running_emulator(markets=markets, balances=balances, prices=prices, api_key=API_KEY,
+                          secret=SECRET) as emulator:
         account = VenueAccount(exchange="binance", connection_id="emu", require_approval=False,
                                api_url=emulator.base_url, timeout_ms=TIMEOUT_MS, lost_after_queries=3,
                                query_interval_s=0, max_retries=2, trades_lookback_hours=0.25)
-        broker = open_ccxt_broker(ACCOUNT, account, Credentials(API_KEY, SECRET), SYMBOLS,
+        broker = open_ccxt_broker(ACCOUNT, account, Credentials(API_KEY, SECRET), symbols,
                                   sleep=lambda s: None, backoff_s=0, rate_limit=False)
-        yield Venue(emulator, broker, account)
+        yield Venue(emulator, broker, account, tuple(symbols), dict(balances), dict(prices))
+
+
+@contextmanager
+def ledger_dir() -> Iterator[Path]:
+    """A temporary directory for the sequences' SQLite ledgers, in memory (/dev/shm) where there is one:
+    a ledger commits a few hundred times per sequence, and on disk every commit waits for an fsync."""
+    shm = Path("/dev/shm")
+    parent = shm if shm.is_dir() and os.access(shm, os.W_OK) else None
+    with tempfile.TemporaryDirectory(prefix="fault-sequences-", dir=parent) as name:
+        yield Path(name)
 
 
 def _no_sleep(_seconds: float) -> None:
@@ -296,11 +313,12 @@ class Rebalance:
         return self.ctx.reconcile()
 
     def load_positions(self, xcom: dict) -> dict:
-        tickers = self.ctx.broker.fetch_tickers(list(SYMBOLS))
-        prices = {s: Decimal(str(tickers[s]["last"])) for s in SYMBOLS}
+        symbols = self.ctx.venue.symbols
+        tickers = self.ctx.broker.fetch_tickers(list(symbols))
+        prices = {s: Decimal(str(tickers[s]["last"])) for s in symbols}
         balances = self.ledger.balances()
-        quantities = {s: balances.get(s.split("/")[0], Decimal(0)) for s in SYMBOLS}
-        equity = balances.get(QUOTE, Decimal(0)) + sum(quantities[s] * prices[s] for s in SYMBOLS)
+        quantities = {s: balances.get(s.split("/")[0], Decimal(0)) for s in symbols}
+        equity = balances.get(QUOTE, Decimal(0)) + sum(quantities[s] * prices[s] for s in symbols)
         return {"prices": prices, "quantities": quantities, "equity": equity}
 
     def compute_targets(self, xcom: dict) -> dict:
@@ -314,13 +332,14 @@ class Rebalance:
 
         def plan(**kw):
             return plan_orders(self.run_id, quantities, positions["quantities"], open_orders, prices, markets, **kw)
-        orders = plan().orders
-        if self.plan.style != "market":
-            toward = 1 if self.plan.style == "limit_marketable" else -1
-            limits = {o.symbol: prices[o.symbol] * (1 + toward * LIMIT_OFFSET * (1 if o.side == "buy" else -1))
-                      for o in orders}
-            orders = plan(order_type="limit", limit_prices=limits).orders if limits else ()
-        return list(orders)
+        if self.plan.style == "market":
+            return list(plan().orders)
+        toward = 1 if self.plan.style == "limit_marketable" else -1   # through the price, or away from it
+        limits = {}
+        for s in quantities:
+            buying = quantities[s] > positions["quantities"][s] + open_orders.get(s, Decimal(0))
+            limits[s] = prices[s] * (1 + toward * LIMIT_OFFSET * (1 if buying else -1))
+        return list(plan(order_type="limit", limit_prices=limits).orders)
 
     def check_risk(self, xcom: dict) -> dict:
         positions = xcom["load_positions"]
@@ -385,9 +404,11 @@ class Rebalance:
 class Outcome:
     sequence: FaultSequence
     runs: list[str] = field(default_factory=list)        # per run: done, kill_switch, failed at <step>
+    run_seconds: list[float] = field(default_factory=list)   # per run: wall time of its steps
     step_failures: Counter = field(default_factory=Counter)  # exception class -> retries caused
     crashes: list[Crash] = field(default_factory=list)
     faults: dict[str, int] = field(default_factory=dict)
+    requests: dict[str, int] = field(default_factory=dict)   # per endpoint, during the runs
     kill_switch_flips: int = 0
     orders_accepted: int = 0
     create_requests: int = 0
@@ -423,14 +444,16 @@ class Context:
 def run_sequence(venue: Venue, sequence: FaultSequence, workdir: Path) -> Outcome:
     """Reset the emulator, run the sequence's rebalances, reconcile with faults off, check the invariants."""
     emulator = venue.emulator
-    emulator.reset(BALANCES, PRICES, sequence.fault_plan())
+    emulator.reset(venue.balances, venue.prices, sequence.fault_plan())
     ledger_path = workdir / f"ledger-{sequence.seed}-{time.monotonic_ns()}.sqlite"
     ctx = Context(venue, ledger_path, sequence)
     outcome = Outcome(sequence)
     try:
         for n, plan in enumerate(sequence.runs):
+            started = time.perf_counter()
             outcome.runs.append(_run(ctx, Rebalance(ctx, n, plan), outcome))
-        outcome.faults = emulator.fault_counts()
+            outcome.run_seconds.append(time.perf_counter() - started)
+        outcome.faults, outcome.requests = emulator.fault_counts(), emulator.request_counts()
         emulator.faults = FaultPlan.none()
         outcome.problems += settle(ctx)
         outcome.problems += check_invariants(emulator, ctx.ledger, ctx.switch)
