@@ -22,7 +22,8 @@ After the runs, faults off, reconciliation is repeated until it completes, then 
 1. no client order id was processed twice by the venue;
 2. every order the venue accepted is in the ledger (by client order id and venue id, or adopted as
    external by venue id);
-3. the ledger equals the venue: balances per currency exactly, filled amount per order, open or closed;
+3. the ledger equals the venue: balances per currency exactly, holdings (opening balance + fills) per
+   symbol, filled amount per order, open or closed;
 4. no create request reached the venue while the kill switch was on (time.monotonic in both).
 """
 from __future__ import annotations
@@ -541,6 +542,14 @@ def check_invariants(emulator, ledger: Ledger, switch: ScheduledKillSwitch) -> l
     theirs = {c: v for c, v in emulator.balances().items() if v != 0}
     if ours != theirs:
         problems.append(f"3 balances differ: ledger {_money(ours)} venue {_money(theirs)}")
+    opening = Counter()
+    for move in ledger.cash_movements():
+        opening[move["currency"]] += move["amount"]
+    for symbol, held in ledger.holdings().items():   # positions from fills, on top of what the account held
+        base = symbol.split("/")[0]
+        if opening[base] + held != theirs.get(base, Decimal(0)):
+            problems.append(f"3 holdings differ: {symbol} opening {opening[base]} + fills {held} in the ledger, "
+                            f"{theirs.get(base, Decimal(0))} {base} on the venue")
     filled = ledger.filled_amounts()
     for order in emulator.orders():
         if processed.get(order["clientOrderId"], 0) > 1:
