@@ -1,4 +1,5 @@
-# Peak Trade: `make demo` runs the pipeline on the offline simulator, `make test` runs the suite.
+# Peak Trade: `make demo` runs the pipeline on the offline simulator, `make test` runs the suite,
+# `make soak` runs 2,000 random fault sequences through rebalances on the exchange emulator.
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
@@ -6,7 +7,7 @@ UV_VERSION := 0.13.9
 UV := $(VENV)/bin/uv
 export PEAKTRADE_ROOT := $(CURDIR)
 
-.PHONY: demo test airflow bench lock clean
+.PHONY: demo test airflow bench soak lock clean
 
 $(VENV)/.runtime: requirements.txt
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -34,6 +35,9 @@ airflow: $(VENV)/.runtime  ## the Airflow UI on http://localhost:8080 with the p
 
 bench: $(VENV)/.bench  ## benchmarks; results as JSON under benchmarks/results/
 	@source .airflow.env && $(VENV)/bin/python -m benchmarks.run
+
+soak: $(VENV)/.test  ## 2,000 random fault sequences through rebalances on the emulator; benchmarks/results/soak.json
+	$(VENV)/bin/python -m benchmarks.soak --sequences $(or $(SEQUENCES),2000)
 
 lock:  ## recompile the locks from the .in files
 	$(UV) pip compile -q requirements.in --python-version 3.11 -o requirements.txt

@@ -12,6 +12,8 @@ Results (stable names, a rerun overwrites them):
   benchmarks/results/reports.json             daily and weekly report (PDF + Excel), 30 series x a year of 1h
   benchmarks/results/portfolio.json           optimiser time per method, 10 / 50 / 200 simulated assets x 730 days
   benchmarks/results/rebalance.json           `airflow dags test rebalance` (paper) over 20 symbols, time per task
+  benchmarks/results/venue.json               submit -> fill -> ledger on the Binance emulator (median, p99 of 1,000
+                                              orders); a 20-symbol rebalance there, no faults and 10% faulted
 
 All work happens in a temporary directory (default under benchmarks/tmp/,
 git-ignored) that is removed afterwards unless --keep-tmp or a failure.
@@ -26,10 +28,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks import backtest, ingest_dag, landing, portfolio, rebalance_dag, reports, warehouse
+from benchmarks import backtest, ingest_dag, landing, portfolio, rebalance_dag, reports, venue, warehouse
 from benchmarks.common import DEFAULT_TMP_PARENT, command_info, machine_info, utc_now, write_result
 
-BENCHMARKS = ("landing", "market_data_ingest", "warehouse", "backtest", "reports", "portfolio", "rebalance")
+BENCHMARKS = ("landing", "market_data_ingest", "warehouse", "backtest", "reports", "portfolio", "rebalance", "venue")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -70,6 +72,8 @@ def main(argv: list[str] | None = None) -> int:
                 payload = portfolio.run(tmp)
             elif name == "rebalance":
                 payload = rebalance_dag.run(tmp)
+            elif name == "venue":
+                payload = venue.run(tmp)
             else:
                 payload = ingest_dag.run(tmp, cold=not args.no_cold)
             header = {
@@ -140,6 +144,8 @@ def _table_rows(name: str, payload: dict) -> list[tuple[str, str, str]]:
         out += portfolio.table_rows(payload)
     elif name == "rebalance":
         out += rebalance_dag.table_rows(payload)
+    elif name == "venue":
+        out += venue.table_rows(payload)
     else:
         for kind in ("incremental", "cold"):
             r = payload.get(kind)

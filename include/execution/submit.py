@@ -152,8 +152,25 @@ def resolve_unknown(ledger: Ledger, broker: Broker, client_order_id: str, *, que
 
 
 def cancel(ledger: Ledger, broker: Broker, client_order_id: str, *, ts_ms: int | None = None) -> OrderRecord:
-    """Ask the venue to cancel an open order: pending_cancel, then the venue's answer."""
+    """Ask the venue to cancel an open order: pending_cancel, then the venue's answer.
+
+    An order the venue never acknowledged (no venue id: sent, unknown or lost) is cancelled by client
+    order id without pending_cancel: if the venue does not know it, its send's outcome stays unknown
+    for reconciliation to resolve (a pending_cancel the venue never heard of could not be resolved).
+    """
     record = ledger.order(client_order_id)
+    if record.venue_order_id is None and record.status in (OrderStatus.SUBMITTED, OrderStatus.UNKNOWN,
+                                                           OrderStatus.LOST):
+        try:
+            answer = broker.cancel_order(None, record.intent.symbol, {"clientOrderId": client_order_id})
+        except ccxt.OrderNotFound as exc:
+            if record.status is OrderStatus.SUBMITTED:
+                ledger.record_event(client_order_id, OrderStatus.UNKNOWN, ts_ms=ts_ms,
+                                    note=(f"cancel by client order id: the venue does not know it ({_text(exc)}); "
+                                          "the send's outcome is unknown")[:NOTE_CHARS])
+            return ledger.order(client_order_id)
+        record_venue_order(ledger, broker.id, client_order_id, answer, ts_ms)
+        return ledger.order(client_order_id)
     ledger.record_event(client_order_id, OrderStatus.PENDING_CANCEL, ts_ms=ts_ms)
     answer = broker.cancel_order(record.venue_order_id, record.intent.symbol, {"clientOrderId": client_order_id})
     record_venue_order(ledger, broker.id, client_order_id, answer, ts_ms)

@@ -65,6 +65,7 @@ def create_app(emulator) -> FastAPI:
 
 async def _serve(emulator, endpoint: str, op, params: dict) -> Response:
     with emulator.lock:
+        emulator.served[endpoint] += 1
         injection = emulator.faults.draw(endpoint)
         fault = injection.response
         answer = _act(emulator, endpoint, op, params, injection, fault)

@@ -58,6 +58,20 @@ DEFAULT_MARKETS = (
     MarketSpec("DOGE", "USDT", tick_size="0.00001", step_size="1", min_qty="1", max_qty="9000000"),
 )
 
+# Fifteen more Binance USDT pairs (their filters as published): 20 markets with the defaults, for
+# rebalances as wide as the desk's benchmark universe.
+MORE_MARKETS = tuple(MarketSpec(base, "USDT", tick_size=tick, step_size=step, min_qty=step, max_qty=max_qty)
+                     for base, tick, step, max_qty in (
+                         ("BNB", "0.01", "0.001", "9000"), ("ADA", "0.0001", "0.1", "9000000"),
+                         ("AVAX", "0.01", "0.01", "90000"), ("LINK", "0.01", "0.01", "90000"),
+                         ("DOT", "0.001", "0.01", "90000"), ("LTC", "0.01", "0.001", "90000"),
+                         ("TRX", "0.0001", "0.1", "9000000"), ("ATOM", "0.001", "0.01", "90000"),
+                         ("UNI", "0.001", "0.01", "90000"), ("XLM", "0.0001", "1", "9000000"),
+                         ("ETC", "0.01", "0.01", "90000"), ("NEAR", "0.001", "0.1", "90000"),
+                         ("FIL", "0.001", "0.01", "90000"), ("APT", "0.001", "0.01", "90000"),
+                         ("BCH", "0.1", "0.001", "9000")))
+TWENTY_MARKETS = DEFAULT_MARKETS + MORE_MARKETS
+
 
 def market_specs(markets) -> dict[str, MarketSpec]:
     """{exchange id: spec} from None (the defaults), MarketSpecs, or {unified symbol: {field: value}}."""

@@ -41,6 +41,17 @@ class Emulator:
         self.lock = threading.RLock()   # one lock around the venue: HTTP thread and test thread alike
         self.base_url = ""
         self._counts: Counter[str] = Counter()
+        self.served: Counter[str] = Counter()   # requests per endpoint (past authentication)
+
+    def reset(self, balances: Mapping[str, object], prices: Mapping[str, object],
+              faults: FaultPlan | None = None) -> None:
+        """A fresh account on the running server (much faster than a server per test): balances,
+        prices, no orders, trades or requests, fault counts zero, `faults` (default: none)."""
+        with self.lock:
+            self.venue.reset(balances, prices)
+            self._counts.clear()
+            self.served.clear()
+            self.faults = faults or FaultPlan.none()
 
     def count(self, kind: str) -> None:
         self._counts[kind] += 1
@@ -75,6 +86,11 @@ class Emulator:
         """Every authenticated create-order request the venue saw, accepted or not, in arrival order."""
         with self.lock:
             return [dict(r) for r in self.venue.create_log]
+
+    def request_counts(self) -> dict[str, int]:
+        """Requests served per endpoint (faulted ones included; refused by authentication not)."""
+        with self.lock:
+            return dict(self.served)
 
     def fault_counts(self) -> dict[str, int]:
         with self.lock:

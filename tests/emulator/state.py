@@ -122,6 +122,17 @@ class Venue:
             venue.set_price(symbol, price)
         return venue
 
+    def reset(self, balances, prices) -> None:
+        """Back to a fresh account with these balances and prices: no orders, trades or requests.
+
+        The markets stay, and order and trade ids keep counting up, so an id never names two orders.
+        """
+        self.free = {a: Decimal(str(v)) for a, v in balances.items()}
+        self.locked, self.prices, self.opens, self.highs, self.lows = {}, {}, {}, {}, {}
+        self.orders, self.trades, self.create_log = [], [], []
+        for symbol, price in prices.items():
+            self.set_price(symbol, price)
+
     # ---- prices and matching -------------------------------------------------------------------
 
     def market_by_symbol(self, symbol: str) -> MarketSpec:
@@ -209,7 +220,7 @@ class Venue:
 
     def record_unprocessed(self, params: dict, fault: str, error: errors.VenueError | None) -> None:
         """A create request the venue answered without acting on it (a fault said so)."""
-        self._log(params, accepted=False, order=None, error=error, fault=fault)
+        self._log(params, accepted=False, order=None, error=error, fault=fault, processed=False)
 
     def create(self, params: dict, *, fault: str | None = None, partial: Fault | None = None,
                lag: Fault | None = None) -> dict:
@@ -301,11 +312,11 @@ class Venue:
         return order, fills
 
     def _log(self, params: dict, *, accepted: bool, order: Order | None, error: errors.VenueError | None,
-             fault: str | None) -> None:
+             fault: str | None, processed: bool = True) -> None:
         self.create_log.append({
             "clientOrderId": params.get("newClientOrderId"), "symbol": params.get("symbol"),
             "side": params.get("side"), "type": params.get("type"), "quantity": params.get("quantity"),
-            "price": params.get("price"), "accepted": accepted,
+            "price": params.get("price"), "processed": processed, "accepted": accepted,
             "orderId": order.order_id if order else None, "error": error.code if error else None,
             "fault": fault, "time": time.monotonic(),
         })
