@@ -157,11 +157,14 @@ def run_shared_cash(
     tf = found.pop()
     costs = Costs() if costs is None else costs
     rebalance = Rebalance() if rebalance is None else rebalance
-    ts = pd.DatetimeIndex(sorted(set().union(*(b.ts for b in bars.values()))), name="ts")
+    ts, rows = _union(bars, labels)
 
     def aligned(values: Mapping[str, np.ndarray], fill: bool) -> np.ndarray:
-        frame = pd.DataFrame({a: pd.Series(values[a], index=bars[a].ts).reindex(ts) for a in labels})
-        return np.ascontiguousarray((frame.ffill() if fill else frame).to_numpy(dtype=float))
+        """[bars of the union, assets]; NaN where an asset has no bar (carried forward when fill)."""
+        out = np.full((len(ts), len(labels)), np.nan)
+        for column, a in enumerate(labels):
+            out[rows[a], column] = values[a]
+        return np.ascontiguousarray(pd.DataFrame(out).ffill().to_numpy()) if fill else out
 
     if strategy is not None:
         strategy = get_strategy(strategy) if isinstance(strategy, str) else strategy
@@ -189,6 +192,17 @@ def run_shared_cash(
         np.array([x.max_amount for x in lot]), np.array([x.min_cost for x in lot]),
         float(initial_capital), policy, _breaker_config(breaker, tf))
     return _result(run, ts, labels, targets, mark, float(initial_capital), tf, full_metrics)
+
+
+def _union(bars: Mapping[str, Bars], labels: list[str]) -> tuple[pd.DatetimeIndex, dict[str, np.ndarray]]:
+    """The union of the assets' timestamps, and each asset's rows in it."""
+    first = bars[labels[0]].ts
+    if all(bars[a].ts.equals(first) for a in labels[1:]):
+        every = np.arange(len(first))
+        return first.rename("ts"), dict.fromkeys(labels, every)
+    stamps = np.unique(np.concatenate([bars[a].ts.asi8 for a in labels]))
+    ts = pd.DatetimeIndex(pd.to_datetime(stamps, utc=True), name="ts").as_unit(first.unit)
+    return ts, {a: ts.get_indexer(bars[a].ts) for a in labels}
 
 
 def _given_weights(weights: pd.DataFrame, labels: list[str], ts: pd.DatetimeIndex) -> pd.DataFrame:

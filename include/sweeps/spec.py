@@ -19,6 +19,8 @@
     sizing: {method: kelly, kelly_fraction: 0.25}    # include.backtest.Sizing fields; default fixed 100 %
     exits: {stop_loss: 0.05, trail_atr_mult: 3}      # include.backtest.Exits fields; default none
     breaker: {warn: 0.05, halve: 0.10, halt: 0.15}   # include.backtest.Breaker fields; null = off
+    score: portfolio           # optional: one shared-cash account (default sleeves: the mean per series)
+    rebalance: {every: 1d, drift: 0.05}              # the portfolio score's rebalancing (default: on change)
 
 nsga2 takes `objectives` (two or more) instead of `objective`; walk_forward takes a
 `walk_forward` block. parse_spec turns every problem into one line of a ConfigError

@@ -205,3 +205,17 @@ def test_bad_settings_name_the_field():
     with pytest.raises(BacktestConfigError, match=r"weights name unknown assets \['Z'\]"):
         run_shared_cash(frames, weights=pd.DataFrame({"Z": [1.0]}, index=frames["A"]["ts"].iloc[:1]))
     assert Rebalance(every="1d").every_bars("1h") == 24
+
+
+def test_assets_with_different_timestamps_trade_only_at_their_own_bars():
+    a = candles(np.linspace(100, 110, 10))
+    b = candles(np.linspace(50, 60, 10)).iloc[3:].drop(index=6).reset_index(drop=True)  # starts late, a gap
+    weights = pd.DataFrame({"A": [0.5], "B": [0.5]}, index=a["ts"].iloc[:1])
+    result = run_shared_cash({"A": a, "B": b}, weights=weights, costs=Costs.zero(), rebalance=Rebalance(every=1),
+                             breaker=None)
+    assert result.equity.index.equals(pd.DatetimeIndex(a["ts"], name="ts"))
+    assert (result.positions["B"].iloc[:3] == 0).all() and result.positions["B"].iloc[3] > 0
+    assert not ((result.fills["asset"] == "B") & (result.fills["bar"] == 6)).any()
+    # across B's missing bar its units are valued at its last close
+    units, cash = result.positions.iloc[6], result.cash.iloc[6]
+    assert result.equity.iloc[6] == pytest.approx(cash + units["A"] * a["close"].iloc[6] + units["B"] * b["close"].iloc[2])
