@@ -14,6 +14,7 @@ Results (stable names, a rerun overwrites them):
   benchmarks/results/rebalance.json           `airflow dags test rebalance` (paper) over 20 symbols, time per task
   benchmarks/results/venue.json               submit -> fill -> ledger on the Binance emulator (median, p99 of 1,000
                                               orders); a 20-symbol rebalance there, no faults and 10% faulted
+  benchmarks/results/portfolio_backtest.json  shared-cash backtest of 30 assets x a year of 1h vs 30 sleeves
 
 All work happens in a temporary directory (default under benchmarks/tmp/,
 git-ignored) that is removed afterwards unless --keep-tmp or a failure.
@@ -28,10 +29,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks import backtest, ingest_dag, landing, portfolio, rebalance_dag, reports, venue, warehouse
+from benchmarks import (backtest, ingest_dag, landing, portfolio, portfolio_backtest, rebalance_dag, reports, venue,
+                        warehouse)
 from benchmarks.common import DEFAULT_TMP_PARENT, command_info, machine_info, utc_now, write_result
 
-BENCHMARKS = ("landing", "market_data_ingest", "warehouse", "backtest", "reports", "portfolio", "rebalance", "venue")
+BENCHMARKS = ("landing", "market_data_ingest", "warehouse", "backtest", "reports", "portfolio", "rebalance",
+              "portfolio_backtest", "venue")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -74,6 +77,8 @@ def main(argv: list[str] | None = None) -> int:
                 payload = rebalance_dag.run(tmp)
             elif name == "venue":
                 payload = venue.run(tmp)
+            elif name == "portfolio_backtest":
+                payload = portfolio_backtest.run(tmp)
             else:
                 payload = ingest_dag.run(tmp, cold=not args.no_cold)
             header = {
@@ -142,6 +147,8 @@ def _table_rows(name: str, payload: dict) -> list[tuple[str, str, str]]:
         out += reports.table_rows(payload)
     elif name == "portfolio":
         out += portfolio.table_rows(payload)
+    elif name == "portfolio_backtest":
+        out += portfolio_backtest.table_rows(payload)
     elif name == "rebalance":
         out += rebalance_dag.table_rows(payload)
     elif name == "venue":

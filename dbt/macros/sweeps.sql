@@ -81,3 +81,8 @@
                                union_by_name = true, filename = true)
     {%- endif %}
 {%- endmacro %}
+
+{#- Every published run's best-run daily returns (include/sweeps/strategy_returns.py). -#}
+{% macro sweep_strategy_returns_glob() -%}
+    {{ env_var('PEAKTRADE_DATA_DIR') }}/sweeps/*/*/strategy_returns/daily.parquet
+{%- endmacro %}

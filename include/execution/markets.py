@@ -13,6 +13,7 @@ from decimal import Decimal
 import ccxt
 from ccxt.base.decimal_to_precision import TICK_SIZE
 
+from include.backtest import rebalance
 from include.errors import closest
 from include.execution.errors import OrderError
 from include.execution.orders import as_decimal
@@ -64,12 +65,15 @@ class Markets:
         lo = (limits.get("amount") or {}).get("min")
         hi = (limits.get("amount") or {}).get("max")
         min_cost = (limits.get("cost") or {}).get("min")
-        if amount <= 0:
+        code = rebalance.refusal(amount, price, as_decimal(0 if lo is None else lo, "limits.amount.min"),
+                                 Decimal("Infinity") if hi is None else as_decimal(hi, "limits.amount.max"),
+                                 as_decimal(0 if min_cost is None else min_cost, "limits.cost.min"))
+        if code == rebalance.ROUNDS_TO_ZERO:
             return f"amount rounds to 0 at the amount precision {self.market(symbol)['precision']['amount']}"
-        if lo is not None and amount < as_decimal(lo, "limits.amount.min"):
+        if code == rebalance.BELOW_MIN_AMOUNT:
             return f"amount {amount} is below the venue's minimum amount {lo}"
-        if hi is not None and amount > as_decimal(hi, "limits.amount.max"):
+        if code == rebalance.ABOVE_MAX_AMOUNT:
             return f"amount {amount} is above the venue's maximum amount {hi}"
-        if min_cost is not None and amount * price < as_decimal(min_cost, "limits.cost.min"):
+        if code == rebalance.BELOW_MIN_COST:
             return f"notional {amount * price} is below the venue's minimum cost {min_cost}"
         return None

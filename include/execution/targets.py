@@ -5,7 +5,9 @@ sent its orders finds nothing left to order. A change of sign is split in two le
 `reduce` (to flat) and `increase` (the new side), so the risk-reducing half never
 waits on a risk rule meant for the other. Reductions come first. Every amount is
 truncated by ccxt to the market's precision; an order the venue would refuse (below
-the minimum amount or cost) is dropped with its reason.
+the minimum amount or cost) is dropped with its reason. The arithmetic (weights to
+quantities, the legs, the venue's refusals) is include/backtest/rebalance.py's, the same
+the portfolio backtest orders with.
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
+from include.backtest.rebalance import split_legs, target_quantity
 from include.execution.errors import OrderError
 from include.execution.markets import Markets
 from include.execution.orders import DEFAULT_ID_LENGTH, OrderIntent, as_decimal, make_order
@@ -38,7 +41,7 @@ class OrderPlan:
 def target_quantities(weights: Mapping[str, float], equity, prices: Mapping[str, float]) -> dict[str, Decimal]:
     """Weights of equity -> base quantities at the given prices (unrounded)."""
     equity = as_decimal(equity, "equity")
-    return {s: as_decimal(w, f"weight of {s}") * equity / _price(prices, s) for s, w in weights.items()}
+    return {s: target_quantity(as_decimal(w, f"weight of {s}"), equity, _price(prices, s)) for s, w in weights.items()}
 
 
 def open_quantities(open_orders: Iterable[dict]) -> dict[str, Decimal]:
@@ -66,14 +69,8 @@ def legs(target: Decimal, current: Decimal) -> list[tuple[str, str, Decimal]]:
     if delta == 0:
         return []
     side = "buy" if delta > 0 else "sell"
-    reducing = current != 0 and (delta > 0) != (current > 0)
-    if not reducing:
-        return [(INCREASE, side, abs(delta))]
-    cut = min(abs(delta), abs(current))
-    out = [(REDUCE, side, cut)]
-    if abs(delta) > cut:
-        out.append((INCREASE, side, abs(delta) - cut))
-    return out
+    reduce, increase = split_legs(target, current)
+    return [(leg, side, abs(amount)) for leg, amount in ((REDUCE, reduce), (INCREASE, increase)) if amount != 0]
 
 
 def plan_orders(run_id: str, targets: Mapping[str, float], holdings: Mapping[str, float],

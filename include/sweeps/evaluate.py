@@ -6,7 +6,9 @@ weighs the same whatever its length or price. If a series' metric is undefined
 ranks last: a parameter set that does nothing on one market is not hidden by
 the others. n_trades is the sum over series. Each trial also carries `per_series`:
 {"<exchange> <symbol>": {metric: value}} (NaN as None, so it stays valid JSON), from
-which the warehouse derives the best parameters per symbol.
+which the warehouse derives the best parameters per symbol. With `score: portfolio` the
+trial's metrics are instead those of one shared-cash account over the universe
+(portfolio_metrics); per_series stays each series' own.
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ import pandas as pd
 
 from include.backtest import Bars, Costs, run_backtest
 from include.backtest.config import Breaker, Exits, Sizing
+from include.backtest.portfolio import Rebalance, run_shared_cash
 from include.backtest.result import BacktestResult, performance
 from include.strategies import Strategy
 from include.sweeps.errors import SweepError
@@ -89,11 +92,14 @@ class Evaluator:
     sizing: Sizing | None = None
     exits: Exits | None = None
     breaker: Breaker | None = None
+    score: str = "sleeves"            # or "portfolio": one shared-cash account (spec.score)
+    rebalance: Rebalance | None = None
 
     @classmethod
     def for_spec(cls, spec: SweepSpec, bars: list[Bars]) -> Evaluator:
         labels = tuple(series_label(*ref.key) for ref in spec.universe)
-        return cls(spec.get_strategy(), spec.costs.to_costs(), bars, labels, **spec.engine_settings())
+        return cls(spec.get_strategy(), spec.costs.to_costs(), bars, labels, **spec.engine_settings(),
+                   score=spec.score, rebalance=spec.rebalance.to_rebalance())
 
     def results(self, params: dict) -> list[BacktestResult]:
         return [run_backtest(b, self.strategy, params, self.costs, sizing=self.sizing, exits=self.exits,
@@ -102,4 +108,14 @@ class Evaluator:
     def __call__(self, params: dict) -> dict:
         """The mean metrics, plus `per_series` (see by_series)."""
         per_series = [r.metrics for r in self.results(params)]
-        return mean_metrics(per_series) | {"per_series": by_series(self.labels, per_series)}
+        scored = portfolio_metrics(self, params) if self.score == "portfolio" else mean_metrics(per_series)
+        return scored | {"per_series": by_series(self.labels, per_series)}
+
+
+def portfolio_metrics(evaluator: Evaluator, params: dict) -> dict[str, float]:
+    """The `portfolio` score: the metrics of one shared-cash account over the universe (the same
+    names as mean_metrics; n_trades counts its fills). Sizing and exits are the sleeves' only."""
+    result = run_shared_cash(dict(zip(evaluator.labels, evaluator.bars, strict=True)), evaluator.strategy, params,
+                             evaluator.costs, rebalance=evaluator.rebalance, breaker=evaluator.breaker,
+                             check_lookahead=False)
+    return {name: result.metrics[name] for name in METRICS} | {"n_trades": result.metrics["n_trades"]}

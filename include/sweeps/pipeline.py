@@ -66,12 +66,15 @@ def publish_sweeps(config: PeakTradeConfig, requested: list[str] | None, run_id:
     from include.sweeps.heatmaps import render_heatmaps
     from include.sweeps.publish import load_into_warehouse
     from include.sweeps.results import collect
+    from include.sweeps.strategy_returns import export_strategy_returns
     from include.warehouse.exports import EXPORTED_SWEEP_TABLES, export_marts
 
     data, run = data_dir(config), run_key(run_id)
     summary = {}
     for name, spec in select_sweeps(sweep_specs(config), requested).items():
         out = sweep_dir(data, spec, run)
+        # the best run's daily returns, for fct_strategy_risk_metrics (read by the dbt build below)
+        export_strategy_returns(spec, load_frames(spec, data), collect(out, spec), out, run)
         counts = load_into_warehouse(spec, out, data, run)
         heatmaps = DataPaths(data).sweep_heatmaps(spec.name, run)
         images = render_heatmaps(spec, collect(out, spec), heatmaps)

@@ -19,6 +19,8 @@
     sizing: {method: kelly, kelly_fraction: 0.25}    # include.backtest.Sizing fields; default fixed 100 %
     exits: {stop_loss: 0.05, trail_atr_mult: 3}      # include.backtest.Exits fields; default none
     breaker: {warn: 0.05, halve: 0.10, halt: 0.15}   # include.backtest.Breaker fields; null = off
+    score: portfolio           # optional: one shared-cash account (default sleeves: the mean per series)
+    rebalance: {every: 1d, drift: 0.05}              # the portfolio score's rebalancing (default: on change)
 
 nsga2 takes `objectives` (two or more) instead of `objective`; walk_forward takes a
 `walk_forward` block. parse_spec turns every problem into one line of a ConfigError
@@ -181,6 +183,34 @@ class WalkForwardSpec(Strict):
         return pd.Timedelta(days=self.step_days or self.out_of_sample_days)
 
 
+class RebalanceSpec(Strict):
+    """When the `portfolio` score's account rebalances (include.backtest.portfolio.Rebalance)."""
+
+    every: int | str | None = None   # bars, or a timeframe such as 1d
+    drift: float | None = Field(default=None, gt=0, lt=10)
+    on_change: bool = True           # when the strategy's target weights change
+
+    @field_validator("every")
+    @classmethod
+    def _every(cls, every):
+        if isinstance(every, int) and every < 1:
+            raise ValueError(f"{every!r} is invalid; valid: an int >= 1 or a timeframe such as 1d")
+        if isinstance(every, str):
+            timeframe_ms(every)  # its ValueError names the valid form
+        return every
+
+    @model_validator(mode="after")
+    def _something(self):
+        if self.every is None and self.drift is None and not self.on_change:
+            raise ValueError("nothing would ever rebalance; set every, drift or on_change: true")
+        return self
+
+    def to_rebalance(self):
+        from include.backtest.portfolio import Rebalance
+
+        return Rebalance(**self.model_dump())
+
+
 class SweepSpec(Strict):
     """One sweep: a strategy's parameter space searched by `method` on every series of `universe`."""
 
@@ -203,6 +233,10 @@ class SweepSpec(Strict):
     exits: dict[str, Any] = Field(default_factory=dict)
     breaker: dict[str, Any] | None = Field(default_factory=dict)  # {} = the engine's default levels; null = off
     walk_forward: WalkForwardSpec | None = None
+    # How a trial is scored (pbt): `sleeves`, the mean of each series' own metrics, or `portfolio`,
+    # one shared-cash account over the universe rebalanced by `rebalance` (include/backtest/portfolio.py).
+    score: Literal["sleeves", "portfolio"] = "sleeves"
+    rebalance: RebalanceSpec = Field(default_factory=lambda: RebalanceSpec())
 
     @field_validator("name")
     @classmethod
