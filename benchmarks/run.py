@@ -12,6 +12,7 @@ Results (stable names, a rerun overwrites them):
   benchmarks/results/reports.json             daily and weekly report (PDF + Excel), 30 series x a year of 1h
   benchmarks/results/portfolio.json           optimiser time per method, 10 / 50 / 200 simulated assets x 730 days
   benchmarks/results/rebalance.json           `airflow dags test rebalance` (paper) over 20 symbols, time per task
+  benchmarks/results/overfitting.json         DSR and PBO (S=16) of a 10,000-trial x 365-day sweep vs its time per trial
 
 All work happens in a temporary directory (default under benchmarks/tmp/,
 git-ignored) that is removed afterwards unless --keep-tmp or a failure.
@@ -26,10 +27,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks import backtest, ingest_dag, landing, portfolio, rebalance_dag, reports, warehouse
+from benchmarks import backtest, ingest_dag, landing, overfitting, portfolio, rebalance_dag, reports, warehouse
 from benchmarks.common import DEFAULT_TMP_PARENT, command_info, machine_info, utc_now, write_result
 
-BENCHMARKS = ("landing", "market_data_ingest", "warehouse", "backtest", "reports", "portfolio", "rebalance")
+BENCHMARKS = ("landing", "market_data_ingest", "warehouse", "backtest", "reports", "portfolio", "rebalance",
+              "overfitting")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -70,6 +72,8 @@ def main(argv: list[str] | None = None) -> int:
                 payload = portfolio.run(tmp)
             elif name == "rebalance":
                 payload = rebalance_dag.run(tmp)
+            elif name == "overfitting":
+                payload = overfitting.run(tmp)
             else:
                 payload = ingest_dag.run(tmp, cold=not args.no_cold)
             header = {
@@ -138,6 +142,8 @@ def _table_rows(name: str, payload: dict) -> list[tuple[str, str, str]]:
         out += reports.table_rows(payload)
     elif name == "portfolio":
         out += portfolio.table_rows(payload)
+    elif name == "overfitting":
+        out += overfitting.table_rows(payload)
     elif name == "rebalance":
         out += rebalance_dag.table_rows(payload)
     else:

@@ -72,7 +72,7 @@ def publish_sweeps(config: PeakTradeConfig, requested: list[str] | None, run_id:
     summary = {}
     for name, spec in select_sweeps(sweep_specs(config), requested).items():
         out = sweep_dir(data, spec, run)
-        counts = load_into_warehouse(spec, out, data, run)
+        counts = load_into_warehouse(spec, out, data, run, config.research)
         heatmaps = DataPaths(data).sweep_heatmaps(spec.name, run)
         images = render_heatmaps(spec, collect(out, spec), heatmaps)
         log.info("%s: loaded %s; %d heatmaps in %s", name, counts, len(images), heatmaps)
