@@ -15,6 +15,7 @@ Results (stable names, a rerun overwrites them):
   benchmarks/results/venue.json               submit -> fill -> ledger on the Binance emulator (median, p99 of 1,000
                                               orders); a 20-symbol rebalance there, no faults and 10% faulted
   benchmarks/results/portfolio_backtest.json  shared-cash backtest of 30 assets x a year of 1h vs 30 sleeves
+  benchmarks/results/overfitting.json         DSR and PBO (S=16) of a 10,000-trial x 365-day sweep vs its time per trial
 
 All work happens in a temporary directory (default under benchmarks/tmp/,
 git-ignored) that is removed afterwards unless --keep-tmp or a failure.
@@ -29,12 +30,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks import (backtest, ingest_dag, landing, portfolio, portfolio_backtest, rebalance_dag, reports, venue,
-                        warehouse)
+from benchmarks import (backtest, ingest_dag, landing, overfitting, portfolio, portfolio_backtest, rebalance_dag,
+                        reports, venue, warehouse)
 from benchmarks.common import DEFAULT_TMP_PARENT, command_info, machine_info, utc_now, write_result
 
 BENCHMARKS = ("landing", "market_data_ingest", "warehouse", "backtest", "reports", "portfolio", "rebalance",
-              "portfolio_backtest", "venue")
+              "portfolio_backtest", "venue", "overfitting")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -79,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
                 payload = venue.run(tmp)
             elif name == "portfolio_backtest":
                 payload = portfolio_backtest.run(tmp)
+            elif name == "overfitting":
+                payload = overfitting.run(tmp)
             else:
                 payload = ingest_dag.run(tmp, cold=not args.no_cold)
             header = {
@@ -149,6 +152,8 @@ def _table_rows(name: str, payload: dict) -> list[tuple[str, str, str]]:
         out += portfolio.table_rows(payload)
     elif name == "portfolio_backtest":
         out += portfolio_backtest.table_rows(payload)
+    elif name == "overfitting":
+        out += overfitting.table_rows(payload)
     elif name == "rebalance":
         out += rebalance_dag.table_rows(payload)
     elif name == "venue":

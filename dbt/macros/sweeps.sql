@@ -86,3 +86,30 @@
 {% macro sweep_strategy_returns_glob() -%}
     {{ env_var('PEAKTRADE_DATA_DIR') }}/sweeps/*/*/strategy_returns/daily.parquet
 {%- endmacro %}
+
+{#- The overfitting odds of every published run's bests; the source sweeps.overfitting_odds reads
+    the same files (include/sweeps/odds.py writes them). -#}
+{% macro sweep_odds_glob() -%}
+    {{ env_var('PEAKTRADE_DATA_DIR') }}/sweeps/*/*/overfitting.json
+{%- endmacro %}
+
+{#- The odds rows with the run folder they came from (run_path, as stg_sweep_runs has it); an empty
+    batch of the same columns before any run was published with odds. -#}
+{% macro sweep_odds() -%}
+    {%- if sweep_files_exist(sweep_odds_glob()) %}
+    select parse_dirpath(filename) as run_path, * exclude (filename)
+    from {{ source('sweeps', 'overfitting_odds') }}
+    {%- else %}
+    select null::varchar as run_path, null::varchar as label, null::varchar as exchange,
+           null::varchar as symbol, null::varchar as chunk_id, null::bigint as trial,
+           {%- for c in sweep_odds_columns() %} null::{{ c[1] }} as {{ c[0] }}{{ "," if not loop.last }}{% endfor %}
+    where false
+    {%- endif %}
+{%- endmacro %}
+
+{#- The odds columns fct_sweep_best carries, with their types, in order. -#}
+{% macro sweep_odds_columns() -%}
+    {{ return([("n_trials", "bigint"), ("n_days", "bigint"), ("sharpe_ratio_daily", "double"),
+               ("sharpe_variance", "double"), ("expected_max_sharpe", "double"), ("psr", "double"),
+               ("dsr", "double"), ("pbo", "double"), ("pbo_combinations", "bigint"), ("verdict", "varchar")]) }}
+{%- endmacro %}

@@ -160,6 +160,15 @@ class Reports(Strict):
     histogram_days: int = Field(90, ge=10)
 
 
+class Research(Strict):
+    """When a sweep's best is called luck (docs/definitions.md, "Overfitting odds"): a deflated
+    Sharpe ratio below luck_threshold, or a probability of backtest overfitting above pbo_threshold."""
+
+    luck_threshold: float = Field(0.95, gt=0, lt=1)
+    pbo_threshold: float = Field(0.5, gt=0, lt=1)
+    pbo_blocks: int = Field(16, ge=2, le=24, multiple_of=2)  # S of CSCV: C(S, S/2) combinations
+
+
 class Notifications(Strict):
     """Who hears of failed tasks and circuit-breaker events. email defaults to reports.recipients;
     slack/discord/telegram are Airflow connection ids, used when set (their provider must be installed)."""
@@ -214,6 +223,7 @@ class PeakTradeConfig(Strict):
     owner: str = "peak-trade"
     # Parameter sweeps, each a SweepSpec (include/sweeps/spec.py); checked by include.sweeps.checks.
     sweeps: list[dict[str, Any]] = []
+    research: Research = Research()
     reports: Reports = Reports()
     notifications: Notifications = Notifications()
     # The optimiser's settings, checked by include.portfolio.settings (PortfolioSettings).

@@ -59,7 +59,7 @@ COLUMNS = {
     "paper": ["trade_date", "equity", "cash", "pnl", "total_pnl", "realised_pnl", "unrealised_pnl", "fees",
               "daily_return", "drawdown"],
     "sweeps": ["sweep", "strategy", "timeframe", "exchange", "symbol", "objective", "objective_value", "params",
-               "sharpe_ratio", "total_return", "max_drawdown", "loaded_at"],
+               "sharpe_ratio", "total_return", "max_drawdown", "dsr", "pbo", "verdict", "loaded_at"],
     "quality": ["exchange", "symbol", "timeframe", "date", "status", "detail"],
 }
 BREACH_DRAWDOWN = -0.05     # drawdown below this is marked (the breaker's first level)
@@ -288,6 +288,7 @@ def _sweeps(sheet: Sheet, data: ReportData) -> None:
     sheet.main_table(table)
     sheet.mark(table.data_ref("total_return"), "lessThan", 0)
     sheet.mark(table.data_ref("sharpe_ratio"), "lessThan", 0)
+    sheet.mark_text(table.data_ref("verdict"), ("likely luck",))
 
 
 def _quality(sheet: Sheet, data: ReportData) -> None:

@@ -34,7 +34,7 @@ COLUMN_KINDS = {  # column name -> kind; a column not listed is text
     "equity": "money", "pnl": "money", "value": "money", "fees": "money", "fee": "money",
     "daily_return": "percent", "drawdown": "percent", "period_return": "percent", "portfolio_return": "percent",
     "weight": "percent", "total_return": "percent", "max_drawdown": "percent", "annual_volatility": "percent",
-    "sharpe_ratio": "ratio", "objective_value": "ratio",
+    "sharpe_ratio": "ratio", "objective_value": "ratio", "dsr": "ratio", "pbo": "ratio",
     "breaker_level": "integer", "partitions": "integer",
     "close": "price", "price": "price", "limit_price": "price", "arrival_price": "price", "average_price": "price",
     "average_cost": "price",

@@ -22,7 +22,7 @@ from include.reports.model import ReportPeriod
 QUALITY_COLUMNS = ["exchange", "symbol", "timeframe", "date", "status", "detail"]
 STRESS_COLUMNS = ["scenario", "scenario_type", "window_start", "window_end", "portfolio_return"]
 BEST_COLUMNS = ["sweep", "strategy", "timeframe", "exchange", "symbol", "objective", "objective_value", "params",
-                "sharpe_ratio", "total_return", "max_drawdown", "loaded_at"]
+                "sharpe_ratio", "total_return", "max_drawdown", "dsr", "pbo", "verdict", "loaded_at"]
 
 
 def read_export(data_dir: Path, table: str, columns: list[str] | None = None, where=None) -> pd.DataFrame | None:
@@ -167,7 +167,7 @@ def sweeps_before(data_dir: Path, cutoff: datetime) -> tuple[pd.DataFrame, list[
     heatmaps = sorted(
         png for sweep, run in frame[["sweep", "run_id"]].drop_duplicates().itertuples(index=False)
         for png in DataPaths(Path(data_dir)).sweep_heatmaps(sweep, run_key(run)).glob("*.png"))
-    best = frame[BEST_COLUMNS].sort_values(["sweep", "exchange", "symbol"]).reset_index(drop=True)
+    best = frame.reindex(columns=BEST_COLUMNS).sort_values(["sweep", "exchange", "symbol"]).reset_index(drop=True)
     return best, heatmaps
 
 

@@ -126,7 +126,9 @@ class ReportData:
     stress:        scenario, scenario_type, window_start, window_end, portfolio_return
     quality:       exchange, symbol, timeframe, date, status ('passed' | 'flagged' | 'quarantined' | 'gap'), detail
     sweeps_best:   sweep, strategy, timeframe, exchange, symbol, objective, objective_value, params (JSON text),
-                   sharpe_ratio, total_return, max_drawdown, loaded_at
+                   sharpe_ratio, total_return, max_drawdown, dsr (deflated Sharpe ratio), pbo (probability
+                   of backtest overfitting), verdict ('likely luck' | 'survives deflation' | 'undetermined';
+                   NaN for runs published without odds), loaded_at
     positions:     exchange, symbol, quantity, average_cost, close, value, weight, unrealised_pnl, realised_pnl,
                    fees, total_pnl - the paper desk's positions at the period's last ledger day (fct_pnl)
     trades:        order_id, ts (first fill), exchange, symbol, side, quantity, price (volume-weighted), fees,

@@ -300,14 +300,23 @@ def sweeps(data: ReportData) -> list[Flowable]:
 
 def sweeps_table(data: ReportData) -> Table:
     rows = [[f"{r.sweep}\n{r.strategy}", f"{r.exchange} {r.symbol}\n{r.timeframe}",
-             f"{r.objective}\n{_objective(r.objective, r.objective_value)}", _params(r.params),
+             f"{r.objective}\n{_objective(r.objective, r.objective_value)}", _params(r.params), _odds(r),
              ratio(r.sharpe_ratio), pct(r.total_return), pct(r.max_drawdown), _loaded(r.loaded_at)]
             for r in data.sweeps_best.itertuples()]
-    header = ["Sweep / strategy", "Series / timeframe", "Objective", "Parameters", "Sharpe", "Total return",
-              "Max drawdown", "Loaded (UTC)"]
-    return table(header, [[Paragraph(escape(str(v)).replace("\n", "<br/>"), STYLES["cell"]) if i < 4 else v
+    header = ["Sweep / strategy", "Series / timeframe", "Objective", "Parameters", "Luck?", "Sharpe",
+              "Total return", "Max drawdown", "Loaded (UTC)"]
+    return table(header, [[Paragraph(escape(str(v)).replace("\n", "<br/>"), STYLES["cell"]) if i < 5 else v
                            for i, v in enumerate(row)] for row in rows],
-                 [78, 78, 68, 70, 38, 50, 50, 60], right=(4, 5, 6))
+                 [66, 66, 58, 62, 62, 34, 44, 46, 54], right=(5, 6, 7))
+
+
+def _odds(row) -> str:
+    """The verdict on the best with its deflated Sharpe ratio and PBO (docs/definitions.md, "Overfitting odds")."""
+    verdict = getattr(row, "verdict", None)
+    if not isinstance(verdict, str):
+        return "no odds"
+    pbo = getattr(row, "pbo", None)
+    return f"{verdict}\nDSR {ratio(row.dsr)}" + ("" if pbo is None or pd.isna(pbo) else f", PBO {ratio(pbo)}")
 
 
 def _objective(name: str, value: float) -> str:

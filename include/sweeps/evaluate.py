@@ -9,12 +9,17 @@ the others. n_trades is the sum over series. Each trial also carries `per_series
 which the warehouse derives the best parameters per symbol. With `score: portfolio` the
 trial's metrics are instead those of one shared-cash account over the universe
 (portfolio_metrics); per_series stays each series' own.
+
+With `keep_daily`, a trial also carries `daily_returns`: per series (universe order) its
+equity's DAILY simple returns (the bar returns compounded per UTC day, float32), which
+include/sweeps/odds.py needs for the deflated Sharpe ratio and the PBO.
 """
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -81,6 +86,18 @@ def window_metrics(result: BacktestResult, first_bar: int) -> dict[str, float]:
     return metrics
 
 
+def day_starts(ts: pd.DatetimeIndex) -> np.ndarray:
+    """The position of each UTC day's first bar in ts (sorted)."""
+    days = ts.tz_convert("UTC").normalize() if ts.tz is not None else ts.normalize()
+    return np.flatnonzero(np.r_[True, days[1:] != days[:-1]])
+
+
+def daily_returns(bar_returns: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Bar returns compounded per day: prod(1 + r) - 1 over each day's bars, as float32."""
+    with np.errstate(divide="ignore"):  # a -100 % bar gives log 0 = -inf, and the day -100 %
+        return np.expm1(np.add.reduceat(np.log1p(bar_returns), starts)).astype(np.float32)
+
+
 @dataclass
 class Evaluator:
     """Backtests params on prepared series (Bars reused across trials, no lookahead check per run)."""
@@ -94,22 +111,34 @@ class Evaluator:
     breaker: Breaker | None = None
     score: str = "sleeves"            # or "portfolio": one shared-cash account (spec.score)
     rebalance: Rebalance | None = None
+    keep_daily: bool = False  # add each series' daily returns to a trial (`daily_returns`)
 
     @classmethod
-    def for_spec(cls, spec: SweepSpec, bars: list[Bars]) -> Evaluator:
+    def for_spec(cls, spec: SweepSpec, bars: list[Bars], keep_daily: bool = False) -> Evaluator:
         labels = tuple(series_label(*ref.key) for ref in spec.universe)
         return cls(spec.get_strategy(), spec.costs.to_costs(), bars, labels, **spec.engine_settings(),
-                   score=spec.score, rebalance=spec.rebalance.to_rebalance())
+                   score=spec.score, rebalance=spec.rebalance.to_rebalance(), keep_daily=keep_daily)
+
+    @cached_property
+    def days(self) -> list[tuple[pd.Timestamp, np.ndarray]]:
+        """Per series: its first UTC day and the positions of each day's first bar."""
+        return [(b.ts[0].normalize(), day_starts(b.ts)) for b in self.bars]
 
     def results(self, params: dict) -> list[BacktestResult]:
         return [run_backtest(b, self.strategy, params, self.costs, sizing=self.sizing, exits=self.exits,
                              breaker=self.breaker, check_lookahead=False) for b in self.bars]
 
     def __call__(self, params: dict) -> dict:
-        """The mean metrics, plus `per_series` (see by_series)."""
-        per_series = [r.metrics for r in self.results(params)]
+        """The scored metrics (the sleeves' mean, or the shared-cash account's), plus `per_series` (see
+        by_series) and, with keep_daily, `daily_returns` (per series: its first day and its daily returns)."""
+        results = self.results(params)
+        per_series = [r.metrics for r in results]
         scored = portfolio_metrics(self, params) if self.score == "portfolio" else mean_metrics(per_series)
-        return scored | {"per_series": by_series(self.labels, per_series)}
+        out = scored | {"per_series": by_series(self.labels, per_series)}
+        if self.keep_daily:
+            out["daily_returns"] = [(first, daily_returns(r.returns.to_numpy(), starts))
+                                    for r, (first, starts) in zip(results, self.days, strict=True)]
+        return out
 
 
 def portfolio_metrics(evaluator: Evaluator, params: dict) -> dict[str, float]:

@@ -75,7 +75,7 @@ def publish_sweeps(config: PeakTradeConfig, requested: list[str] | None, run_id:
         out = sweep_dir(data, spec, run)
         # the best run's daily returns, for fct_strategy_risk_metrics (read by the dbt build below)
         export_strategy_returns(spec, load_frames(spec, data), collect(out, spec), out, run)
-        counts = load_into_warehouse(spec, out, data, run)
+        counts = load_into_warehouse(spec, out, data, run, config.research)
         heatmaps = DataPaths(data).sweep_heatmaps(spec.name, run)
         images = render_heatmaps(spec, collect(out, spec), heatmaps)
         log.info("%s: loaded %s; %d heatmaps in %s", name, counts, len(images), heatmaps)

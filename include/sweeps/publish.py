@@ -14,6 +14,10 @@ universe, and the time of publication) and builds the sweep models (tag:sweeps):
 - fct_sweep_walk_forward: the fold rows of a walk_forward sweep. Its chunk files keep no
   inner trials, so it adds nothing to the other two marts.
 
+Before the manifest, publishing computes the overfitting odds of each series' best (odds.py:
+deflated Sharpe ratio, PBO for grid / random, verdict by the config's `research` thresholds)
+into overfitting.json beside it; fct_sweep_best joins them to its rows.
+
 The models are incremental by run: re-publishing a run (a new loaded_at) replaces its rows,
 every other run's rows stay. The publish task runs in the one-slot duckdb pool, so dbt alone
 holds the DuckDB file. A dbt failure raises WarehouseError; the marts keep their previous
@@ -29,6 +33,7 @@ import duckdb
 import pandas as pd
 
 from include.atomic import write_text_atomic
+from include.config.schema import Research
 from include.paths import DataPaths
 from include.sweeps.errors import SweepError
 from include.sweeps.evaluate import series_label
@@ -43,8 +48,12 @@ SWEEP_MODELS = "tag:sweeps"
 MARTS = ("fct_sweep_trials", "fct_sweep_best", "fct_sweep_walk_forward")
 
 
-def load_into_warehouse(spec: SweepSpec, out_dir: str | Path, data_dir: str | Path, run_id: str) -> dict[str, int]:
-    """Publish this run of `spec` (its chunk files in out_dir) and build the sweep marts; this run's rows per mart."""
+def load_into_warehouse(spec: SweepSpec, out_dir: str | Path, data_dir: str | Path, run_id: str,
+                        research: Research | None = None) -> dict[str, int]:
+    """Publish this run of `spec` (its chunk files in out_dir) and build the sweep marts; this run's rows per mart.
+    research: the luck thresholds of the overfitting odds (default: the config's defaults)."""
+    from include.sweeps.odds import write_odds
+
     out = Path(out_dir).resolve()
     sweeps = DataPaths(Path(data_dir)).sweeps.resolve()
     if out.parent != sweeps / spec.name:
@@ -52,6 +61,7 @@ def load_into_warehouse(spec: SweepSpec, out_dir: str | Path, data_dir: str | Pa
                          f"files from {sweeps / spec.name}/<run>/; run the chunks with that out_dir")
     if not any(out.glob(f"{study_name(spec)}-*.parquet")):  # the files dbt reads (as results.collect)
         raise SweepError(f"sweep {spec.name!r}: no result files for this spec in {out}; did its chunks run?")
+    write_odds(spec, out, research or Research())  # before the manifest: a published run has its odds
     write_text_atomic(json.dumps(manifest(spec, run_id), indent=1), out / MANIFEST)  # dbt never reads half a manifest
     run_dbt(["build", "--select", SWEEP_MODELS], Path(data_dir), check_candles=False)
     counts = rows_of_run(Path(data_dir), spec.name, run_id)

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from include.sweeps.errors import SweepError
 from include.sweeps.plan import study_name
 from include.sweeps.spec import METRICS, Objective, SweepSpec
 
@@ -81,3 +82,33 @@ def walk_forward_summary(results: pd.DataFrame) -> WalkForwardSummary:
 def _mean(values: pd.Series) -> float:
     finite = values[np.isfinite(values.to_numpy(dtype=float))]
     return float(finite.mean()) if len(finite) else math.nan
+
+
+def daily_returns(out_dir: str | Path, spec: SweepSpec, label: str) -> tuple[pd.DataFrame, np.ndarray]:
+    """One series' daily returns of every trial run into out_dir (run.returns_path files of `spec`):
+    (chunk_id, trial) per trial, in that order, and a days x trials float32 matrix. Empty when no
+    chunk kept returns (walk_forward, or results of an older version)."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    files = sorted(p for p in (Path(out_dir) / "returns").glob(f"{study_name(spec)}-*.parquet")
+                   if not p.name.startswith("."))
+    keys, columns, first_days = [], [], set()
+    for path in files:
+        table = pq.read_table(path, filters=pc.field("series") == label)
+        lengths = set(pc.list_value_length(table["returns"]).to_pylist())
+        if len(table) and len(lengths) != 1:
+            raise SweepError(f"{path}: the trials of {label} have different numbers of days {sorted(lengths)}")
+        first_days.update(table["first_day"].to_pylist())
+        keys += [(path.stem, trial) for trial in table["trial"].to_pylist()]
+        if len(table):
+            flat = table["returns"].combine_chunks().flatten().to_numpy(zero_copy_only=False)
+            columns.append(flat.reshape(len(table), -1))
+    widths = {c.shape[1] for c in columns}
+    if len(widths) > 1 or len(first_days) > 1:
+        raise SweepError(f"sweep {spec.name!r}: the chunks' daily returns of {label} cover different days "
+                         f"(first days {sorted(first_days)}, lengths {sorted(widths)}); were they run on other data?")
+    frame = pd.DataFrame(keys, columns=["chunk_id", "trial"])
+    matrix = np.vstack(columns).T.astype(np.float32, copy=False) if columns else np.empty((0, 0), np.float32)
+    order = frame.sort_values(["chunk_id", "trial"]).index.to_numpy()
+    return frame.loc[order].reset_index(drop=True), matrix[:, order] if columns else matrix

@@ -10,6 +10,12 @@ of evaluate.py (means over the universe), n_trades and per_series (JSON: each
 series' own metrics, see evaluate.by_series); walk-forward rows have
 fold, the four window bounds, inner_trials and is_ / oos_ / degradation_ /
 degradation_ratio_ columns instead of the plain metrics (walk_forward.py).
+
+Trial chunks also write each trial's daily returns per series to
+`<out_dir>/returns/<chunk_id>.parquet` (returns_path; columns trial, series label,
+first_day, returns: a list of float32, one per UTC day), BEFORE the chunk's file: a chunk
+file that exists has its returns beside it. A subfolder, so neither dbt's chunk glob
+(`<run>/*.parquet`) nor results.collect reads them; results.daily_returns does.
 """
 from __future__ import annotations
 
@@ -18,11 +24,12 @@ import logging
 from collections.abc import Mapping
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from include.atomic import write_parquet_atomic
 from include.backtest import assert_no_lookahead
-from include.sweeps.evaluate import Evaluator, series_bars, series_frames
+from include.sweeps.evaluate import Evaluator, series_bars, series_frames, series_label
 from include.sweeps.plan import Chunk
 from include.sweeps.progress import Progress
 from include.sweeps.spec import SweepSpec
@@ -43,6 +50,10 @@ def chunk_path(out_dir: str | Path, chunk: Chunk) -> Path:
     return Path(out_dir) / f"{chunk.chunk_id}.parquet"
 
 
+def returns_path(out_dir: str | Path, chunk_id: str) -> Path:
+    return Path(out_dir) / "returns" / f"{chunk_id}.parquet"
+
+
 def run_chunk(spec: SweepSpec, chunk: Chunk, frames: Frames, out_dir: str | Path) -> Path:
     """Evaluate the chunk's trials on every series of spec.universe; the path of its result file."""
     path = chunk_path(out_dir, chunk)
@@ -57,13 +68,15 @@ def run_chunk(spec: SweepSpec, chunk: Chunk, frames: Frames, out_dir: str | Path
         rows = _study_trials(spec, chunk, frames, Path(out_dir), progress)
     else:
         rows = [run_fold(spec, chunk.fold, frames, progress)]
+    if chunk.method != "walk_forward":
+        write_parquet_atomic(_daily_table(spec, rows), returns_path(out_dir, chunk.chunk_id))
     write_atomic(_table(spec, chunk, rows), path)
     logger.info("%s: wrote %d rows to %s", chunk.label, len(rows), path)
     return path
 
 
 def _listed_trials(spec: SweepSpec, chunk: Chunk, frames: Frames, progress: Progress) -> list[dict]:
-    evaluate = Evaluator.for_spec(spec, series_bars(spec, frames))
+    evaluate = Evaluator.for_spec(spec, series_bars(spec, frames), keep_daily=True)
     rows = []
     for number, params in chunk.trials:
         rows.append({"trial": number, "params": params, **evaluate(params)})
@@ -72,7 +85,7 @@ def _listed_trials(spec: SweepSpec, chunk: Chunk, frames: Frames, progress: Prog
 
 
 def _study_trials(spec: SweepSpec, chunk: Chunk, frames: Frames, out_dir: Path, progress: Progress) -> list[dict]:
-    evaluate = Evaluator.for_spec(spec, series_bars(spec, frames))
+    evaluate = Evaluator.for_spec(spec, series_bars(spec, frames), keep_daily=True)
     out_dir.mkdir(parents=True, exist_ok=True)
     study = open_study(spec, chunk.study, journal_storage(out_dir, chunk.study), spec.seed + chunk.index)
     stale = fail_stale(study, chunk.chunk_id)
@@ -80,6 +93,25 @@ def _study_trials(spec: SweepSpec, chunk: Chunk, frames: Frames, out_dir: Path, 
         logger.info("%s: marked %d trials of an earlier attempt FAIL", chunk.label, stale)
     done = run_trials(study, spec, evaluate, chunk.n_trials, chunk.chunk_id, progress.step)
     return [{"trial": number, "params": params, **metrics} for number, params, metrics in done]
+
+
+def _daily_table(spec: SweepSpec, rows: list[dict]):
+    """The rows' daily returns (popped from them) as a pyarrow table: one row per trial and series."""
+    import pyarrow as pa
+
+    labels = [series_label(*ref.key) for ref in spec.universe]
+    trials, series, firsts, arrays = [], [], [], []
+    for row in rows:
+        for label, (first, daily) in zip(labels, row.pop("daily_returns"), strict=True):
+            trials.append(row["trial"])
+            series.append(label)
+            firsts.append(first.strftime("%Y-%m-%d"))
+            arrays.append(daily)
+    offsets = np.cumsum([0, *(len(a) for a in arrays)]).astype(np.int32)
+    values = np.concatenate(arrays) if arrays else np.empty(0, np.float32)
+    return pa.table({"trial": pa.array(trials, pa.int64()), "series": pa.array(series, pa.string()),
+                     "first_day": pa.array(firsts, pa.string()),
+                     "returns": pa.ListArray.from_arrays(pa.array(offsets), pa.array(values, pa.float32()))})
 
 
 def _table(spec: SweepSpec, chunk: Chunk, rows: list[dict]) -> pd.DataFrame:

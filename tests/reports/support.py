@@ -94,9 +94,10 @@ def sample_report(kind: str = "daily", day: date = date(2024, 6, 1), empty: bool
     sweeps = pd.DataFrame([
         {"sweep": "sma_crossover_1h", "strategy": "sma_crossover", "timeframe": "1h", "exchange": e, "symbol": s,
          "objective": "sharpe_ratio", "objective_value": v, "params": json.dumps({"fast": 20, "slow": 100}),
-         "sharpe_ratio": v, "total_return": v / 10, "max_drawdown": -0.12,
-         "loaded_at": pd.Timestamp("2024-06-01 02:05", tz="UTC")}
-        for (e, s), v in zip(SERIES[:2], (1.21, 0.84))])
+         "sharpe_ratio": v, "total_return": v / 10, "max_drawdown": -0.12, "dsr": dsr, "pbo": pbo,
+         "verdict": verdict, "loaded_at": pd.Timestamp("2024-06-01 02:05", tz="UTC")}
+        for (e, s), v, (dsr, pbo, verdict) in zip(SERIES[:2], (1.21, 0.84),
+                                                   ((0.97, 0.21, "survives deflation"), (0.62, 0.58, "likely luck")))])
     headline = _headline(period, equity)
     data = ReportData(
         period=period, generated_at=generated, currency="USDT", headline=headline,
@@ -128,7 +129,7 @@ def _empty(period: ReportPeriod, generated: datetime) -> ReportData:
         quality=frame(columns=["exchange", "symbol", "timeframe", "date", "status", "detail"]),
         sweeps_best=frame(columns=["sweep", "strategy", "timeframe", "exchange", "symbol", "objective",
                                    "objective_value", "params", "sharpe_ratio", "total_return", "max_drawdown",
-                                   "loaded_at"]),
+                                   "dsr", "pbo", "verdict", "loaded_at"]),
     )
     reason = f"no portfolio data on or before {period.end.isoformat()}: the warehouse has nothing for this period"
     data.missing.update({name: reason for name in ("headline", "equity", "returns", "rolling", "correlation",

@@ -202,6 +202,8 @@ def test_tables_hold_numbers_and_dates(full):
     assert sweeps.cell(3, columns["params"]).value == data.sweeps_best["params"].iloc[0]
     assert sweeps.cell(3, columns["sharpe_ratio"]).number_format == RATIO
     assert sweeps.cell(3, columns["total_return"]).number_format == PERCENT
+    assert [sweeps.cell(r, columns["verdict"]).value for r in (3, 4)] == list(data.sweeps_best["verdict"])
+    assert sweeps.cell(3, columns["dsr"]).number_format == RATIO
 
     quality = book["DataQuality"]
     counts = {quality.cell(r, 1).value: quality.cell(r, 2).value for r in range(3, 7)}
@@ -271,7 +273,7 @@ def test_frozen_headers_and_autofilters(report):
     figures = _rows_by_label(book["Summary"])["Metrics window"]  # the last row of the figures
     expected = {
         "Summary": ("A3", f"A2:C{figures}"), "Metrics": ("A3", f"A2:F{2 + n}"), "Positions": ("A3", "A2:L2"),
-        "Trades": ("A3", "A2:L2"), "Orders": ("A3", "A2:O2"), "Sweeps": ("A3", f"A2:L{2 + len(data.sweeps_best)}"),
+        "Trades": ("A3", "A2:L2"), "Orders": ("A3", "A2:O2"), "Sweeps": ("A3", f"A2:O{2 + len(data.sweeps_best)}"),
         "DataQuality": (f"A{header + 1}", f"A{header}:F{header + len(data.quality)}"),
     }
     for name, (freeze, ref) in expected.items():

@@ -150,6 +150,7 @@ def test_sections_with_data_show_their_rows(rendered):
     for row in data.quality[data.quality.status != "passed"].itertuples():
         assert row.detail in whole
     assert "fast=20, slow=100" in whole
+    assert "survives deflation" in whole and "likely luck" in whole and "DSR 0.62, PBO 0.58" in whole
     assert "Nothing needs attention" not in whole
 
 

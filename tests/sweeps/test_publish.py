@@ -34,7 +34,9 @@ MEASURED = [*METRICS, "n_trades"]
 COLUMNS = {
     "fct_sweep_trials": [*HEAD, "chunk_id", "trial", "params", "objective", "objective_rank", "pareto", *MEASURED,
                          "per_series"],
-    "fct_sweep_best": [*HEAD, "exchange", "symbol", "objective", "direction", "chunk_id", "trial", "params", *MEASURED],
+    "fct_sweep_best": [*HEAD, "exchange", "symbol", "objective", "direction", "chunk_id", "trial", "params", *MEASURED,
+                       "n_trials", "n_days", "sharpe_ratio_daily", "sharpe_variance", "expected_max_sharpe", "psr",
+                       "dsr", "pbo", "pbo_combinations", "verdict"],
     "fct_sweep_walk_forward": [*HEAD, "fold", "in_sample_start", "in_sample_end", "out_of_sample_start",
                                "out_of_sample_end", "trial", "inner_trials", "params", *(f"is_{m}" for m in MEASURED),
                                *(f"oos_{m}" for m in MEASURED), *(f"degradation_{m}" for m in METRICS),
@@ -311,3 +313,16 @@ def test_many_distinct_values_are_binned():
     binned = levels(values)
     assert binned.nunique() == 20 and binned.iloc[0] == pytest.approx(0.025, abs=1e-3)
     assert levels(pd.Series([5, 10, 20])).tolist() == [5, 10, 20]
+
+
+def test_each_best_carries_the_overfitting_odds_of_its_run(published):
+    odds = {row["symbol"]: row for row in json.loads((published.out / "overfitting.json").read_text())}
+    best = query(published.data, "select * from fct_sweep_best where run_id = 'run-1' order by symbol")
+    trials = query(published.data, "select count(*) as n from fct_sweep_trials where run_id = 'run-1'").n[0]
+    assert set(best.symbol) == set(odds)
+    for row in best.itertuples():
+        expected = odds[row.symbol]
+        assert (row.chunk_id, row.trial) == (expected["chunk_id"], expected["trial"])
+        assert row.n_trials == trials == expected["n_trials"]
+        assert row.dsr == pytest.approx(expected["dsr"]) and row.verdict == expected["verdict"]
+        assert pd.isna(row.pbo)  # 3 days of 1m bars: fewer than the 16 blocks of the CSCV

@@ -8,7 +8,10 @@
 -- Per published grid / random / tpe / nsga2 run and series of its universe: the trial best on
 -- that series alone by the ranking objective, with that series' own metrics (per_series).
 -- NULL never wins (a series where every trial is NULL has no row); on a tie the first trial in
--- (chunk_id, trial) order wins. Built by run, like fct_sweep_trials.
+-- (chunk_id, trial) order wins. Built by run, like fct_sweep_trials. Each row carries the
+-- overfitting odds of its trial (deflated Sharpe ratio, PBO, verdict) from the run's
+-- overfitting.json (include/sweeps/odds.py picks the best by the same rule); NULL without one.
+-- depends_on: {{ source('sweeps', 'overfitting_odds') }}
 with runs as (
     {{ sweep_runs_to_build("r.method <> 'walk_forward'") }}
 ),
@@ -30,6 +33,10 @@ typed as (
            (metrics ->> 'n_trades')::double::bigint as n_trades
     from per_series
     where metrics is not null
+),
+
+odds as (
+    {{ sweep_odds() }}
 ),
 
 valued as (
@@ -55,9 +62,15 @@ select
     {%- for m in sweep_metrics() %}
     v.{{ m }},
     {%- endfor %}
-    v.n_trades
+    v.n_trades,
+    {%- for c in sweep_odds_columns() %}
+    o.{{ c[0] }}{{ "," if not loop.last }}
+    {%- endfor %}
 from valued as v
 join runs as r on r.sweep = v.sweep and r.run_id = v.run_id
+left join odds as o
+  on o.run_path = r.run_path and o.exchange = v.exchange and o.symbol = v.symbol
+ and o.chunk_id = v.chunk_id and o.trial = v.trial
 where v.objective_value is not null
 qualify row_number() over (
     partition by v.sweep, v.run_id, v.exchange, v.symbol
