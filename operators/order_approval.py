@@ -1,0 +1,44 @@
+"""approve_orders: Airflow's ApprovalOperator, asking the approvers of the account the run trades.
+
+The account is chosen in the run's form, so who may answer, the timeout and the text are only
+known at run time: they come from the `approval_request` XCom of the `needs_approval` branch
+(include.execution.approval_request) and are set just before the operator writes its request.
+On Airflow 3.3 the task then waits in the awaiting_input state; the API server's response
+handler (an assigned user's answer) or the scheduler's timeout sweep resumes it. There is no
+default answer, so a timeout never approves: the task fails and nothing is submitted.
+Reject skips submit_orders (the ApprovalOperator's behaviour) and the summary says who rejected.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from airflow.providers.standard.operators.hitl import ApprovalOperator
+from airflow.sdk.exceptions import AirflowFailException
+
+REQUEST_KEY = "approval_request"
+BRANCH = "needs_approval"
+
+
+class OrderApproval(ApprovalOperator):
+    def __init__(self, *, task_id: str = "approve_orders", **kwargs) -> None:
+        # No retries (a retry would ask again after a timeout) and no execution_timeout (the wait is the
+        # response timeout's, set from the account below).
+        super().__init__(task_id=task_id, subject="Approve the orders", defaults=None, retries=0,
+                         execution_timeout=None, response_timeout=timedelta(minutes=60), **kwargs)
+
+    def execute(self, context):
+        request = context["ti"].xcom_pull(task_ids=BRANCH, key=REQUEST_KEY)
+        if not request:
+            raise AirflowFailException(f"no approval request from {BRANCH}: nothing to approve, nothing submitted")
+        self.subject, self.body = request["subject"], request["body"]
+        self.assigned_users = [{"id": user, "name": user} for user in request["approvers"]]
+        self.response_timeout = timedelta(minutes=request["timeout_minutes"])
+        self.log.info("%s: waiting up to %g minutes for one of %s", self.subject, request["timeout_minutes"],
+                      ", ".join(request["approvers"]))
+        return super().execute(context)
+
+    def process_trigger_event_error(self, event: dict) -> None:
+        if event.get("error_type") == "timeout":
+            raise AirflowFailException("no answer before the approval timeout: a timeout never approves, "
+                                       "nothing submitted")
+        super().process_trigger_event_error(event)
