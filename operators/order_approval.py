@@ -21,10 +21,11 @@ BRANCH = "needs_approval"
 
 class OrderApproval(ApprovalOperator):
     def __init__(self, *, task_id: str = "approve_orders", **kwargs) -> None:
-        # No retries (a retry would ask again after a timeout) and no execution_timeout (the wait is the
-        # response timeout's, set from the account below).
-        super().__init__(task_id=task_id, subject="Approve the orders", defaults=None, retries=0,
-                         execution_timeout=None, response_timeout=timedelta(minutes=60), **kwargs)
+        # The wait is bounded by the response timeout (set from the account below; the execution_timeout
+        # of default_args bounds only the run up to the wait). A timeout fails with AirflowFailException,
+        # which is never retried (a retry would ask again).
+        super().__init__(task_id=task_id, subject="Approve the orders", defaults=None,
+                         response_timeout=timedelta(minutes=60), **kwargs)
 
     def execute(self, context):
         request = context["ti"].xcom_pull(task_ids=BRANCH, key=REQUEST_KEY)

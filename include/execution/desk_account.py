@@ -14,7 +14,6 @@ from decimal import Decimal
 
 from include.errors import ConfigError
 from include.execution.live_gate import PAPER
-from include.execution.paper_broker import Candle
 from include.paths import DataPaths
 
 
@@ -60,9 +59,10 @@ def venue_lock(paths: DataPaths, name: str):
     return paths.locks / f"desk-{name}.lock"
 
 
-def venue_candles(client, symbols) -> dict[str, Candle]:
+def venue_candles(client, symbols) -> dict:
     """The venue's last price per symbol (its tickers) as a one-price candle: a venue account's arrival price
     and mark come from its own market, not from the research venue's candles."""
+    from include.execution.paper_broker import Candle  # not at import: it loads the backtester (DAG parsing must not)
     from include.execution.prices import NoPrice
 
     symbols = list(symbols)
