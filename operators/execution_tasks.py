@@ -21,7 +21,7 @@ from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 from include.checked_config import load_checked_config
 from include.errors import ConfigError
 from operators.common import bad_input_fails_fast
-from operators.order_approval import BRANCH, REQUEST_KEY
+from operators.order_approval import ANSWER_KEY, BRANCH, REQUEST_KEY
 from operators.venue_credentials import desk_account
 from operators.warehouse_tasks import DUCKDB_POOL
 
@@ -131,7 +131,7 @@ def needs_approval(form: dict, positions: dict, checked: dict, submit_task: str)
 
 def approval_answer() -> dict | None:
     """approve_orders' answer in this run (chosen options, who), or None when it did not run."""
-    return get_current_context()["ti"].xcom_pull(task_ids="approve_orders")
+    return get_current_context()["ti"].xcom_pull(task_ids="approve_orders", key=ANSWER_KEY)
 
 
 # Runs after needs_approval and approve_orders: when approve_orders succeeded (Approve) or was skipped (no

@@ -6,7 +6,8 @@ known at run time: they come from the `approval_request` XCom of the `needs_appr
 On Airflow 3.3 the task then waits in the awaiting_input state; the API server's response
 handler (an assigned user's answer) or the scheduler's timeout sweep resumes it. There is no
 default answer, so a timeout never approves: the task fails and nothing is submitted.
-Reject skips submit_orders (the ApprovalOperator's behaviour) and the summary says who rejected.
+Reject skips submit_orders (the ApprovalOperator's behaviour) and the summary says who rejected
+(from the XCom `answer`, written on either answer).
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from airflow.providers.standard.operators.hitl import ApprovalOperator
 from airflow.sdk.exceptions import AirflowFailException
 
 REQUEST_KEY = "approval_request"
+ANSWER_KEY = "answer"
 BRANCH = "needs_approval"
 
 
@@ -37,6 +39,15 @@ class OrderApproval(ApprovalOperator):
         self.log.info("%s: waiting up to %g minutes for one of %s", self.subject, request["timeout_minutes"],
                       ", ".join(request["approvers"]))
         return super().execute(context)
+
+    def execute_complete(self, context, event: dict):
+        """The answer also goes to the XCom `answer` (options, who), first: a Reject skips downstream by raising
+        (so the operator's return value is never pushed), and the summary must say who rejected. submit_orders
+        checks this answer again before anything leaves."""
+        if "error" not in event:
+            context["ti"].xcom_push(key=ANSWER_KEY, value={"chosen_options": list(event["chosen_options"]),
+                                                           "responded_by_user": event.get("responded_by_user")})
+        return super().execute_complete(context, event)
 
     def process_trigger_event_error(self, event: dict) -> None:
         if event.get("error_type") == "timeout":

@@ -242,7 +242,8 @@ def reconcile_desk(config, stage: str = "start", account: DeskAccount = PAPER_AC
             + "; ".join(f"{b.currency} (ledger {b.ledger}, venue {b.broker})" for b in report.balance_differences)
             + "; trading must wait until they agree")
     out = {"stage": stage, "adopted": report.adopted, "updated": report.updated, "lost": report.lost,
-           "new_fills": report.new_fills}
+           "still_lost": report.still_lost, "cancelled_lost": report.cancelled_lost, "new_fills": report.new_fills,
+           "opening_balances": {c: str(v) for c, v in report.opening_balances.items()}}
     log.info("reconciliation (%s) of %s: %s", stage, account.name, out)
     return out
 
