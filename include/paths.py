@@ -87,6 +87,9 @@ class DataPaths:
     def ledger(self) -> Path:  # the order ledger's SQLite file (the embedded default)
         return self.root / "ledger" / "ledger.sqlite"
 
+    def ledger_for(self, account: str) -> Path:  # a venue account's own ledger (SQLite), by account name
+        return self.root / "ledger" / f"{account}.sqlite"
+
     @property
     def paper_venue(self) -> Path:  # the paper broker's own state (balances, orders, trades), JSON
         return self.root / "ledger" / "paper_venue.json"

@@ -32,6 +32,8 @@ from include.execution.state_machine import OPEN, OrderStatus, check_transition,
 
 TABLES = ("orders", "order_events", "fills", "cash_movements", "equity_marks", "desk_runs")
 DESK_RUN_KINDS = ("rebalance", "flatten", "liquidation")
+# opening_balance: a venue account's balances adopted at the first reconciliation (include/execution/reconcile.py)
+CASH_KINDS = ("deposit", "withdrawal", "fee", "adjustment", "opening_balance")
 
 
 class DecimalText(sa.types.TypeDecorator):
@@ -100,7 +102,7 @@ def _tables(metadata: sa.MetaData) -> dict[str, sa.Table]:
         sa.Column("ts_ms", sa.BigInteger, nullable=False),
         sa.Column("currency", sa.String(32), nullable=False),
         sa.Column("amount", D, nullable=False),          # signed: + in, - out
-        sa.Column("kind", sa.String(32), nullable=False),  # deposit, withdrawal, fee, adjustment
+        sa.Column("kind", sa.String(32), nullable=False),  # CASH_KINDS
         sa.Column("reference", sa.String(250)),
     )
     marks = sa.Table(
@@ -268,6 +270,8 @@ class Ledger:
             raise LedgerError(f"ledger target {masked(text)!r} is invalid; valid: a SQLite file path or a "
                               "postgresql+psycopg://user@host/db URL")
         self.schema = schema
+        if schema and self.engine.dialect.name == "postgresql":
+            _create_schema(self.engine, schema)
         self.metadata = sa.MetaData(schema=schema)
         self.t = _tables(self.metadata)
         _pg_function(self.metadata, schema)
@@ -333,7 +337,7 @@ class Ledger:
 
     def record_cash(self, currency: str, amount, *, kind: str = "deposit", ts_ms: int | None = None,
                     reference: str | None = None) -> None:
-        kinds = ("deposit", "withdrawal", "fee", "adjustment")
+        kinds = CASH_KINDS
         if kind not in kinds:
             raise LedgerError(f"cash movement kind {kind!r} is invalid; valid: {', '.join(kinds)}")
         with self.engine.begin() as conn:
@@ -483,6 +487,36 @@ class Ledger:
             if f.fee_cost:
                 add(f.fee_currency or quote, -f.fee_cost)
         return out
+
+
+def open_ledger(url: str | None, paths, account: str = "paper") -> Ledger:
+    """The ledger of one account: the paper desk's at `url` or DataPaths.ledger; a venue account `name`'s
+    in the schema `name` at a PostgreSQL `url`, else the SQLite file DataPaths.ledger_for(name).
+
+    Accounts never share a ledger: each reconciles with its own venue. Account names are checked
+    by include.execution.settings (lower-case letters, digits, '_'), so they are safe as schema names.
+    """
+    if account == "paper":
+        return Ledger(url or paths.ledger)
+    if url is None:
+        return Ledger(paths.ledger_for(account))
+    if not url.startswith(("postgresql+psycopg://", "postgresql://")):
+        raise LedgerError(f"ledger_url {masked(url)!r} for account {account!r} is invalid; valid: a "
+                          "postgresql+psycopg://user@host/db URL (each account gets its own schema), or none "
+                          "(a SQLite file per account)")
+    return Ledger(url, schema=account)
+
+
+def _create_schema(engine: sa.Engine, schema: str) -> None:
+    """CREATE SCHEMA IF NOT EXISTS, tolerating another process creating it at the same moment."""
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+    except (IntegrityError, sa.exc.ProgrammingError):
+        with engine.connect() as conn:
+            if not conn.execute(sa.text("SELECT 1 FROM information_schema.schemata WHERE schema_name = :s"),
+                                {"s": schema}).first():
+                raise
 
 
 def _sqlite_pragmas(dbapi_connection, _record):

@@ -8,14 +8,18 @@ and losses are fractions (of equity, of the average cost).
 from __future__ import annotations
 
 import os
+import re
 from typing import Any
+from urllib.parse import urlsplit
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, field_validator
 
 from include.errors import ConfigError, closest
 from include.strict import Strict, describe_validation_errors
 
 LEDGER_URL_ENV = "PEAKTRADE_LEDGER_URL"
+PAPER = "paper"  # the paper desk's broker name: no venue account may take it
+_ACCOUNT_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")  # a file name and a PostgreSQL schema name alike
 
 
 class PaperSettings(Strict):
@@ -38,6 +42,81 @@ class HardLimits(Strict):
     max_weight: float = Field(0.6, gt=0, le=1)  # |position| x mark / equity
 
 
+class VenueAccount(Strict):
+    """A real venue account (`execution.venues.<name>`), traded through the unmodified ccxt client.
+
+    The API key and secret live in the Airflow Connection `connection_id` (login = API key,
+    password = secret, extra {"passphrase": ...}), never in the config. Live trading needs
+    `live: true` here AND the form's confirmation AND a person's approval.
+    """
+
+    exchange: str  # a ccxt exchange id
+    connection_id: str = Field(min_length=1)
+    sandbox: bool = True  # the venue's testnet (ccxt set_sandbox_mode)
+    live: bool = False  # real money: needs sandbox: false and approvers
+    require_approval: bool = True  # false only with sandbox: true
+    approvers: list[str] = []  # Airflow user names who may approve a live run
+    approval_timeout_minutes: float = Field(60, gt=0)
+    api_url: str | None = None  # scheme://host[:port] replacing the venue's API host (a proxy, the test emulator)
+    timeout_ms: int = Field(10_000, gt=0)
+    lost_after_queries: int = Field(5, ge=1)  # queries by client order id before an unanswered order is LOST
+    query_interval_s: float = Field(1.0, ge=0)
+    max_retries: int = Field(3, ge=0)  # transient read errors (and a 429 on create) retried with backoff
+    trades_lookback_hours: float = Field(48, gt=0)  # how far back reconciliation asks for fills
+
+    @field_validator("exchange")
+    @classmethod
+    def _a_ccxt_exchange(cls, value: str) -> str:
+        import ccxt
+
+        if value not in ccxt.exchanges:
+            raise ValueError(f"{value!r} is not a ccxt exchange id; {closest(value, ccxt.exchanges)}")
+        return value
+
+    @field_validator("api_url")
+    @classmethod
+    def _scheme_host_port(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        valid = "valid: http(s)://host[:port], nothing after it"
+        try:
+            parts = urlsplit(value)
+            parts.port  # noqa: B018 - raises ValueError on a bad port
+        except ValueError:
+            raise ValueError(f"{value!r} is not a URL; {valid}") from None
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/") \
+                or parts.query or parts.fragment or parts.username or parts.password:
+            raise ValueError(f"{value!r} is invalid; {valid}")
+        return value.rstrip("/")
+
+
+def venue_account_problems(name: str, account: VenueAccount) -> list[str]:
+    """What makes the account unusable or unsafe, each naming `execution.venues.<name>.<field>`."""
+    where = f"execution.venues.{name}"
+    if name == PAPER:
+        return [f"{where}: the name {PAPER!r} is reserved for the paper desk; give the account another name"]
+    if not _ACCOUNT_NAME.match(name):
+        return [f"{where}: the account name {name!r} is invalid; valid: lower-case letters, digits and '_', "
+                "starting with a letter, at most 63 characters (it names the ledger file and schema)"]
+    problems = []
+    if account.live and account.sandbox:
+        problems.append(f"{where}.sandbox: a live account trades real money, so sandbox must be false "
+                        "(sandbox: true with live: true is contradictory)")
+    if not account.require_approval and not account.sandbox:
+        problems.append(f"{where}.require_approval: false is refused: live accounts always need a person's "
+                        "approval; valid: true, or sandbox: true")
+    if account.live and not account.approvers:
+        problems.append(f"{where}.approvers: a live account needs at least one approver (an Airflow user name)")
+    if account.sandbox:
+        import ccxt
+
+        if not getattr(ccxt, account.exchange)().urls.get("test"):
+            problems.append(f"{where}.sandbox: ccxt has no sandbox (test) URLs for {account.exchange!r}, so "
+                            "set_sandbox_mode would fail; valid: sandbox: false (with live: true and approvers "
+                            "for real money), or an exchange with a testnet")
+    return problems
+
+
 class ExecutionSettings(Strict):
     """The desk: which venue's validated candles price the paper broker, what it trades, its limits."""
 
@@ -53,6 +132,7 @@ class ExecutionSettings(Strict):
     hard_limits: HardLimits = HardLimits()
     ledger_url: str | None = None  # None: SQLite at DataPaths.ledger; env PEAKTRADE_LEDGER_URL overrides
     monitor_schedule: str = "*/15 * * * *"  # cron, UTC: the risk monitor
+    venues: dict[str, VenueAccount] = {}  # real venue accounts by name (the form's `broker`); "paper" is reserved
 
 
 class _Section(Strict):
@@ -78,7 +158,7 @@ def execution_problems(config) -> list[str]:
         return [f"execution.venue: {settings.venue!r} is not an exchange of the universe; {closest(settings.venue, ids)}"]
     spec = config.exchange(settings.venue or ids[0])
     listed = spec.symbols or config.universe.symbols
-    problems = []
+    problems = [p for name, account in settings.venues.items() for p in venue_account_problems(name, account)]
     for i, symbol in enumerate(settings.symbols or []):
         if symbol not in listed:
             problems.append(f"execution.symbols[{i}]: {symbol!r} is not a symbol of {spec.id!r} in the universe; "

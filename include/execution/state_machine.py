@@ -2,7 +2,10 @@
 
 new -> submitted is ours (written before the broker is called); the venue's answers
 move it on. `unknown` is a submission whose outcome we do not know (a timeout, a
-crash between send and answer): reconciliation resolves it from the venue.
+crash between send and answer): submit asks the venue by client order id, and `lost` is an
+unknown order the venue did not know after that: still open (it may yet appear), tracked,
+cancelled actively, and matched against later fills by reconciliation (hummingbot's
+lost-order tracker); whatever the venue reports for it later is applied.
 Late fills are legal: a fill can race a cancel (pending_cancel, cancelled) or an
 expiry, and a fill that happened must be applied.
 """
@@ -24,6 +27,7 @@ class OrderStatus(str, Enum):
     REJECTED = "rejected"
     EXPIRED = "expired"
     UNKNOWN = "unknown"
+    LOST = "lost"
 
 
 S = OrderStatus
@@ -38,12 +42,13 @@ TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     S.PENDING_CANCEL: frozenset({S.CANCELLED, S.ACCEPTED, S.EXPIRED} | _FILLS),  # accepted: the cancel was refused
     S.CANCELLED: frozenset(_FILLS),   # late fills
     S.EXPIRED: frozenset(_FILLS),     # late fills
-    S.UNKNOWN: frozenset({S.ACCEPTED, S.REJECTED, S.CANCELLED, S.EXPIRED, S.PENDING_CANCEL} | _FILLS),
+    S.UNKNOWN: frozenset({S.ACCEPTED, S.REJECTED, S.CANCELLED, S.EXPIRED, S.PENDING_CANCEL, S.LOST} | _FILLS),
+    S.LOST: frozenset({S.ACCEPTED, S.REJECTED, S.CANCELLED, S.EXPIRED, S.PENDING_CANCEL} | _FILLS),
     S.FILLED: frozenset(),
     S.REJECTED: frozenset(),
 }
 
-OPEN = frozenset({S.SUBMITTED, S.ACCEPTED, S.PARTIALLY_FILLED, S.PENDING_CANCEL, S.UNKNOWN})
+OPEN = frozenset({S.SUBMITTED, S.ACCEPTED, S.PARTIALLY_FILLED, S.PENDING_CANCEL, S.UNKNOWN, S.LOST})
 FINAL = frozenset({S.FILLED, S.CANCELLED, S.REJECTED, S.EXPIRED})  # cancelled/expired still take late fills
 
 

@@ -67,3 +67,53 @@ def test_synthetic_assets_exist_only_when_configured():
     fails(raw, "universe.symbols[1]: 'SYN03/USDT' needs simulator.synthetic_assets >= 3 (it is 0)")
     assert parse_checked_config(raw | {"simulator": {"synthetic_assets": 20}}).simulator.synthetic_assets == 20
     fails(config(simulator={"synthetic_assets": -1}), "simulator.synthetic_assets: -1 is invalid")
+
+
+def venue(**keys) -> dict:
+    return config(execution={"venues": {"main": {"exchange": "binance", "connection_id": "binance_main"} | keys}})
+
+
+def test_a_venue_account_defaults_to_the_sandbox_with_approval():
+    account = execution_settings(parse_checked_config(venue())).venues["main"]
+    assert (account.sandbox, account.live, account.require_approval, account.approvers) == (True, False, True, [])
+    assert (account.lost_after_queries, account.query_interval_s, account.max_retries) == (5, 1.0, 3)
+    assert (account.timeout_ms, account.trades_lookback_hours, account.api_url) == (10_000, 48, None)
+    live = venue(sandbox=False, live=True, approvers=["ops"], api_url="https://proxy.internal:8443/")
+    assert execution_settings(parse_checked_config(live)).venues["main"].api_url == "https://proxy.internal:8443"
+
+
+def test_a_venue_account_names_a_ccxt_exchange_and_a_plain_api_url():
+    fails(venue(exchange="binanse"), "execution.venues.main.exchange: 'binanse' is not a ccxt exchange id; "
+                                     "did you mean binance")
+    fails(venue(api_url="ftp://proxy"), "execution.venues.main.api_url: 'ftp://proxy' is invalid; "
+                                        "valid: http(s)://host[:port], nothing after it")
+    fails(venue(api_url="http://127.0.0.1:5000/api/v3"), "execution.venues.main.api_url: "
+                                                         "'http://127.0.0.1:5000/api/v3' is invalid")
+    fails(venue(api_url="http://127.0.0.1:99999"), "execution.venues.main.api_url: 'http://127.0.0.1:99999' "
+                                                   "is not a URL")
+    fails(venue(secret="x"), "execution.venues.main.secret: unknown key; valid keys: exchange, connection_id")
+    fails(venue(connection_id=""), "execution.venues.main.connection_id: '' is invalid")
+
+
+def test_paper_is_reserved_and_account_names_fit_a_file_and_a_schema():
+    raw = config(execution={"venues": {"paper": {"exchange": "binance", "connection_id": "c"}}})
+    fails(raw, "execution.venues.paper: the name 'paper' is reserved for the paper desk")
+    raw = config(execution={"venues": {"Main-1": {"exchange": "binance", "connection_id": "c"}}})
+    fails(raw, "execution.venues.Main-1: the account name 'Main-1' is invalid; valid: lower-case letters")
+
+
+def test_live_money_needs_sandbox_off_approvers_and_approval():
+    fails(venue(live=True, approvers=["ops"]), "execution.venues.main.sandbox: a live account trades real money, "
+                                               "so sandbox must be false")
+    fails(venue(sandbox=False, live=True), "execution.venues.main.approvers: a live account needs at least one "
+                                           "approver")
+    fails(venue(sandbox=False, require_approval=False),
+          "execution.venues.main.require_approval: false is refused: live accounts always need a person's approval")
+    assert not execution_settings(parse_checked_config(venue(require_approval=False))).venues["main"].require_approval
+
+
+def test_a_sandbox_account_needs_an_exchange_with_a_testnet():
+    fails(venue(exchange="kraken"), "execution.venues.main.sandbox: ccxt has no sandbox (test) URLs for 'kraken', "
+                                    "so set_sandbox_mode would fail")
+    assert execution_settings(parse_checked_config(venue(exchange="kraken", sandbox=False))).venues["main"].exchange \
+        == "kraken"

@@ -16,7 +16,7 @@ def test_the_table_covers_every_status_with_the_documented_transitions():
     assert set(TRANSITIONS) == set(OrderStatus)
     # legal targets per state, counted by hand from docs/execution.md's "Order states" table
     documented = {"new": 3, "submitted": 8, "accepted": 5, "partially_filled": 5, "pending_cancel": 5,
-                  "cancelled": 2, "expired": 2, "unknown": 7, "filled": 0, "rejected": 0}
+                  "cancelled": 2, "expired": 2, "unknown": 8, "lost": 7, "filled": 0, "rejected": 0}
     assert {state.value: len(targets) for state, targets in TRANSITIONS.items()} == documented
 
 
