@@ -56,7 +56,6 @@ def stack(tmp_path_factory):
             "export AIRFLOW__SCHEDULER__TRIGGER_TIMEOUT_CHECK_INTERVAL=1 AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL=5",
             AIRFLOW_CONN_VENUE_KEY=json.dumps({"conn_type": "generic", "login": KEY, "password": SECRET}),
         )
-        assert cli("pools set duckdb 1 'DuckDB file: one task at a time'").returncode == 0
         procs = [cli.start(component) for component in ("api-server", "scheduler", "dag-processor")]
         try:
             yield root, f"http://127.0.0.1:{port}", emulator
@@ -129,17 +128,22 @@ def _awaiting(api: Api, dag_id: str, run_id: str) -> bool:
     return state == "awaiting_input"
 
 
-def _await_request(api: Api, dag_id: str, run_id: str) -> None:
-    """Until approve_orders waits for an answer, plus a moment as a person would take: an answer within the
-    scheduler's next loop after the task parks races the executor's report of the parking process, which
-    Airflow 3.3 then takes for an external change and retries the task (asking again)."""
+def _await_request(api: Api, root, dag_id: str, run_id: str) -> None:
+    """Until approve_orders waits for an answer AND the scheduler has taken the executor's report of the parked
+    process (its log line). An answer before that report races it: Airflow 3.3 then takes the late report for
+    an external change and retries the task, asking again. A person is slower than this; the test is not."""
     _wait(lambda: _awaiting(api, dag_id, run_id), 150, f"the approval request of {run_id}")
-    time.sleep(3)
+    parked = (f"TaskInstance Finished: dag_id={dag_id}, task_id=approve_orders, run_id={run_id}", "state=awaiting_input")
+    _wait(lambda: any(all(part in line for part in parked)
+                      for line in (root / "scheduler.log").read_text(errors="replace").splitlines()),
+          60, "the scheduler to take the parked approval task", 0.5)
 
 
 def test_approve_reject_and_timeout_through_the_rest_api(stack):
     root, base, emulator = stack
     alice, bob = Api(base, "alice").login(), Api(base, "bob").login()
+    pool = alice.client.post("/api/v2/pools", json={"name": "duckdb", "slots": 1})  # publish_ledger's
+    assert pool.status_code == 201, pool.text
     for dag_id in ("rebalance", "flatten_all"):
         _wait(lambda: alice.get(f"/dags/{dag_id}").status_code == 200, 180, f"{dag_id} to be parsed", 2)
         assert alice.client.patch(f"/api/v2/dags/{dag_id}", json={"is_paused": False}).status_code == 200
@@ -152,7 +156,7 @@ def test_approve_reject_and_timeout_through_the_rest_api(stack):
                                            "target_weights": {"BTC/USDT": 0.1, "ETH/USDT": 0.1}})
 
     # (1) a non-approver's answer is refused by the API; (2) alice approves: the orders reach venue and ledger
-    _await_request(alice, "rebalance", approved)
+    _await_request(alice, root, "rebalance", approved)
     refused = bob.answer("rebalance", approved, "Approve")
     assert refused.status_code == 403 and "not a respondent" in refused.text
     assert emulator.create_requests() == []
@@ -177,7 +181,7 @@ def test_approve_reject_and_timeout_through_the_rest_api(stack):
     assert len(emulator.create_requests()) == 2
 
     # (3) alice rejects: submit_orders skipped, nothing sent, the summary says so
-    _await_request(alice, "rebalance", rejected)
+    _await_request(alice, root, "rebalance", rejected)
     assert alice.answer("rebalance", rejected, "Reject").status_code == 200
     _wait(lambda: _finished(alice, "rebalance", rejected), 120, "the rejected run")
     for task_id in ("submit_orders", "track_fills", "reconcile_end"):
