@@ -1,8 +1,11 @@
-"""The paper desk's actions as plain functions: each step of a rebalance, flatten and the risk monitor.
+"""The desk's actions as plain functions: each step of a rebalance, flatten and the risk monitor.
 
 Each function reopens the desk (the ledger at execution.ledger_url or DataPaths.ledger, the
 paper venue's saved state under the desk lock) and takes and returns small JSON-able dicts,
 so each can be an Airflow task (operators/execution_tasks.py) and a cleared task re-runs alone.
+`account` picks a venue account of execution.venues instead of the paper venue
+(include.execution.desk_account: its markets, prices and ledger; credentials handed in);
+before orders leave one, include.execution.live_gate decides whether they may.
 
 Rebalance: reconcile (fails closed) -> load_positions (breaker evaluated: level 3 refuses)
 -> compute_targets -> build_orders (the preview) -> check_risk -> submit_orders (dry run:
@@ -10,7 +13,7 @@ nothing) -> track_fills -> reconcile -> publish -> summarise. Every order leaves
 `execute_orders`: write-ahead in the ledger (include.execution.submit), deterministic client
 ids from the run id (a cleared task finds its orders instead of sending twice), and the kill
 switch read immediately before each order. Prices: include.execution.prices (arrival price =
-the latest validated candle's open).
+the latest validated candle's open); a venue account's: its tickers' last price.
 """
 from __future__ import annotations
 
@@ -604,7 +607,7 @@ def plan_close(config, run_id: str, symbols, reason: str, kill_switch: KillSwitc
         held = {s: Decimal(q) for s, q in positions["quantities"].items() if Decimal(q) != 0 and s in symbols}
         plan = _plan(d, run_id, {s: 0 for s in held}, positions["prices"], reason)
     plan["preview"] = preview(plan["orders"], positions)
-    log.info("%s orders on %s:\n%s", what, account.name, preview_table(plan["preview"]))
+    log.info("%s orders:\n%s", what, preview_table(plan["preview"]))
     checked = check_risk(config, positions, plan, kill_switch, account)
     return {"what": what, "form": form, "positions": positions, "plan": plan, "checked": checked}
 

@@ -105,16 +105,6 @@ def test_a_bad_form_value_fails_with_one_message_naming_the_field(airflow):
     assert "params.target_weights: the weights sum to 1.4000; valid: at most 1" in bad.stdout + bad.stderr
 
 
-def test_the_kill_switch_variable_blocks_a_run(airflow):
-    root, run = airflow
-    assert run("variables set peak_trade_kill_switch true").returncode == 0
-    before = len(ledger(root).fills())
-    blocked = trigger(run, {"dry_run": False, "target_weights": {"BTC/USDT": 0.1}})
-    assert blocked.returncode != 0
-    assert "the kill switch is engaged" in blocked.stdout + blocked.stderr
-    assert len(ledger(root).fills()) == before
-
-
 def test_a_testnet_rebalance_without_approval_trades_on_the_venue(airflow, emulator):
     root, run = airflow
     done = trigger(run, {"broker": "testnet", "dry_run": False, "target_weights": {"BTC/USDT": 0.4, "ETH/USDT": 0.3}})
@@ -148,3 +138,14 @@ def test_a_live_account_without_live_venue_fails_at_reconcile_start(airflow, emu
             "'real'") in refused.stdout + refused.stderr
     assert task_state(root, "reconcile_start", last_run_id(root)) == "failed"
     assert len(emulator.create_requests()) == before
+
+
+# Last: it leaves the kill switch engaged.
+def test_the_kill_switch_variable_blocks_a_run(airflow):
+    root, run = airflow
+    assert run("variables set peak_trade_kill_switch true").returncode == 0
+    before = len(ledger(root).fills())
+    blocked = trigger(run, {"dry_run": False, "target_weights": {"BTC/USDT": 0.1}})
+    assert blocked.returncode != 0
+    assert "the kill switch is engaged" in blocked.stdout + blocked.stderr
+    assert len(ledger(root).fills()) == before
