@@ -1,13 +1,17 @@
-"""flatten_all: close every paper position through the one order path (the kill switch still blocks it)."""
+"""flatten_all: close every position of the desk (paper or a venue account) through the one order path."""
 from datetime import datetime
 
 from airflow.sdk import DAG, Param
 
 from include.checked_config import load_checked_config
+from include.execution.desk_account import broker_descriptions, broker_names
+from include.execution.settings import execution_settings
 from operators.common import default_args
-from operators.execution_tasks import flatten_positions, publish_ledger
+from operators.execution_tasks import needs_approval, plan_flatten, publish_ledger, send_flatten, summarise_flatten
+from operators.order_approval import OrderApproval
 
 config = load_checked_config()
+desk = execution_settings(config)
 
 with DAG(
     dag_id="flatten_all",
@@ -17,14 +21,26 @@ with DAG(
     max_active_runs=1,
     default_args=default_args(config),
     tags=["execution", "risk"],
-    params={"dry_run": Param(True, type="boolean", title="Dry run",
+    params={"broker": Param("paper", type="string", enum=broker_names(desk), title="Broker",
+                            description="Whose positions close: " + broker_descriptions(desk) + "."),
+            "live_venue": Param("", type="string", title="Live venue",
+                                description="type the broker's name to trade real money"),
+            "dry_run": Param(True, type="boolean", title="Dry run",
                              description="On: preview the closing orders only; off: send them.")},
     doc_md="""
 ### Flatten all
-Reconciles, then closes every position of the paper desk with market orders through the
-same path as a rebalance (ledger write-ahead, risk rules, kill switch before each order).
-The circuit breaker at level 3 does not stop it (closing reduces risk); the kill switch
-does, and the run says so. Publishes the ledger at the end.
+Reconciles, then closes every position of the chosen account with market orders through
+the same path as a rebalance (ledger write-ahead, risk rules, kill switch before each order).
+An account whose orders need a person's approval (every live account, a sandbox with
+`require_approval`) waits in `approve_orders`; Reject or no answer sends nothing. The circuit
+breaker at level 3 does not stop it (closing reduces risk); the kill switch does, and the run
+says so. Publishes the paper ledger at the end (skipped for a venue account).
 """,
 ):
-    publish_ledger(flatten_positions())
+    planned = plan_flatten()
+    branch = needs_approval(planned["form"], planned["positions"], planned["checked"], "send_flatten")
+    sent = send_flatten(planned)
+    branch >> OrderApproval() >> sent
+    summary = summarise_flatten(planned)
+    sent >> summary
+    publish_ledger(summary)

@@ -1,14 +1,17 @@
-"""rebalance: the paper desk from its holdings to target weights, through the one order path."""
+"""rebalance: the desk (paper or a venue account) from its holdings to target weights, through the one order path."""
 from datetime import datetime
 
 from airflow.sdk import DAG, Param
 
 from include.checked_config import load_checked_config
+from include.execution.desk_account import broker_descriptions, broker_names
 from include.execution.settings import execution_settings
 from include.portfolio.settings import Method, portfolio_settings
 from operators.common import default_args
-from operators.execution_tasks import (build_orders, check_risk, compute_targets, load_positions, publish_ledger,
-                                       reconcile_end, submit_orders, summarise, track_fills, validate_and_reconcile)
+from operators.execution_tasks import (build_orders, check_risk, compute_targets, load_positions, needs_approval,
+                                       publish_ledger, reconcile_end, submit_orders, summarise, track_fills,
+                                       validate_and_reconcile)
+from operators.order_approval import OrderApproval
 
 config = load_checked_config()
 desk = execution_settings(config)
@@ -32,28 +35,38 @@ with DAG(
                                  description="Symbols whose |target - current| weight is below it keep their weight."),
         "max_turnover": Param(desk.max_turnover, type=["number", "null"], title="Maximum turnover",
                               description="Sum of |target - current| weights; empty: no cap."),
-        "broker": Param("paper", type="string", enum=["paper"], title="Broker",
-                        description="Where orders go (the paper venue)."),
+        "broker": Param("paper", type="string", enum=broker_names(desk), title="Broker",
+                        description="Where orders go: " + broker_descriptions(desk) + "."),
+        "live_venue": Param("", type="string", title="Live venue",
+                            description="type the broker's name to trade real money"),
         "dry_run": Param(True, type="boolean", title="Dry run",
                          description="On: the proposed orders only (preview), nothing written or sent."),
     },
     doc_md="""
 ### Rebalance
-Validates the form, reconciles the ledger with the paper venue (fails closed), loads
+Validates the form (a live account must have `live: true` and its name typed in
+`live_venue`), reconciles the account's ledger with its venue (fails closed), loads
 positions and evaluates the drawdown circuit breaker (level 3 refuses), computes target
 weights (the optimiser on the `fct_daily_returns` export, or the form's override; symbols
 within the drift threshold keep their weight), builds and prices the orders (a preview
-table in the log and the XCom), runs the pre-trade risk rules, submits (dry run: nothing;
-the kill switch Variable is read before each order), tracks fills (cancels after
+table in the log and the XCom), runs the pre-trade risk rules, asks an approver when the
+account needs it (`approve_orders`: every live account, a sandbox with `require_approval`;
+Reject or no answer sends nothing), submits (dry run: nothing; the kill switch Variable is
+read before each order, the live gate and approval checked again), tracks fills (cancels after
 `execution.fill_timeout_s`), reconciles again, summarises (orders, fills, slippage against
 the arrival price, weights before and after, rejections; recorded in the ledger's desk_runs)
-and publishes the ledger to the warehouse.
+and publishes the paper ledger to the warehouse (skipped for a venue account).
 """,
 ):
     start = validate_and_reconcile()
     positions = load_positions(start)
     targets = compute_targets(start, positions)
-    plan = build_orders(positions, targets)
-    checked = check_risk(positions, plan)
-    ended = reconcile_end(track_fills(submit_orders(start, checked)))
-    publish_ledger(summarise(start, positions, targets, plan, checked, ended))
+    plan = build_orders(start, positions, targets)
+    checked = check_risk(start, positions, plan)
+    branch = needs_approval(start["form"], positions, checked, "submit_orders")
+    submitted = submit_orders(start, checked)
+    branch >> OrderApproval() >> submitted
+    ended = reconcile_end(start, track_fills(start, submitted))
+    summary = summarise(start, positions, targets, plan, checked)
+    ended >> summary
+    publish_ledger(summary)

@@ -4,32 +4,41 @@ from datetime import datetime
 from airflow.sdk import DAG, Param
 
 from include.checked_config import load_checked_config
+from include.execution.desk_account import broker_descriptions, broker_names
 from include.execution.settings import execution_settings
 from operators.common import default_args
 from operators.execution_tasks import monitor_risk, publish_ledger
 
 config = load_checked_config()
+desk = execution_settings(config)
 
 with DAG(
     dag_id="risk_monitor",
-    schedule=execution_settings(config).monitor_schedule,
+    schedule=desk.monitor_schedule,
     start_date=datetime(2024, 1, 1),
     catchup=False,
     max_active_runs=1,
     default_args=default_args(config),
     tags=["execution", "risk"],
     # Off by default: the scheduled runs act. On in a manual run's form: the liquidations are previewed only.
-    params={"dry_run": Param(False, type="boolean", title="Dry run",
+    params={"broker": Param("paper", type="string", enum=broker_names(desk), title="Broker",
+                            description="Whose equity and positions are watched (scheduled runs: paper): "
+                                        + broker_descriptions(desk) + "."),
+            "dry_run": Param(False, type="boolean", title="Dry run",
                              description="On: preview the liquidations of positions beyond their hard limits "
                                          "(nothing sent, the preview in the log and the warehouse's "
                                          "fct_desk_runs); off: send them. Scheduled runs use off.")},
     doc_md="""
 ### Risk monitor
-Marks the paper desk's equity, moves the three-level drawdown circuit breaker (warn,
+Marks the desk's equity (paper; a manual run may pick a venue account), moves the
+three-level drawdown circuit breaker (warn,
 halve, halt: the backtester's levels) and notifies the channels at each level change.
 A position beyond `execution.hard_limits` (loss below average cost, or weight) is
 liquidated through the order path; trigger it with `dry_run` on to preview the liquidations
-only (their summary, marked as a dry run, lands in `fct_desk_runs`). Publishes the ledger at the end.
+only (their summary, marked as a dry run, lands in `fct_desk_runs`). On an account whose
+orders need a person's approval (every live account) nothing is sent unattended: the
+liquidation is previewed and the channels are told to run `flatten_all`. Publishes the
+paper ledger at the end (skipped for a venue account).
 """,
 ):
     publish_ledger(monitor_risk())

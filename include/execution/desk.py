@@ -1,8 +1,11 @@
-"""The paper desk's actions as plain functions: each step of a rebalance, flatten and the risk monitor.
+"""The desk's actions as plain functions: each step of a rebalance, flatten and the risk monitor.
 
 Each function reopens the desk (the ledger at execution.ledger_url or DataPaths.ledger, the
 paper venue's saved state under the desk lock) and takes and returns small JSON-able dicts,
 so each can be an Airflow task (operators/execution_tasks.py) and a cleared task re-runs alone.
+`account` picks a venue account of execution.venues instead of the paper venue
+(include.execution.desk_account: its markets, prices and ledger; credentials handed in);
+before orders leave one, include.execution.live_gate decides whether they may.
 
 Rebalance: reconcile (fails closed) -> load_positions (breaker evaluated: level 3 refuses)
 -> compute_targets -> build_orders (the preview) -> check_risk -> submit_orders (dry run:
@@ -10,7 +13,7 @@ nothing) -> track_fills -> reconcile -> publish -> summarise. Every order leaves
 `execute_orders`: write-ahead in the ledger (include.execution.submit), deterministic client
 ids from the run id (a cleared task finds its orders instead of sending twice), and the kill
 switch read immediately before each order. Prices: include.execution.prices (arrival price =
-the latest validated candle's open).
+the latest validated candle's open); a venue account's: its tickers' last price.
 """
 from __future__ import annotations
 
@@ -25,8 +28,10 @@ from pathlib import Path
 from include.config.loader import data_dir
 from include.errors import ConfigError, PeakTradeError, closest
 from include.execution import breaker, pnl
+from include.execution.desk_account import PAPER_ACCOUNT, DeskAccount, broker_names, venue_account, venue_candles, venue_lock
 from include.execution.errors import ExecutionError, ReconciliationError
 from include.execution.ledger import DeskRun, Ledger, now_ms
+from include.execution.live_gate import approved, check_before_sending, check_live_gate, responder
 from include.execution.markets import Markets
 from include.execution.orders import OrderIntent
 from include.execution.reconcile import reconcile
@@ -41,7 +46,6 @@ from include.paths import DataPaths
 log = logging.getLogger(__name__)
 
 KillSwitchLookup = Callable[[], bool]
-BROKERS = ("paper",)
 PAPER_VENUE_ID = "paper"  # the ledger's venue for paper orders; priced by execution.venue's candles
 BALANCE_TOLERANCE = Decimal("1e-6")  # the paper venue keeps floats, the ledger exact decimals
 
@@ -63,6 +67,9 @@ class Desk:
     paths: DataPaths
     ledger: Ledger
     markets: dict
+    account: DeskAccount = PAPER_ACCOUNT
+    venue: object | None = None   # the VenueAccount settings; None for paper
+    client: object | None = None  # the venue account's broker (include.execution.ccxt_broker); None for paper
 
     @property
     def rules(self) -> Markets:
@@ -70,24 +77,41 @@ class Desk:
 
     def close(self) -> None:
         self.ledger.close()
+        if self.client is not None and hasattr(self.client, "close"):
+            self.client.close()
 
 
-def open_desk(config) -> Desk:
+def open_desk(config, account: DeskAccount = PAPER_ACCOUNT) -> Desk:
+    """The paper desk (markets of execution.venue, the paper ledger), or a venue account: its markets loaded
+    from the venue through the ccxt broker with the given credentials, and the account's own ledger."""
     settings = execution_settings(config)
     paths = DataPaths(data_dir(config))
-    from include.sources.factory import make_client
+    venue = venue_account(settings, account.name)
+    if venue is None:
+        from include.sources.factory import make_client
 
-    markets = make_client(config, settings.venue).load_markets()
+        markets = make_client(config, settings.venue).load_markets()
+        where, client = settings.venue, None
+    else:
+        from include.execution.ccxt_broker import open_ccxt_broker
+
+        client = open_ccxt_broker(account.name, venue, account.credentials, settings.symbols)
+        markets, where = client.markets, f"{account.name} ({venue.exchange})"
     missing = [s for s in settings.symbols if s not in markets]
     if missing:
-        raise ConfigError(f"execution.symbols: {missing} are not markets of {settings.venue}")
-    ledger = Ledger(settings.ledger_url or paths.ledger)
-    return Desk(config, settings, paths, ledger, {s: markets[s] for s in settings.symbols})
+        raise ConfigError(f"execution.symbols: {missing} are not markets of {where}")
+    if venue is None:
+        ledger = Ledger(settings.ledger_url or paths.ledger)
+    else:
+        from include.execution.ledger import open_ledger
+
+        ledger = open_ledger(settings.ledger_url, paths, account.name)
+    return Desk(config, settings, paths, ledger, {s: markets[s] for s in settings.symbols}, account, venue, client)
 
 
 @contextmanager
-def desk(config) -> Iterator[Desk]:
-    opened = open_desk(config)
+def desk(config, account: DeskAccount = PAPER_ACCOUNT) -> Iterator[Desk]:
+    opened = open_desk(config, account)
     try:
         yield opened
     finally:
@@ -95,6 +119,9 @@ def desk(config) -> Iterator[Desk]:
 
 
 def prices_of(d: Desk, symbols) -> dict:
+    """Arrival prices and marks: the paper desk's from the validated candles, a venue account's own last prices."""
+    if d.client is not None:
+        return venue_candles(d.client, symbols)
     from include.execution.prices import latest_candles
 
     return latest_candles(d.paths.raw, d.settings.venue, symbols, d.config.universe.timeframes)
@@ -102,7 +129,14 @@ def prices_of(d: Desk, symbols) -> dict:
 
 @contextmanager
 def broker(d: Desk, save: bool = True):
-    """The paper venue with the latest candles, under the desk lock; its first opening deposits the cash."""
+    """The account's broker under its lock. Paper: the paper venue with the latest candles, its first opening
+    deposits the cash. A venue account: its ccxt broker, under the account's own lock."""
+    if d.client is not None:
+        from include.landing.store import file_lock
+
+        with file_lock(venue_lock(d.paths, d.account.name)):
+            yield d.client
+        return
     from include.execution.paper_venue import open_paper_venue
 
     candles = prices_of(d, d.settings.symbols)
@@ -170,35 +204,65 @@ def validate_form(config, params: dict) -> dict:
     if turnover is not None and (not isinstance(turnover, (int, float)) or isinstance(turnover, bool)
                                  or not 0 < turnover <= 4):
         raise ConfigError(f"params.max_turnover: {turnover!r} is invalid; valid: a number in (0, 4] or null")
+    broker_name, live_venue, dry_run = broker_fields(settings, params)
+    return {"method": method, "symbols": list(symbols), "target_weights": overrides, "drift_threshold": float(drift),
+            "max_turnover": turnover, "broker": broker_name, "live_venue": live_venue, "dry_run": dry_run}
+
+
+def broker_fields(settings, params: dict, *, gate: bool = True) -> tuple[str, str, bool]:
+    """(broker, live_venue, dry_run) of a form (rebalance, flatten_all, risk_monitor). With `gate`, a run that
+    may send orders to a live account is refused here unless the account is armed (live: true) and the form's
+    live_venue names it: the first task fails at once; the approval is checked again before sending."""
     broker_name = params.get("broker") or "paper"
-    if broker_name not in BROKERS:
-        raise ConfigError(f"params.broker: {broker_name!r} is not a broker; valid: {', '.join(BROKERS)}")
+    if broker_name not in broker_names(settings):
+        raise ConfigError(f"params.broker: {broker_name!r} is not a broker; valid: {', '.join(broker_names(settings))}")
+    live_venue = params.get("live_venue") or ""
+    if not isinstance(live_venue, str):
+        raise ConfigError(f"params.live_venue: {live_venue!r} is invalid; valid: a string (the broker's name)")
     dry_run = params.get("dry_run", True)
     if not isinstance(dry_run, bool):
         raise ConfigError(f"params.dry_run: {dry_run!r} is invalid; valid: true or false")
-    return {"method": method, "symbols": list(symbols), "target_weights": overrides, "drift_threshold": float(drift),
-            "max_turnover": turnover, "broker": broker_name, "dry_run": dry_run}
+    account = venue_account(settings, broker_name)
+    if account is not None and not dry_run and gate:
+        check_live_gate(broker_name, account, live_venue, None, check_approval=False)
+        if (account.require_approval or not account.sandbox) and not account.approvers:
+            raise ConfigError(f"execution.venues.{broker_name}.approvers is empty: its orders need an approval "
+                              "and nobody may give it; list the approving Airflow users")
+    return broker_name, live_venue, dry_run
 
 
 # -- reconcile, positions ------------------------------------------------------------------------------
 
-def reconcile_desk(config, stage: str = "start") -> dict:
-    """The ledger against the paper venue; any error or balance difference fails closed (ReconciliationError)."""
-    with desk(config) as d, broker(d) as venue:
-        report = reconcile(d.ledger, venue, since_ms=0, tolerance=BALANCE_TOLERANCE)
+def reconcile_desk(config, stage: str = "start", account: DeskAccount = PAPER_ACCOUNT) -> dict:
+    """The ledger against the account's venue; any error or balance difference fails closed (ReconciliationError)."""
+    with desk(config, account) as d, broker(d) as venue:
+        # a venue account: fills over its trades lookback, lost-order tracking, opening balances at first contact
+        report = reconcile(d.ledger, venue, since_ms=0 if d.venue is None else None, tolerance=BALANCE_TOLERANCE,
+                           account=d.venue)
     if report.balance_differences:
         raise ReconciliationError(
-            f"reconciliation ({stage}): the ledger and the paper venue disagree on "
+            f"reconciliation ({stage}): the ledger and {'the paper venue' if d.venue is None else account.name} disagree on "
             + "; ".join(f"{b.currency} (ledger {b.ledger}, venue {b.broker})" for b in report.balance_differences)
             + "; trading must wait until they agree")
     out = {"stage": stage, "adopted": report.adopted, "updated": report.updated, "lost": report.lost,
-           "new_fills": report.new_fills}
-    log.info("reconciliation (%s): %s", stage, out)
+           "still_lost": report.still_lost, "cancelled_lost": report.cancelled_lost, "new_fills": report.new_fills,
+           "opening_balances": {c: str(v) for c, v in report.opening_balances.items()}}
+    log.info("reconciliation (%s) of %s: %s", stage, account.name, out)
     return out
 
 
+def _holdings(d: Desk) -> dict:
+    """Base quantities per symbol. Paper: the ledger's positions. A venue account: the ledger's balance of each
+    symbol's base currency, which includes what the account held before the desk first saw it (adopted as an
+    opening deposit) and is what the venue reconciles against; bases of other markets are not the desk's."""
+    if d.venue is None:
+        return d.ledger.holdings()
+    balances = d.ledger.balances()
+    return {s: balances.get(m["base"], Decimal(0)) for s, m in d.markets.items()}
+
+
 def _positions(d: Desk, symbols) -> dict:
-    held = {s: q for s, q in d.ledger.holdings().items() if q != 0}
+    held = {s: q for s, q in _holdings(d).items() if q != 0}
     wanted = sorted(set(symbols) | set(held))
     candles = prices_of(d, wanted)
     prices = {s: candles[s].open for s in wanted}
@@ -211,10 +275,11 @@ def _positions(d: Desk, symbols) -> dict:
             "price_ts_ms": {s: candles[s].ts_ms for s in wanted}}
 
 
-def load_positions(config, form: dict, run_id: str, source: str = "rebalance") -> dict:
+def load_positions(config, form: dict, run_id: str, source: str = "rebalance",
+                   account: DeskAccount = PAPER_ACCOUNT) -> dict:
     """Quantities, prices, equity and weights; the breaker evaluated on the equity (level 3: BreakerHalt)."""
-    with desk(config) as d:
-        with broker(d):  # a desk opened for the first time is funded with execution.paper.initial_cash
+    with desk(config, account) as d:
+        with broker(d):  # a paper desk opened for the first time is funded with execution.paper.initial_cash
             positions = _positions(d, form["symbols"])
         state = breaker.evaluate(d.ledger, positions["equity"], ts_ms=now_ms(), source=source, run_id=run_id)
     positions["breaker"] = state.as_dict()
@@ -264,7 +329,7 @@ def compute_targets(config, form: dict, positions: dict) -> dict:
 # -- orders -----------------------------------------------------------------------------------------
 
 def _plan(d: Desk, run_id: str, quantities: dict, prices: dict, reason: str) -> dict:
-    plan = plan_orders(run_id, quantities, d.ledger.holdings(), d.ledger.open_quantities(), prices, d.rules,
+    plan = plan_orders(run_id, quantities, _holdings(d), d.ledger.open_quantities(), prices, d.rules,
                        reason=reason)
     return {"orders": [order_dict(o) for o in plan.orders],
             "dropped": [{"symbol": x.symbol, "side": x.side, "amount": str(x.amount), "leg": x.leg,
@@ -297,9 +362,9 @@ def preview_table(rows: list[dict]) -> str:
     return "\n".join(lines if rows else lines + ["(no orders: the holdings already match the targets)"])
 
 
-def build_orders(config, run_id: str, positions: dict, targets: dict) -> dict:
+def build_orders(config, run_id: str, positions: dict, targets: dict, account: DeskAccount = PAPER_ACCOUNT) -> dict:
     """Orders moving the holdings (and open orders) to the target weights, priced, with the preview."""
-    with desk(config) as d:
+    with desk(config, account) as d:
         prices = {s: positions["prices"][s] for s in targets["targets"]}
         quantities = target_quantities(targets["targets"], Decimal(positions["equity"]), prices)
         plan = _plan(d, run_id, quantities, prices, "rebalance")
@@ -322,9 +387,10 @@ def _traded_today(d: Desk) -> Decimal:
     return sum((f.amount * f.price for f in d.ledger.fills(since_ms=start)), Decimal(0))
 
 
-def check_risk(config, positions: dict, plan: dict, kill_switch: KillSwitchLookup) -> dict:
+def check_risk(config, positions: dict, plan: dict, kill_switch: KillSwitchLookup,
+               account: DeskAccount = PAPER_ACCOUNT) -> dict:
     """The pre-trade rules on every order: accepted (possibly resized) and rejected with rule and reason."""
-    with desk(config) as d:
+    with desk(config, account) as d:
         state = RiskState(Decimal(positions["equity"]), positions["prices"],
                           {s: Decimal(q) for s, q in positions["quantities"].items()}, _traded_today(d))
         result = check_orders([order_from(o) for o in plan["orders"]], state,
@@ -342,14 +408,20 @@ def _engaged(kill_switch: KillSwitchLookup) -> bool:
         return True
 
 
-def execute_orders(config, checked: dict, kill_switch: KillSwitchLookup, *, dry_run: bool, what: str = "rebalance") -> dict:
+def execute_orders(config, checked: dict, kill_switch: KillSwitchLookup, *, dry_run: bool, what: str = "rebalance",
+                   account: DeskAccount = PAPER_ACCOUNT, live_venue: str = "", approval: dict | None = None) -> dict:
     """The one path out: the rejected recorded as such, each accepted order written, then sent (kill switch
-    read just before). A dry run writes nothing. KillSwitchEngaged once the batch is done if it blocked any."""
+    read just before). A dry run writes nothing. KillSwitchEngaged once the batch is done if it blocked any.
+    A venue account: the live gate and its approval (include.execution.live_gate) are checked again here,
+    before anything is written or sent (LiveTradingRefused names what is missing)."""
     if dry_run:
         log.info("dry run: %d order(s) not sent, nothing written", len(checked["accepted"]))
         return {"dry_run": True, "sent": [], "blocked": [], "orders": []}
+    venue_settings = venue_account(execution_settings(config), account.name)
+    if venue_settings is not None and checked["accepted"]:
+        check_before_sending(account.name, venue_settings, live_venue, approval)
     sent, blocked, records = [], [], []
-    with desk(config) as d, broker(d) as venue:
+    with desk(config, account) as d, broker(d) as venue:
         for r in checked["rejected"]:
             _record_rejection(d, venue.id, r, checked)
             if r["rule"] == "kill_switch":
@@ -386,19 +458,19 @@ def _record_rejection(d: Desk, venue: str, rejection: dict, checked: dict) -> No
                               note=f"{rejection['rule']}: {rejection['reason']}"[:500])
 
 
-def track_fills(config, submitted: dict, *, poll_s: float = 1.0) -> dict:
+def track_fills(config, submitted: dict, *, poll_s: float = 1.0, account: DeskAccount = PAPER_ACCOUNT) -> dict:
     """Wait up to execution.fill_timeout_s for the run's orders; cancel what is still open; partial fills stay."""
     if submitted["dry_run"]:
         return {"filled": [], "cancelled": [], "partial": []}
     ids = [o["client_order_id"] for o in submitted["orders"]]
-    with desk(config) as d:
+    with desk(config, account) as d:
         deadline = time.monotonic() + d.settings.fill_timeout_s
         while True:
             with broker(d) as venue:
                 open_ids = [r.client_order_id for r in d.ledger.orders(client_order_ids=ids) if r.status in OPEN]
                 for cid in open_ids:
                     record = d.ledger.order(cid)
-                    record_venue_order(d.ledger, venue.id, cid, venue.fetch_order(record.venue_order_id, None,
+                    record_venue_order(d.ledger, venue.id, cid, venue.fetch_order(record.venue_order_id, record.intent.symbol,
                                                                                    {"clientOrderId": cid}))
                 open_ids = [r.client_order_id for r in d.ledger.orders(client_order_ids=ids) if r.status in OPEN]
                 if not open_ids or time.monotonic() >= deadline:
@@ -430,12 +502,14 @@ def publish_ledger_of(config) -> dict:
 
 
 def summarise(config, run_id: str, form: dict, positions: dict, targets: dict | None, plan: dict | None,
-              checked: dict | None, what: str = "rebalance") -> dict:
+              checked: dict | None, what: str = "rebalance", account: DeskAccount = PAPER_ACCOUNT,
+              approval: dict | None = None) -> dict:
     """Orders, fills, slippage against the arrival price, weights before and after, rejections: dict and text.
 
+    approval: the approval task's answer when the run asked for one (a rejection: nothing was submitted).
     Also recorded in the ledger's desk_runs (kind = what: rebalance, flatten, liquidation), a dry run too,
     so the warehouse shows every run and preview; a re-run of the summary keeps the first row."""
-    with desk(config) as d:
+    with desk(config, account) as d:
         records = [r for r in d.ledger.orders() if r.intent.run_id == run_id]
         fills = [f for f in d.ledger.fills() if f.client_order_id in {r.client_order_id for r in records}]
         after = _positions(d, form["symbols"])
@@ -451,7 +525,9 @@ def summarise(config, run_id: str, form: dict, positions: dict, targets: dict | 
                               "slippage": slip, "slippage_bps": bps})
         totals = run_totals(fills, arrival)
         rejected = (checked or {}).get("rejected", [])
-        summary = {"run_id": run_id, "what": what, "dry_run": form.get("dry_run", True),
+        summary = {"run_id": run_id, "what": what, "dry_run": form.get("dry_run", True), "broker": account.name,
+                   "approval": None if approval is None else {"approved": approved(approval),
+                                                              "by": responder(approval)},
                    "orders": [{"client_order_id": r.client_order_id, "symbol": r.intent.symbol, "side": r.intent.side,
                                "amount": str(r.intent.amount), "status": r.status.value} for r in records],
                    "fills": fill_rows, "slippage_total": sum(r["slippage"] or 0.0 for r in fill_rows),
@@ -493,14 +569,19 @@ def run_totals(fills, arrival: dict) -> dict:
 
 
 def summary_text(s: dict) -> str:
-    lines = [f"Peak Trade {s['what']} {s['run_id']}{' (dry run: nothing sent)' if s['dry_run'] else ''}",
-             f"equity {float(s['equity_before']):,.2f} -> {float(s['equity_after']):,.2f}"]
+    lines = [f"Peak Trade {s['what']} {s['run_id']} on {s.get('broker', 'paper')}"
+             f"{' (dry run: nothing sent)' if s['dry_run'] else ''}"]
+    if s.get("approval") and not s["approval"]["approved"]:
+        lines.append(f"rejected by {s['approval']['by']}: nothing submitted")
+    elif s.get("approval"):
+        lines.append(f"approved by {s['approval']['by']}")
+    lines.append(f"equity {float(s['equity_before']):,.2f} -> {float(s['equity_after']):,.2f}")
     opt = s.get("optimisation")
     if opt and not opt["ok"]:
         lines.append(f"optimisation failed, current weights kept: {opt['reason']}")
     lines.append(f"orders: {len(s['orders'])}, fills: {len(s['fills'])}, slippage vs arrival: "
                  f"{s['slippage_total']:,.2f}")
-    if s["dry_run"]:
+    if s["dry_run"] or (s.get("approval") and not s["approval"]["approved"]):
         lines.append(preview_table(s["preview"]))
     for symbol in sorted(set(s["weights_before"]) | set(s["weights_after"])):
         lines.append(f"  {symbol:<12} weight {s['weights_before'].get(symbol, 0.0):.4f} -> "
@@ -512,46 +593,72 @@ def summary_text(s: dict) -> str:
 
 # -- flatten and the risk monitor ------------------------------------------------------------------------
 
-def close_positions(config, run_id: str, symbols, reason: str, kill_switch: KillSwitchLookup, *,
-                    dry_run: bool, what: str, positions: dict | None = None) -> dict:
-    """Target 0 for each symbol through the same path: plan, risk rules, submit, track, reconcile, publish.
+def plan_close(config, run_id: str, symbols, reason: str, kill_switch: KillSwitchLookup, *, dry_run: bool,
+               what: str, positions: dict | None = None, account: DeskAccount = PAPER_ACCOUNT) -> dict:
+    """Target 0 for each symbol: the closing orders planned, previewed and through the risk rules (nothing sent).
 
     positions: what the caller has just reconciled and loaded (the monitor); None reconciles and
     loads here (flatten). Loading evaluates the breaker and records an equity mark, so once a run."""
-    form = {"symbols": execution_settings(config).symbols, "dry_run": dry_run}
+    form = {"symbols": execution_settings(config).symbols, "dry_run": dry_run, "broker": account.name}
     if positions is None:
-        reconcile_desk(config, f"{what} start")
-        positions = load_positions(config, form, run_id, source=what)
-    with desk(config) as d:
+        reconcile_desk(config, f"{what} start", account)
+        positions = load_positions(config, form, run_id, source=what, account=account)
+    with desk(config, account) as d:
         held = {s: Decimal(q) for s, q in positions["quantities"].items() if Decimal(q) != 0 and s in symbols}
         plan = _plan(d, run_id, {s: 0 for s in held}, positions["prices"], reason)
     plan["preview"] = preview(plan["orders"], positions)
     log.info("%s orders:\n%s", what, preview_table(plan["preview"]))
-    checked = check_risk(config, positions, plan, kill_switch)
+    checked = check_risk(config, positions, plan, kill_switch, account)
+    return {"what": what, "form": form, "positions": positions, "plan": plan, "checked": checked}
+
+
+def send_close(config, planned: dict, kill_switch: KillSwitchLookup, *, account: DeskAccount = PAPER_ACCOUNT,
+               live_venue: str = "", approval: dict | None = None) -> dict:
+    """The planned closing orders sent through the one path, tracked and reconciled (the kill switch blocks them too)."""
+    what, dry_run = planned["what"], planned["form"]["dry_run"]
     try:
-        submitted = execute_orders(config, checked, kill_switch, dry_run=dry_run, what=what)
+        submitted = execute_orders(config, planned["checked"], kill_switch, dry_run=dry_run, what=what,
+                                   account=account, live_venue=live_venue, approval=approval)
     except KillSwitchEngaged as exc:
         raise KillSwitchEngaged(f"{what}: {exc}. The kill switch blocks closing orders too: release it "
                                 f"(Variable {execution_settings(config).kill_switch_variable}) to close positions") from None
-    track_fills(config, submitted)
+    track_fills(config, submitted, account=account)
     if not dry_run:
-        reconcile_desk(config, f"{what} end")
-    summary = summarise(config, run_id, form, positions, None, plan, checked, what)
-    summary["breaker"] = positions["breaker"]
+        reconcile_desk(config, f"{what} end", account)
+    return submitted
+
+
+def summarise_close(config, run_id: str, planned: dict, *, account: DeskAccount = PAPER_ACCOUNT,
+                    approval: dict | None = None) -> dict:
+    summary = summarise(config, run_id, planned["form"], planned["positions"], None, planned["plan"],
+                        planned["checked"], planned["what"], account, approval)
+    summary["breaker"] = planned["positions"]["breaker"]
     return summary
 
 
-def flatten(config, run_id: str, dry_run: bool = True, kill_switch: KillSwitchLookup = lambda: False) -> dict:
+def close_positions(config, run_id: str, symbols, reason: str, kill_switch: KillSwitchLookup, *,
+                    dry_run: bool, what: str, positions: dict | None = None,
+                    account: DeskAccount = PAPER_ACCOUNT) -> dict:
+    """Target 0 for each symbol through the same path, in one go: plan, risk rules, submit, track, reconcile,
+    summarise (an account whose orders need an approval goes through the DAG's approval task instead)."""
+    planned = plan_close(config, run_id, symbols, reason, kill_switch, dry_run=dry_run, what=what,
+                         positions=positions, account=account)
+    send_close(config, planned, kill_switch, account=account)
+    return summarise_close(config, run_id, planned, account=account)
+
+
+def flatten(config, run_id: str, dry_run: bool = True, kill_switch: KillSwitchLookup = lambda: False,
+            account: DeskAccount = PAPER_ACCOUNT) -> dict:
     """Close every position through the order path (the kill switch still blocks it)."""
     return close_positions(config, run_id, execution_settings(config).symbols, "flatten_all", kill_switch,
-                           dry_run=dry_run, what="flatten")
+                           dry_run=dry_run, what="flatten", account=account)
 
 
-def breaches(config, positions: dict) -> list[dict]:
+def breaches(config, positions: dict, account: DeskAccount = PAPER_ACCOUNT) -> list[dict]:
     """Positions beyond execution.hard_limits: a loss below average cost, or a weight."""
     limits = execution_settings(config).hard_limits
     out = []
-    with desk(config) as d:
+    with desk(config, account) as d:
         costs = {s: p.average_cost for s, p in d.ledger.positions().items()}
     for symbol, quantity in positions["quantities"].items():
         q = Decimal(quantity)
@@ -567,19 +674,27 @@ def breaches(config, positions: dict) -> list[dict]:
     return out
 
 
-def monitor(config, run_id: str, kill_switch: KillSwitchLookup, *, dry_run: bool = False) -> dict:
-    """The breaker evaluated on the paper equity; positions beyond their hard limit liquidated (previewed in a dry run)."""
-    reconcile_desk(config, "monitor")
+def monitor(config, run_id: str, kill_switch: KillSwitchLookup, *, dry_run: bool = False,
+            account: DeskAccount = PAPER_ACCOUNT) -> dict:
+    """The breaker on the account's equity; positions beyond their hard limit liquidated (previewed in a dry run).
+
+    An account whose orders need a person's approval (every live account, a sandbox that requires one)
+    is never liquidated unattended: the liquidation is previewed only and `needs_approval` says so, for
+    the caller to notify (flatten_all, with its approval, closes it)."""
+    venue = venue_account(execution_settings(config), account.name)
+    unattended = venue is not None and (not venue.sandbox or venue.require_approval)
+    reconcile_desk(config, "monitor", account)
     form = {"symbols": execution_settings(config).symbols, "dry_run": dry_run}
-    positions = load_positions(config, form, run_id, source="monitor")
-    found = breaches(config, positions)
+    positions = load_positions(config, form, run_id, source="monitor", account=account)
+    found = breaches(config, positions, account)
     for b in found:
         log.warning("hard limit breached: %s %s %.4f beyond %.4f", b["symbol"], b["limit"], b["value"], b["threshold"])
-    out = {"breaker": positions["breaker"], "breaches": found, "liquidation": None}
+    out = {"breaker": positions["breaker"], "breaches": found, "liquidation": None,
+           "needs_approval": bool(found) and unattended and not dry_run}
     if found:
         out["liquidation"] = close_positions(config, f"{run_id}:liquidate", [b["symbol"] for b in found],
-                                             "hard limit", kill_switch, dry_run=dry_run, what="liquidation",
-                                             positions=positions)
+                                             "hard limit", kill_switch, dry_run=dry_run or unattended,
+                                             what="liquidation", positions=positions, account=account)
     return out
 
 

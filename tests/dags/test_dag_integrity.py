@@ -103,12 +103,20 @@ def test_rebalance_is_manual_with_a_form_and_followable_tasks(dagbag):
     dag = dagbag.dags["rebalance"]
     assert dag.schedule is None or dag.timetable.summary in ("None", "Never") and dag.max_active_runs == 1
     assert {t.task_id for t in dag.tasks} == {"reconcile_start", "load_positions", "compute_targets", "build_orders",
-                                              "check_risk", "submit_orders", "track_fills", "reconcile_end",
-                                              "publish_ledger", "summarise"}
+                                              "check_risk", "needs_approval", "approve_orders", "submit_orders",
+                                              "track_fills", "reconcile_end", "publish_ledger", "summarise"}
+    # approval: check_risk -> needs_approval -> approve_orders -> submit_orders; submit runs when approve_orders
+    # succeeded or was skipped by the branch; the summary runs after a Reject (submit skipped) too
+    assert dag.get_task("needs_approval").downstream_task_ids == {"approve_orders"}
+    assert dag.get_task("approve_orders").downstream_task_ids == {"submit_orders"}
+    assert dag.get_task("submit_orders").trigger_rule == "none_failed_min_one_success"
+    assert dag.get_task("summarise").trigger_rule == "none_failed"
+    assert dag.get_task("approve_orders").defaults is None  # a timeout never approves
     assert dag.get_task("publish_ledger").pool == "duckdb"
     params = dag.params
     assert params.get_param("dry_run").value is True and params.get_param("drift_threshold").value == 0.05
-    assert params.get_param("broker").schema["enum"] == ["paper"]
+    assert params.get_param("broker").schema["enum"] == ["paper"]  # no execution.venues in the test config
+    assert params.get_param("live_venue").value == "" and "real money" in params.get_param("live_venue").description
     assert "risk_parity" in params.get_param("method").schema["enum"]
     assert dagbag.dags["risk_monitor"].timetable.expression == "*/15 * * * *"
     assert dagbag.dags["flatten_all"].params.get_param("dry_run").value is True
