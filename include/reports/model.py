@@ -127,6 +127,9 @@ class ReportData:
     quality:       exchange, symbol, timeframe, date, status ('passed' | 'flagged' | 'quarantined' | 'gap'), detail
     sweeps_best:   sweep, strategy, timeframe, exchange, symbol, objective, objective_value, params (JSON text),
                    sharpe_ratio, total_return, max_drawdown, loaded_at
+    sweeps_walk_forward: per walk-forward sweep (latest run) sweep, strategy, timeframe, scheme, folds, then the
+                   mean over folds of oos_sharpe_ratio, oos_total_return, oos_max_drawdown (out of sample FIRST),
+                   is_sharpe_ratio, is_total_return, is_max_drawdown, degradation_sharpe_ratio; loaded_at
     positions:     exchange, symbol, quantity, average_cost, close, value, weight, unrealised_pnl, realised_pnl,
                    fees, total_pnl - the paper desk's positions at the period's last ledger day (fct_pnl)
     trades:        order_id, ts (first fill), exchange, symbol, side, quantity, price (volume-weighted), fees,
@@ -158,6 +161,7 @@ class ReportData:
     quality: pd.DataFrame
     sweeps_best: pd.DataFrame
     sweep_heatmaps: list[Path] = field(default_factory=list)
+    sweeps_walk_forward: pd.DataFrame = field(default_factory=pd.DataFrame)
     positions: pd.DataFrame | None = None
     trades: pd.DataFrame | None = None
     orders: pd.DataFrame | None = None
@@ -215,5 +219,5 @@ def _headline_of(raw: dict) -> Headline:
 
 
 SECTIONS = ("headline", "equity", "returns", "rolling", "correlation", "allocation", "performers", "stress",
-            "quality", "sweeps", "positions", "trades", "orders", "fills")
+            "quality", "walk_forward", "sweeps", "positions", "trades", "orders", "fills")
 NOT_YET = "no paper trades yet: the ledger has no {what} (trigger rebalance with dry_run off)"
