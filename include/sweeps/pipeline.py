@@ -44,9 +44,12 @@ def plan_sweeps(config: PeakTradeConfig, requested: list[str] | None, reference:
     from include.sweeps.run import check_strategy
 
     data = data_dir(config)
-    chunks = []
+    chunks, checked = [], set()
     for name, spec in select_sweeps(sweep_specs(config, reference=reference), requested).items():
-        check_strategy(spec, load_frames(spec, data))
+        frames = load_frames(spec, data)  # also checks the bars are exported
+        if spec.strategy not in checked:  # peeking is a property of the code: once per strategy
+            check_strategy(spec, frames)
+            checked.add(spec.strategy)
         planned = plan_chunks(spec, len(spec.universe))
         chunks += [{"sweep": name, "index": c.index, "label": f"{name}: {c.label}"} for c in planned]
         log.info("%s: %s over %d series, %d chunks, %d backtests", name, spec.method, len(spec.universe),
