@@ -33,9 +33,11 @@ one mapped task reading the Parquet export of `fct_features` and writing its
 trials atomically to `data/sweeps/<sweep>/<run>/<chunk>.parquet`. Clearing a
 run (or a retry) skips chunks whose file exists, so a killed sweep resumes.
 `publish_sweeps` loads all trials, the best parameters per strategy and symbol
-and walk-forward folds into the warehouse (dbt marts `fct_sweep_trials`, `fct_sweep_best`,
-`fct_sweep_walk_forward`) and renders heatmaps of 2-D parameter slices (PNG, next
-to the chunk files). Trigger by hand with the form to run some sweeps now.
+and walk-forward folds (in sample and out of sample) into the warehouse (dbt marts
+`fct_sweep_trials`, `fct_sweep_best`, `fct_sweep_walk_forward`) and renders heatmaps
+of 2-D parameter slices (PNG, next to the chunk files). Windows declared relative to
+the run (`start: 365d`) end at the last complete bar before the run's data interval
+end, the same on every re-run. Trigger by hand with the form to run some sweeps now.
 """,
 ):
     chunks = plan_sweeps()

@@ -45,7 +45,8 @@ def describe() -> str:
     sweeps = paths.sweeps
     lines.append(
         f"sweeps:              {sweeps}  ({_count(sweeps, '*.parquet')} chunk files, "
-        f"{_count(sweeps, '*.png')} heatmaps; marts fct_sweep_trials, fct_sweep_best in the warehouse)"
+        f"{_count(sweeps, '*.png')} heatmaps; marts fct_sweep_trials, fct_sweep_best, fct_sweep_walk_forward "
+        "in the warehouse)"
     )
     reports = sorted(reports_dir(config).rglob("peak_trade_*.*"), key=lambda p: p.stat().st_mtime)[-4:]
     lines.append(f"reports:             {reports_dir(config)}  ({', '.join(p.name for p in reports) or 'none yet'})")

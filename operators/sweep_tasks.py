@@ -4,11 +4,13 @@ Each task is a few lines around a function of `include.sweeps.pipeline`, importe
 inside the task: that package loads the backtester (Numba) and Optuna, which DAG
 parsing must not. XCom carries only sweep names and chunk numbers. Chunk tasks read
 the Parquet export of fct_features; only `publish_sweeps` opens the DuckDB file, in
-the duckdb pool.
+the duckdb pool. Each task passes the run's reference time (its data interval end, else the
+time the run was due) so windows relative to the run resolve the same in every task and re-run.
 """
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from airflow.sdk import get_current_context, task
 
@@ -19,13 +21,19 @@ from operators.warehouse_tasks import DUCKDB_POOL
 log = logging.getLogger(__name__)
 
 
+def reference_time(context) -> datetime:
+    """The run's data interval end; a run without a logical date (triggered with none) has run_after."""
+    return context.get("data_interval_end") or context["dag_run"].run_after
+
+
 @task
 def plan_sweeps() -> list[dict]:
     """Check each sweep the form selected (data present, strategy free of lookahead) and list its chunks."""
     from include.sweeps.pipeline import plan_sweeps as plan
 
+    context = get_current_context()
     with bad_input_fails_fast():
-        return plan(load_checked_config(strategies=True), get_current_context()["params"].get("sweeps"))
+        return plan(load_checked_config(strategies=True), context["params"].get("sweeps"), reference_time(context))
 
 
 @task(map_index_template="{{ chunk_label }}")
@@ -36,7 +44,7 @@ def run_sweep_chunk(chunk: dict) -> str:
     context = get_current_context()
     context["chunk_label"] = chunk["label"]
     with bad_input_fails_fast():
-        return str(run(load_checked_config(), chunk, context["run_id"]))
+        return str(run(load_checked_config(), chunk, context["run_id"], reference_time(context)))
 
 
 @task(pool=DUCKDB_POOL)
@@ -47,4 +55,5 @@ def publish_sweeps(chunk_files: list[str]) -> dict:
     context = get_current_context()
     log.info("%d chunk files in this run", len(chunk_files))
     with bad_input_fails_fast():
-        return publish(load_checked_config(), context["params"].get("sweeps"), context["run_id"])
+        return publish(load_checked_config(), context["params"].get("sweeps"), context["run_id"],
+                       reference_time(context))

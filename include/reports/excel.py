@@ -17,6 +17,9 @@ Sheets, in order:
   period's end, then the paper portfolio day by day; the period's trades = fills grouped by
   order; orders), or their header and data.missing's reason ("no paper trades yet"). Fills
   are a block on the Trades sheet below the trades (a fill is a part of a trade).
+- WalkForward: per walk-forward sweep (latest run) the mean over its folds, out of sample first
+  (what the params chosen in sample earned on the bars after), then in sample and the Sharpe's
+  degradation; before Sweeps, whose best parameters are in-sample figures.
 - Sweeps: the best parameters of each sweep and series (params as JSON text).
 - DataQuality: partitions by status on top, then every validated partition.
 
@@ -42,7 +45,7 @@ from include.atomic import atomic_path
 from include.reports.excel_sheets import BOLD, DATE, HEADING, TITLE, Sheet, Table, number_formats
 from include.reports.model import BENCHMARK_LABEL, BREAKER_STATES, ReportData
 
-SHEETS = ("Summary", "Metrics", "Positions", "Trades", "Orders", "Sweeps", "DataQuality")
+SHEETS = ("Summary", "Metrics", "Positions", "Trades", "Orders", "WalkForward", "Sweeps", "DataQuality")
 COLUMNS = {
     "equity": ["trade_date", "daily_return", "equity", "pnl", "drawdown", "breaker_level"],
     "performers": ["series", "exchange", "symbol", "period_return", "close"],
@@ -61,6 +64,9 @@ COLUMNS = {
     "sweeps": ["sweep", "strategy", "timeframe", "exchange", "symbol", "objective", "objective_value", "params",
                "sharpe_ratio", "total_return", "max_drawdown", "dsr", "pbo", "verdict", "loaded_at"],
     "quality": ["exchange", "symbol", "timeframe", "date", "status", "detail"],
+    "walk_forward": ["sweep", "strategy", "timeframe", "scheme", "folds", "oos_sharpe_ratio", "oos_total_return",
+                     "oos_max_drawdown", "is_sharpe_ratio", "is_total_return", "is_max_drawdown",
+                     "degradation_sharpe_ratio", "loaded_at"],
 }
 BREACH_DRAWDOWN = -0.05     # drawdown below this is marked (the breaker's first level)
 NOTHING = "Nothing needs attention."
@@ -91,6 +97,7 @@ def build_workbook(data: ReportData) -> Workbook:
     _execution(sheets["Positions"], data, "positions", "Positions", paper=True)
     _execution(sheets["Trades"], data, "trades", "Trades", fills=True)
     _execution(sheets["Orders"], data, "orders", "Orders")
+    _walk_forward(sheets["WalkForward"], data)
     _sweeps(sheets["Sweeps"], data)
     _quality(sheets["DataQuality"], data)
     for sheet in sheets.values():
@@ -280,6 +287,15 @@ def _execution(sheet: Sheet, data: ReportData, section: str, title: str, *, fill
                               title=f"Paper portfolio day by day to {data.period.end.isoformat()}")
         for column in ("pnl", "total_pnl", "daily_return"):
             sheet.mark(history.data_ref(column), "lessThan", 0)
+
+
+def _walk_forward(sheet: Sheet, data: ReportData) -> None:
+    table = sheet.table(1, 1, COLUMNS["walk_forward"], data.sweeps_walk_forward,
+                        title="Walk-forward sweeps: out of sample first, mean over the folds of the latest run",
+                        missing=_reason(data, "walk_forward"))
+    sheet.main_table(table)
+    for column in ("oos_sharpe_ratio", "oos_total_return", "degradation_sharpe_ratio"):
+        sheet.mark(table.data_ref(column), "lessThan", 0)
 
 
 def _sweeps(sheet: Sheet, data: ReportData) -> None:

@@ -41,6 +41,10 @@ COLUMN_KINDS = {  # column name -> kind; a column not listed is text
     "quantity": "quantity", "filled": "quantity", "slippage_bps": "bps",
     "realised_pnl": "money", "unrealised_pnl": "money", "total_pnl": "money", "slippage": "money", "cash": "money",
     "n_fills": "integer",
+    # walk-forward sweeps: out of sample (oos_), in sample (is_), their difference
+    "oos_sharpe_ratio": "ratio", "is_sharpe_ratio": "ratio", "degradation_sharpe_ratio": "ratio",
+    "oos_total_return": "percent", "is_total_return": "percent", "oos_max_drawdown": "percent",
+    "is_max_drawdown": "percent", "folds": "integer",
     "order_id": "identifier", "trade_id": "identifier", "fill_id": "identifier",
 }
 NUMERIC_KINDS = {"money", "percent", "ratio", "integer", "price", "quantity", "bps", "days"}

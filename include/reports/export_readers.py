@@ -3,8 +3,8 @@ files (a file that does not exist yet is an empty frame).
 
 Exports: data/warehouse/exports/<table>.parquet (include/warehouse/exports.py).
 Validation: data/validation/results/run=*.parquet (one row per partition checked),
-data/gaps/.../date=D/gaps.parquet (missing candles). Sweeps: the fct_sweep_best export
-and the heatmap PNGs beside each run's chunk files.
+data/gaps/.../date=D/gaps.parquet (missing candles). Sweeps: the fct_sweep_best and
+fct_sweep_walk_forward exports and the heatmap PNGs beside each run's chunk files.
 """
 from __future__ import annotations
 
@@ -169,6 +169,29 @@ def sweeps_before(data_dir: Path, cutoff: datetime) -> tuple[pd.DataFrame, list[
         for png in DataPaths(Path(data_dir)).sweep_heatmaps(sweep, run_key(run)).glob("*.png"))
     best = frame.reindex(columns=BEST_COLUMNS).sort_values(["sweep", "exchange", "symbol"]).reset_index(drop=True)
     return best, heatmaps
+
+
+# Out of sample first: what the chosen params earned on bars they were not chosen on; in sample after.
+WALK_FORWARD_METRICS = ("sharpe_ratio", "total_return", "max_drawdown")
+WALK_FORWARD_COLUMNS = ["sweep", "strategy", "timeframe", "scheme", "folds",
+                        *(f"oos_{m}" for m in WALK_FORWARD_METRICS), *(f"is_{m}" for m in WALK_FORWARD_METRICS),
+                        "degradation_sharpe_ratio", "loaded_at"]
+
+
+def walk_forward_before(data_dir: Path, cutoff: datetime) -> pd.DataFrame:
+    """Each walk-forward sweep's latest run loaded before `cutoff`: its folds and, per metric, the mean
+    over them (NULL folds skipped), out-of-sample columns before in-sample ones."""
+    frame = read_export(data_dir, "fct_sweep_walk_forward")
+    if frame is None or frame.empty:
+        return pd.DataFrame(columns=WALK_FORWARD_COLUMNS)
+    frame = frame[frame.loaded_at <= pd.Timestamp(cutoff)]
+    frame = frame[frame.loaded_at == frame.groupby("sweep").loaded_at.transform("max")]
+    if frame.empty:
+        return pd.DataFrame(columns=WALK_FORWARD_COLUMNS)
+    means = [c for c in WALK_FORWARD_COLUMNS if c.startswith(("oos_", "is_", "degradation_"))]
+    summary = frame.groupby(["sweep", "strategy", "timeframe", "scheme", "loaded_at"], as_index=False).agg(
+        folds=("fold", "count"), **{c: (c, "mean") for c in means})
+    return summary[WALK_FORWARD_COLUMNS].sort_values("sweep").reset_index(drop=True)
 
 
 # --- the desk's ledger marts (include/execution/publish.py exports them) -------------------------

@@ -53,6 +53,9 @@ def gather(data_dir: Path, period: ReportPeriod, now: datetime, *, currency: str
     sweeps_best, heatmaps = export_readers.sweeps_before(data_dir, min(now, cutoff))
     if sweeps_best.empty:
         missing["sweeps"] = f"no sweep results were loaded before {min(now, cutoff):%Y-%m-%d %H:%M} UTC"
+    walk_forward = export_readers.walk_forward_before(data_dir, min(now, cutoff))
+    if walk_forward.empty:
+        missing["walk_forward"] = f"no walk-forward sweep was loaded before {min(now, cutoff):%Y-%m-%d %H:%M} UTC"
     returns = history.tail(histogram_days)[["trade_date", "daily_return"]].reset_index(drop=True)
     rolling = export_readers.rolling_volatility(risk, period.end)
     data = ReportData(
@@ -61,6 +64,7 @@ def gather(data_dir: Path, period: ReportPeriod, now: datetime, *, currency: str
         returns=returns, rolling=rolling, regimes=_regimes(rolling),
         correlation=correlation, allocation=_allocation(performers), performers=performers, stress=stress,
         quality=quality, sweeps_best=sweeps_best, sweep_heatmaps=heatmaps, missing=missing,
+        sweeps_walk_forward=walk_forward,
     )
     _execution(data, export_readers.ledger_marts(data_dir))
     if headlines.covers(data.paper, period):  # the headline follows the desk; the universe is its benchmark

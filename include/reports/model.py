@@ -129,6 +129,9 @@ class ReportData:
                    sharpe_ratio, total_return, max_drawdown, dsr (deflated Sharpe ratio), pbo (probability
                    of backtest overfitting), verdict ('likely luck' | 'survives deflation' | 'undetermined';
                    NaN for runs published without odds), loaded_at
+    sweeps_walk_forward: per walk-forward sweep (latest run) sweep, strategy, timeframe, scheme, folds, then the
+                   mean over folds of oos_sharpe_ratio, oos_total_return, oos_max_drawdown (out of sample FIRST),
+                   is_sharpe_ratio, is_total_return, is_max_drawdown, degradation_sharpe_ratio; loaded_at
     positions:     exchange, symbol, quantity, average_cost, close, value, weight, unrealised_pnl, realised_pnl,
                    fees, total_pnl - the paper desk's positions at the period's last ledger day (fct_pnl)
     trades:        order_id, ts (first fill), exchange, symbol, side, quantity, price (volume-weighted), fees,
@@ -160,6 +163,7 @@ class ReportData:
     quality: pd.DataFrame
     sweeps_best: pd.DataFrame
     sweep_heatmaps: list[Path] = field(default_factory=list)
+    sweeps_walk_forward: pd.DataFrame = field(default_factory=pd.DataFrame)
     positions: pd.DataFrame | None = None
     trades: pd.DataFrame | None = None
     orders: pd.DataFrame | None = None
@@ -217,5 +221,5 @@ def _headline_of(raw: dict) -> Headline:
 
 
 SECTIONS = ("headline", "equity", "returns", "rolling", "correlation", "allocation", "performers", "stress",
-            "quality", "sweeps", "positions", "trades", "orders", "fills")
+            "quality", "walk_forward", "sweeps", "positions", "trades", "orders", "fills")
 NOT_YET = "no paper trades yet: the ledger has no {what} (trigger rebalance with dry_run off)"

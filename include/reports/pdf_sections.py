@@ -290,7 +290,8 @@ def quality_issues(frame: pd.DataFrame) -> list[Flowable]:
 
 
 def sweeps(data: ReportData) -> list[Flowable]:
-    out: list[Flowable] = [para("Parameter sweeps", "h1"), para("Best parameters found overnight", "h2")]
+    out: list[Flowable] = [para("Parameter sweeps", "h1"), *walk_forward(data),
+                           para("Best parameters found overnight (in sample)", "h2")]
     out.append(sweeps_table(data) if not data.sweeps_best.empty else missing(data, "sweeps"))
     out.append(para("Sweep heatmaps", "h2"))
     if not data.sweep_heatmaps:
@@ -317,6 +318,23 @@ def _odds(row) -> str:
         return "no odds"
     pbo = getattr(row, "pbo", None)
     return f"{verdict}\nDSR {ratio(row.dsr)}" + ("" if pbo is None or pd.isna(pbo) else f", PBO {ratio(pbo)}")
+
+
+def walk_forward(data: ReportData) -> list[Flowable]:
+    """Out of sample first: what the params chosen in sample earned on the bars after; in sample after."""
+    out: list[Flowable] = [para("Out of sample: walk-forward sweeps", "h2")]
+    frame = data.sweeps_walk_forward
+    if frame is None or frame.empty:
+        return [*out, missing(data, "walk_forward")]
+    rows = [[Paragraph(escape(f"{r.sweep}\n{r.strategy}").replace("\n", "<br/>"), STYLES["cell"]),
+             f"{r.scheme}, {r.folds} folds", ratio(r.oos_sharpe_ratio), pct(r.oos_total_return),
+             pct(r.oos_max_drawdown), ratio(r.is_sharpe_ratio), pct(r.is_total_return), pct(r.is_max_drawdown),
+             ratio(r.degradation_sharpe_ratio), _loaded(r.loaded_at)] for r in frame.itertuples()]
+    header = ["Sweep / strategy", "Folds", "OOS Sharpe", "OOS return", "OOS max DD", "IS Sharpe", "IS return",
+              "IS max DD", "Sharpe OOS - IS", "Loaded (UTC)"]
+    note = para("Means over the folds of the latest run: out of sample (OOS) is what the parameters chosen in "
+                "sample (IS) earned on the bars that followed.", "note")
+    return [*out, table(header, rows, [78, 56, 40, 44, 44, 38, 42, 42, 44, 60], right=tuple(range(2, 9))), note]
 
 
 def _objective(name: str, value: float) -> str:

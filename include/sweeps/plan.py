@@ -7,7 +7,7 @@
 - tpe / nsga2: ceil(budget / chunk_size) chunks, each running chunk_size Optuna trials
   (the last one the remainder) against one study shared through a journal file, so
   every chunk's sampler learns from all trials told so far;
-- walk_forward: one chunk per fold.
+- walk_forward: one chunk per fold (rolling) or split (cpcv), of a resolved spec (spec.resolve).
 
 Chunk ids are `<name>-<spec digest>-<number>`: stable for an unchanged spec, new when
 any setting changes, so results of different specs never mix in one folder. The same
@@ -21,7 +21,7 @@ from typing import Any
 
 from include.sweeps.space import grid_points, grid_size, random_points
 from include.sweeps.errors import SweepError
-from include.sweeps.folds import Fold, walk_forward_folds
+from include.sweeps.folds import Fold
 from include.sweeps.spec import SweepSpec
 
 
@@ -46,6 +46,9 @@ def plan_chunks(spec: SweepSpec, n_series: int) -> list[Chunk]:
     """The sweep's chunks in order; n_series = series each trial runs on (len(spec.universe))."""
     if n_series < 1:
         raise SweepError(f"n_series = {n_series}: a sweep needs at least one series")
+    if isinstance(spec.start, str) or (spec.method == "walk_forward" and spec.end is None):
+        raise SweepError(f"sweep {spec.name!r}: its window is relative to the run (start {spec.start}, "
+                         f"end {spec.end or 'the last complete bar'}); plan spec.resolve(reference time)")
     if spec.method in ("grid", "random"):
         return _trial_chunks(spec, n_series, _points(spec))
     if spec.method in ("tpe", "nsga2"):
@@ -107,7 +110,7 @@ def _study_chunks(spec: SweepSpec, n_series: int) -> list[Chunk]:
 
 def _fold_chunks(spec: SweepSpec, n_series: int) -> list[Chunk]:
     wf = spec.walk_forward
-    folds = walk_forward_folds(spec.start, spec.end, wf.in_sample(spec.timeframe), wf.out_of_sample, wf.step)
+    folds = wf.folds(spec.start, spec.end, spec.timeframe)
     inner = len(grid(spec, wf.budget, "walk_forward.budget")) if wf.method == "grid" else wf.budget
     return [_chunk(spec, fold.index, len(folds), " fold", n_trials=inner,
                    backtests=(inner + 1) * n_series, fold=fold) for fold in folds]

@@ -60,21 +60,26 @@ def pareto_front(results: pd.DataFrame, objectives: list[Objective]) -> pd.DataF
 
 @dataclass(frozen=True)
 class WalkForwardSummary:
-    """folds: per fold its windows, chosen params, out-of-sample metrics and degradation;
-    mean_out_of_sample / mean_degradation: per metric, the mean over folds (NaN folds skipped)."""
+    """folds: per fold its windows, chosen params, then out-of-sample metrics FIRST (what the params
+    earned on bars they were not chosen on), in-sample metrics after, and degradation;
+    mean_out_of_sample / mean_in_sample / mean_degradation: per metric, the mean over folds (NaN skipped)."""
 
     folds: pd.DataFrame
     mean_out_of_sample: dict[str, float]
+    mean_in_sample: dict[str, float]
     mean_degradation: dict[str, float]
 
 
 def walk_forward_summary(results: pd.DataFrame) -> WalkForwardSummary:
+    measured = (*METRICS, "n_trades")
     columns = ["fold", "in_sample_start", "in_sample_end", "out_of_sample_start", "out_of_sample_end", "params",
-               *(f"oos_{m}" for m in (*METRICS, "n_trades")), *(f"degradation_{m}" for m in METRICS)]
+               *(f"oos_{m}" for m in measured), *(f"is_{m}" for m in measured),
+               *(f"degradation_{m}" for m in METRICS)]
     folds = results.sort_values("fold", ignore_index=True)[columns]
     return WalkForwardSummary(
         folds=folds,
         mean_out_of_sample={m: _mean(folds[f"oos_{m}"]) for m in METRICS},
+        mean_in_sample={m: _mean(folds[f"is_{m}"]) for m in METRICS},
         mean_degradation={m: _mean(folds[f"degradation_{m}"]) for m in METRICS},
     )
 

@@ -8,8 +8,9 @@ the same folder, flushed, then renamed over the final name with os.replace).
 Columns: chunk_id, trial, params (JSON), param_<name> per param, then the metrics
 of evaluate.py (means over the universe), n_trades and per_series (JSON: each
 series' own metrics, see evaluate.by_series); walk-forward rows have
-fold, the four window bounds, inner_trials and is_ / oos_ / degradation_ /
-degradation_ratio_ columns instead of the plain metrics (walk_forward.py).
+fold, the four window bounds, scheme, purge and embargo, the train and test windows,
+inner_trials and oos_ / is_ / degradation_ / degradation_ratio_ columns instead of the
+plain metrics (walk_forward.py).
 
 Trial chunks also write each trial's daily returns per series to
 `<out_dir>/returns/<chunk_id>.parquet` (returns_path; columns trial, series label,

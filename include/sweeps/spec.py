@@ -4,8 +4,8 @@
     strategy: sma_crossover
     universe: [{exchange: kraken, symbol: BTC/USD}]
     timeframe: 1h
-    start: 2023-03-01          # optional data window [start, end); walk_forward needs both
-    end: 2023-03-21
+    start: 2023-03-01          # optional data window [start, end); or a look-back before end: 365d
+    end: 2023-03-21            # omitted: the last complete bar at the run's reference time (resolve())
     params:                    # optional per-param overrides of the strategy's declared space
       fast: {low: 5, high: 30, step: 5}
       slow: [40, 60, 100]      # a list = choices
@@ -23,8 +23,10 @@
     rebalance: {every: 1d, drift: 0.05}              # the portfolio score's rebalancing (default: on change)
 
 nsga2 takes `objectives` (two or more) instead of `objective`; walk_forward takes a
-`walk_forward` block. parse_spec turns every problem into one line of a ConfigError
-naming the key and what is valid.
+`walk_forward` block (scheme rolling or cpcv) and needs `start`. A spec whose window is
+relative to the run is made absolute by `resolve(reference)` before it is planned.
+parse_spec turns every problem into one line of a ConfigError naming the key and what
+is valid.
 
 This module checks shape and imports neither the strategies nor the backtest engine, so
 DAG files can check sweeps at parse time without Numba or Optuna (`strategies=False`).
@@ -35,6 +37,7 @@ only when a spec is validated with `strategies=True`, the default.
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
@@ -44,6 +47,8 @@ from pydantic import Field, ValidationError, ValidationInfo, field_validator, mo
 
 from include.errors import ConfigError
 from include.strict import Strict, describe_validation_errors
+from include.sweeps.folds import Fold, cpcv_folds, cpcv_size_problem, walk_forward_folds
+from include.sweeps.windows import LOOKBACK_FORMS, SPAN_FORMS, duration, resolve_window, span, span_bars, span_time
 from include.timeframes import timeframe_ms
 
 if TYPE_CHECKING:
@@ -62,6 +67,8 @@ METRICS = {
     "annual_volatility": "minimize",
 }
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+MAX_CPCV_SPLITS = 100  # each split is one Airflow task
+DATE_FORMS = "a date or datetime (2023-03-01, 2023-03-01T12:00Z)"
 
 
 def with_strategies(info: ValidationInfo) -> bool:
@@ -154,33 +161,89 @@ class CostsSpec(Strict):
 
 
 class WalkForwardSpec(Strict):
-    """Rolling folds: optimise on in-sample, test the best params on the next out-of-sample window."""
+    """Optimise in sample, test the chosen params out of sample, fold by fold (folds.py).
 
-    in_sample_bars: int | None = Field(default=None, ge=2)
-    in_sample_days: float | None = Field(default=None, gt=0)
-    out_of_sample_days: float = Field(gt=0)
-    step_days: float | None = Field(default=None, gt=0)  # None: out_of_sample_days (back-to-back windows)
+    scheme rolling: in_sample, out_of_sample, step (default out_of_sample), purge (default 0), each
+    a whole number of bars or a duration (12h, 90d, 2w). scheme cpcv: n_folds, n_test_folds,
+    purged_size, embargo_size as skfolio's CombinatorialPurgedCV names them (sizes: bars or a duration).
+    """
+
+    scheme: Literal["rolling", "cpcv"] = "rolling"
+    in_sample: int | str | None = None
+    out_of_sample: int | str | None = None
+    step: int | str | None = None
+    purge: int | str = 0
+    n_folds: int | None = Field(default=None, ge=3)
+    n_test_folds: int | None = Field(default=None, ge=2)
+    purged_size: int | str = 0
+    embargo_size: int | str = 0
     method: Literal["grid", "random", "tpe"] = "grid"
     budget: int = Field(default=50, ge=1)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _no_rolling_embargo(cls, value):
+        if isinstance(value, dict) and "embargo" in value:
+            raise ValueError("embargo: rolling folds train on the past only (no training bar follows a test "
+                             "window); an embargo belongs to scheme cpcv, as embargo_size")
+        return value
+
+    @field_validator("in_sample", "out_of_sample", "step", mode="before")
+    @classmethod
+    def _window(cls, value):
+        return None if value is None else span(value, minimum=1)
+
+    @field_validator("purge", "purged_size", "embargo_size", mode="before")
+    @classmethod
+    def _gap(cls, value):
+        return span(value, minimum=0)
+
     @model_validator(mode="after")
-    def _one_in_sample(self):
-        if (self.in_sample_bars is None) == (self.in_sample_days is None):
-            raise ValueError("give exactly one of in_sample_bars or in_sample_days")
+    def _scheme_keys(self):
+        rolling, cpcv = ("in_sample", "out_of_sample", "step", "purge"), (
+            "n_folds", "n_test_folds", "purged_size", "embargo_size")
+        own, other = (rolling, cpcv) if self.scheme == "rolling" else (cpcv, rolling)
+        problems = [f"{key}: scheme {self.scheme} takes {', '.join(own)}, not {key}"
+                    for key in other if key in self.model_fields_set]
+        needed = ("in_sample", "out_of_sample") if self.scheme == "rolling" else ("n_folds", "n_test_folds")
+        form = SPAN_FORMS if self.scheme == "rolling" else "an integer"
+        problems += [f"{key}: scheme {self.scheme} needs it ({form})" for key in needed if getattr(self, key) is None]
+        if not problems and self.scheme == "cpcv":
+            if self.n_test_folds >= self.n_folds:
+                problems.append(f"n_test_folds: {self.n_test_folds} must be below n_folds ({self.n_folds})")
+            elif (splits := math.comb(self.n_folds, self.n_test_folds)) > MAX_CPCV_SPLITS:
+                problems.append(f"n_folds/n_test_folds: C({self.n_folds}, {self.n_test_folds}) = {splits:,} splits "
+                                f"(one task each); at most {MAX_CPCV_SPLITS}")
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
 
-    def in_sample(self, timeframe: str) -> pd.Timedelta:
-        if self.in_sample_days is not None:
-            return pd.Timedelta(days=self.in_sample_days)
-        return pd.Timedelta(milliseconds=self.in_sample_bars * timeframe_ms(timeframe))
+    def in_sample_time(self, timeframe: str) -> pd.Timedelta:
+        return span_time(self.in_sample, timeframe)
 
-    @property
-    def out_of_sample(self) -> pd.Timedelta:
-        return pd.Timedelta(days=self.out_of_sample_days)
+    def out_of_sample_time(self, timeframe: str) -> pd.Timedelta:
+        return span_time(self.out_of_sample, timeframe)
 
-    @property
-    def step(self) -> pd.Timedelta:
-        return pd.Timedelta(days=self.step_days or self.out_of_sample_days)
+    def step_time(self, timeframe: str) -> pd.Timedelta:
+        return span_time(self.step if self.step is not None else self.out_of_sample, timeframe)
+
+    def purge_time(self, timeframe: str) -> pd.Timedelta:
+        return span_time(self.purge, timeframe)
+
+    def gap_bars(self, timeframe: str) -> tuple[int, int]:
+        """(purge, embargo) in bars: rolling's purge and no embargo, or cpcv's purged_size and embargo_size."""
+        if self.scheme == "rolling":
+            return span_bars(self.purge, timeframe), 0
+        return span_bars(self.purged_size, timeframe), span_bars(self.embargo_size, timeframe)
+
+    def folds(self, start, end, timeframe: str) -> list[Fold]:
+        """The folds of the absolute window [start, end)."""
+        if self.scheme == "rolling":
+            return walk_forward_folds(start, end, self.in_sample_time(timeframe), self.out_of_sample_time(timeframe),
+                                      self.step_time(timeframe), self.purge_time(timeframe))
+        purged, embargo = self.gap_bars(timeframe)
+        return cpcv_folds(start, end, pd.Timedelta(milliseconds=timeframe_ms(timeframe)), self.n_folds,
+                          self.n_test_folds, purged, embargo)
 
 
 class RebalanceSpec(Strict):
@@ -218,8 +281,8 @@ class SweepSpec(Strict):
     strategy: str
     universe: list[SeriesRef] = Field(min_length=1)
     timeframe: str
-    start: datetime | None = None
-    end: datetime | None = None
+    start: datetime | str | None = None  # a str is a look-back before end (365d), resolved by resolve()
+    end: datetime | None = None  # None: the last complete bar at the run's reference time (resolve())
     params: dict[str, ParamOverride] = Field(default_factory=dict)
     method: Literal["grid", "random", "tpe", "nsga2", "walk_forward"]
     objective: Objective = Objective(metric="sharpe_ratio", direction="maximize")
@@ -263,13 +326,16 @@ class SweepSpec(Strict):
 
     @field_validator("start", "end", mode="before")
     @classmethod
-    def _utc(cls, value):
+    def _utc(cls, value, info: ValidationInfo):
         if value is None:
             return None
+        if info.field_name == "start" and duration(value) is not None:
+            return value.strip()
         try:
             moment = pd.Timestamp(value)
         except (ValueError, TypeError):
-            raise ValueError(f"{value!r} is not a date or datetime (e.g. 2023-03-01 or 2023-03-01T12:00Z)") from None
+            forms = LOOKBACK_FORMS if info.field_name == "start" else DATE_FORMS
+            raise ValueError(f"{value!r} is not {forms}") from None
         return (moment.tz_localize("UTC") if moment.tz is None else moment.tz_convert("UTC")).to_pydatetime()
 
     @field_validator("sizing", "exits", "breaker", mode="before")
@@ -343,10 +409,35 @@ class SweepSpec(Strict):
         """10 hex digits of the spec's content: result files of a changed spec never mix with old ones."""
         return hashlib.sha256(self.model_dump_json().encode()).hexdigest()[:10]
 
+    # ---- windows relative to the run (windows.py) -------------------------------------------
+
+    @property
+    def resolved(self) -> bool:
+        """Whether start and end are absolute (what folds and runs need)."""
+        return not isinstance(self.start, str) and self.end is not None
+
+    def window_length(self) -> pd.Timedelta | None:
+        """end - start where known before the reference time (a look-back, or two dates)."""
+        if isinstance(self.start, str):
+            return duration(self.start)
+        if self.start is not None and self.end is not None:
+            return pd.Timestamp(self.end) - pd.Timestamp(self.start)
+        return None
+
+    def resolve(self, reference: datetime, source: str = "sweep") -> SweepSpec:
+        """The spec with absolute [start, end) at the run's reference time (its data interval end):
+        end as given or the last complete bar's end, a look-back start counted back from end. Checked
+        again (a fold that fits only now); the digest then names the resolved windows."""
+        start, end = resolve_window(self.start, self.end, reference, self.timeframe)
+        raw = self.model_dump(exclude_unset=True) | {"start": start, "end": end}
+        return parse_spec(raw, source, strategies=False)
+
 
 def _window_problems(spec: SweepSpec) -> list[str]:
-    if spec.start is not None and spec.end is not None and spec.start >= spec.end:
+    if spec.resolved and spec.start is not None and spec.start >= spec.end:
         return [f"start ({spec.start:%Y-%m-%d %H:%M}) must be before end ({spec.end:%Y-%m-%d %H:%M})"]
+    if isinstance(spec.start, str) and spec.window_length() < pd.Timedelta(milliseconds=timeframe_ms(spec.timeframe)):
+        return [f"start: look-back {spec.start} is shorter than one {spec.timeframe} bar"]
     return []
 
 
@@ -379,20 +470,35 @@ def _method_problems(spec: SweepSpec, strategies: bool) -> list[str]:
 def _walk_forward_problems(spec: SweepSpec, strategies: bool) -> list[str]:
     wf = spec.walk_forward
     if wf is None:
-        return ["walk_forward: method walk_forward needs a walk_forward block "
-                "(in_sample_days or in_sample_bars, out_of_sample_days, step_days, method, budget)"]
-    if spec.start is None or spec.end is None:
-        return ["start/end: method walk_forward needs both (the data window its folds tile)"]
-    fold = wf.in_sample(spec.timeframe) + wf.out_of_sample
-    window = pd.Timestamp(spec.end) - pd.Timestamp(spec.start)
-    if fold > window:
-        return [f"walk_forward: one fold (in-sample + out-of-sample = {fold / pd.Timedelta(days=1):g} days) "
-                f"does not fit in start..end ({window / pd.Timedelta(days=1):g} days)"]
+        return ["walk_forward: method walk_forward needs a walk_forward block (scheme rolling: in_sample, "
+                "out_of_sample, step, purge; scheme cpcv: n_folds, n_test_folds, purged_size, embargo_size; "
+                "method, budget)"]
+    if spec.start is None:
+        return [f"start: method walk_forward needs the window its folds tile: {LOOKBACK_FORMS}"]
+    problems = _fold_fit_problems(spec, wf) if spec.window_length() is not None else []  # else at resolve()
     if wf.method == "grid" and strategies:
         from include.sweeps.strategy_checks import grid_problems
 
-        return grid_problems(spec, wf.budget, "walk_forward.budget")
-    return []
+        problems += grid_problems(spec, wf.budget, "walk_forward.budget")
+    return problems
+
+
+def _fold_fit_problems(spec: SweepSpec, wf: WalkForwardSpec) -> list[str]:
+    """What the window's length alone decides: a rolling fold fits, cpcv's groups leave training bars."""
+    window, days = spec.window_length(), pd.Timedelta(days=1)
+    if wf.scheme == "rolling":
+        in_sample, purge = wf.in_sample_time(spec.timeframe), wf.purge_time(spec.timeframe)
+        if purge >= in_sample:
+            return [f"walk_forward.purge: {wf.purge} leaves no training bar of in_sample {wf.in_sample}; "
+                    "give a purge shorter than in_sample"]
+        fold = in_sample + wf.out_of_sample_time(spec.timeframe)
+        if fold > window:
+            return [f"walk_forward: one fold (in_sample + out_of_sample = {fold / days:g} days) does not fit in "
+                    f"start..end ({window / days:g} days); shorten them or start earlier"]
+        return []
+    n_bars = int(window // pd.Timedelta(milliseconds=timeframe_ms(spec.timeframe)))
+    problem = cpcv_size_problem(n_bars, wf.n_folds, *wf.gap_bars(spec.timeframe))
+    return [problem] if problem else []
 
 
 # ---- one message per problem ---------------------------------------------------------------

@@ -18,7 +18,7 @@ EXPORTED_MARTS = (
 # fct_desk_runs: one row per rebalance, flatten and liquidation summary, dry runs included.
 LEDGER_MARTS = ("fct_positions", "fct_pnl", "fct_orders", "fct_fills", "fct_desk_runs")
 # fct_sweep_trials keeps every night's trials and nothing reads it outside DuckDB, so it is not exported.
-EXPORTED_SWEEP_TABLES = ("fct_sweep_best",)
+EXPORTED_SWEEP_TABLES = ("fct_sweep_best", "fct_sweep_walk_forward")
 
 
 def export_dir(data_dir: Path) -> Path:

@@ -54,7 +54,8 @@ def test_sweep_maps_chunks_and_publishes_in_the_duckdb_pool(dagbag):
     tasks = {t.task_id: t for t in dag.tasks}
     assert set(tasks) == {"plan_sweeps", "run_sweep_chunk", "publish_sweeps"}
     assert tasks["publish_sweeps"].pool == "duckdb" and tasks["run_sweep_chunk"].pool != "duckdb"
-    assert dag.params.get_param("sweeps").schema["items"]["enum"] == ["sma_crossover_1h", "rsi_tpe_1h"]
+    assert dag.params.get_param("sweeps").schema["items"]["enum"] == ["sma_crossover_1h", "rsi_tpe_1h",
+                                                                          "sma_walk_forward_1h"]
     assert dag.timetable.expression == "0 2 * * *"
 
 

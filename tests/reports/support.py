@@ -98,6 +98,11 @@ def sample_report(kind: str = "daily", day: date = date(2024, 6, 1), empty: bool
          "verdict": verdict, "loaded_at": pd.Timestamp("2024-06-01 02:05", tz="UTC")}
         for (e, s), v, (dsr, pbo, verdict) in zip(SERIES[:2], (1.21, 0.84),
                                                    ((0.97, 0.21, "survives deflation"), (0.62, 0.58, "likely luck")))])
+    walk_forward = pd.DataFrame([{  # out of sample first, as export_readers.walk_forward_before gives it
+        "sweep": "sma_walk_forward_1h", "strategy": "sma_crossover", "timeframe": "1h", "scheme": "rolling",
+        "folds": 9, "oos_sharpe_ratio": 0.42, "oos_total_return": 0.013, "oos_max_drawdown": -0.08,
+        "is_sharpe_ratio": 1.37, "is_total_return": 0.061, "is_max_drawdown": -0.05,
+        "degradation_sharpe_ratio": -0.95, "loaded_at": pd.Timestamp("2024-06-01 02:07", tz="UTC")}])
     headline = _headline(period, equity)
     data = ReportData(
         period=period, generated_at=generated, currency="USDT", headline=headline,
@@ -108,6 +113,7 @@ def sample_report(kind: str = "daily", day: date = date(2024, 6, 1), empty: bool
         correlation=pd.DataFrame(corr, index=labels, columns=labels),
         allocation=pd.DataFrame({"series": labels, "weight": [0.25] * 4}),
         performers=performers, stress=stress, quality=quality, sweeps_best=sweeps, sweep_heatmaps=[],
+        sweeps_walk_forward=walk_forward,
     )
     data.missing.update({name: NOT_YET.format(what=name) for name in ("positions", "trades", "orders", "fills")})
     return data
@@ -133,7 +139,8 @@ def _empty(period: ReportPeriod, generated: datetime) -> ReportData:
     )
     reason = f"no portfolio data on or before {period.end.isoformat()}: the warehouse has nothing for this period"
     data.missing.update({name: reason for name in ("headline", "equity", "returns", "rolling", "correlation",
-                                                   "allocation", "performers", "stress", "sweeps")})
+                                                   "allocation", "performers", "stress", "sweeps",
+                                                   "walk_forward")})
     data.missing["quality"] = f"no partitions were validated for {period.start.isoformat()} to {period.end.isoformat()}"
     data.missing.update({name: NOT_YET.format(what=name) for name in ("positions", "trades", "orders", "fills")})
     return data

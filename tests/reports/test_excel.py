@@ -91,8 +91,8 @@ def _rules(ws) -> dict[str, list]:
 def test_sheets_in_order(report):
     _, path, book = report
     assert path.suffix == ".xlsx" and path.exists()
-    assert book.sheetnames == list(SHEETS) == ["Summary", "Metrics", "Positions", "Trades", "Orders", "Sweeps",
-                                                "DataQuality"]
+    assert book.sheetnames == list(SHEETS) == ["Summary", "Metrics", "Positions", "Trades", "Orders",
+                                                "WalkForward", "Sweeps", "DataQuality"]
 
 
 def test_valid_ooxml_package(report):
@@ -274,6 +274,7 @@ def test_frozen_headers_and_autofilters(report):
     expected = {
         "Summary": ("A3", f"A2:C{figures}"), "Metrics": ("A3", f"A2:F{2 + n}"), "Positions": ("A3", "A2:L2"),
         "Trades": ("A3", "A2:L2"), "Orders": ("A3", "A2:O2"), "Sweeps": ("A3", f"A2:O{2 + len(data.sweeps_best)}"),
+        "WalkForward": ("A3", f"A2:M{2 + len(data.sweeps_walk_forward)}"),
         "DataQuality": (f"A{header + 1}", f"A{header}:F{header + len(data.quality)}"),
     }
     for name, (freeze, ref) in expected.items():
@@ -375,6 +376,7 @@ def test_empty_report_shows_reasons_not_blanks(written):
     assert metrics["A3"].value == data.missing["equity"]
     assert {data.missing["performers"], data.missing["stress"]} <= set(_texts(metrics))
     assert book["Sweeps"]["A3"].value == data.missing["sweeps"]
+    assert book["WalkForward"]["A3"].value == data.missing["walk_forward"]
     quality = book["DataQuality"]
     assert [quality.cell(r, 2).value for r in range(3, 7)] == [0, 0, 0, 0]
     assert data.missing["quality"] in _texts(quality)

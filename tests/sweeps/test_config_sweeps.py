@@ -25,8 +25,8 @@ def test_the_shipped_config_declares_valid_sweeps():
     from include.checked_config import load_checked_config
 
     specs = sweep_specs(load_checked_config(strategies=True))
-    assert set(specs) == {"sma_crossover_1h", "rsi_tpe_1h"}
-    assert {spec.method for spec in specs.values()} == {"grid", "tpe"}
+    assert set(specs) == {"sma_crossover_1h", "rsi_tpe_1h", "sma_walk_forward_1h"}
+    assert {spec.method for spec in specs.values()} == {"grid", "tpe", "walk_forward"}
 
 
 def test_a_valid_sweep_parses():

@@ -90,7 +90,7 @@ def test_nsga2_returns_a_non_dominated_front(tmp_path):
 @pytest.mark.parametrize("inner", ["tpe", "random"])
 def test_walk_forward_inner_search_is_seeded(tmp_path, inner):
     sweep = spec(method="walk_forward", params=SPACE, seed=11, start="2024-01-01", end="2024-01-02T04:40",
-                 walk_forward={"in_sample_bars": 1000, "out_of_sample_days": 0.25, "method": inner, "budget": 4})
+                 walk_forward={"in_sample": 1000, "out_of_sample": "6h", "method": inner, "budget": 4})
     chunks = plan_chunks(sweep, 1)
     assert len(chunks) == 2  # 1000 + 360 bars, then one step of 360: the window's 1720 bars
     for run in ("a", "b"):

@@ -77,7 +77,7 @@ def test_tpe_and_nsga2_chunks_share_one_study_and_split_the_budget():
 
 def test_walk_forward_folds_tile_the_window():
     wf = spec(method="walk_forward", start="2024-01-01", end="2024-01-11",
-              walk_forward={"in_sample_days": 3, "out_of_sample_days": 2})
+              walk_forward={"in_sample": "3d", "out_of_sample": "2d"})
     chunks = plan_chunks(wf, 1)
     folds = [c.fold for c in chunks]
     assert len(folds) == 3  # out-of-sample windows Jan 4-6, 6-8, 8-10; the next would end Jan 12

@@ -38,8 +38,10 @@ COLUMNS = {
                        "n_trials", "n_days", "sharpe_ratio_daily", "sharpe_variance", "expected_max_sharpe", "psr",
                        "dsr", "pbo", "pbo_combinations", "verdict"],
     "fct_sweep_walk_forward": [*HEAD, "fold", "in_sample_start", "in_sample_end", "out_of_sample_start",
-                               "out_of_sample_end", "trial", "inner_trials", "params", *(f"is_{m}" for m in MEASURED),
-                               *(f"oos_{m}" for m in MEASURED), *(f"degradation_{m}" for m in METRICS),
+                               "out_of_sample_end", "scheme", "purge_bars", "embargo_bars", "train_windows",
+                               "test_windows", "test_groups", "trial", "inner_trials", "params",
+                               *(f"oos_{m}" for m in MEASURED), *(f"is_{m}" for m in MEASURED),
+                               *(f"degradation_{m}" for m in METRICS),
                                *(f"degradation_ratio_{m}" for m in METRICS)],
 }
 
@@ -249,7 +251,7 @@ def test_nsga2_flags_the_pareto_front_and_ranks_best_by_the_first_objective(tmp_
 def walk(tmp_path_factory):
     data = tmp_path_factory.mktemp("wf")
     sweep = spec(universe=UNIVERSE, method="walk_forward", start="2024-01-01", end="2024-01-03T18:00",
-                 walk_forward={"in_sample_days": 1, "out_of_sample_days": 0.5, "method": "grid", "budget": 9})
+                 walk_forward={"in_sample": "1d", "out_of_sample": "12h", "method": "grid", "budget": 9})
     out = sweep_dir(data, sweep, "r")
     return sweep, out, run_all(sweep, out)
 

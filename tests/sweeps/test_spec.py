@@ -95,13 +95,12 @@ def test_nsga2_needs_two_objectives_and_only_nsga2_takes_them():
 
 
 def test_walk_forward_block_rules():
-    block = {"in_sample_days": 4, "out_of_sample_days": 2}
+    block = {"in_sample": "4d", "out_of_sample": "2d"}
     assert "walk_forward: method walk_forward needs a walk_forward block" in problems(method="walk_forward")
-    assert "start/end: method walk_forward needs both" in problems(method="walk_forward", walk_forward=block)
-    assert "walk_forward: one fold (in-sample + out-of-sample = 6 days) does not fit in start..end (3 days)" \
+    assert "start: method walk_forward needs the window its folds tile" in problems(
+        method="walk_forward", walk_forward=block)
+    assert "walk_forward: one fold (in_sample + out_of_sample = 6 days) does not fit in start..end (3 days)" \
         in problems(method="walk_forward", walk_forward=block, start="2023-03-01", end="2023-03-04")
-    assert "walk_forward: give exactly one of in_sample_bars or in_sample_days" in problems(
-        method="walk_forward", walk_forward={**block, "in_sample_bars": 100}, start="2023-03-01", end="2023-03-21")
     assert "walk_forward: only method walk_forward takes this block (method is tpe)" in problems(walk_forward=block)
     assert "walk_forward.method: 'nsga2' is invalid" in problems(
         method="walk_forward", walk_forward={**block, "method": "nsga2"}, start="2023-03-01", end="2023-03-21")

@@ -38,7 +38,7 @@ def sweep_spec():
         "start": "2023-03-01", "end": "2023-03-22",
         "params": {"fast": [3, 6, 12], "slow": [24, 48], "kind": "sma", "mode": "long_only"},
         "method": "walk_forward",
-        "walk_forward": {"in_sample_days": 5, "out_of_sample_days": 2, "method": "grid", "budget": 6},
+        "walk_forward": {"in_sample": "5d", "out_of_sample": "2d", "method": "grid", "budget": 6},
     })
 
 

@@ -8,6 +8,8 @@
 -- depends_on: {{ source('sweeps', 'chunk_results') }}
 -- The folds of published walk_forward runs, typed, one row per (sweep, run_id, fold);
 -- nothing else. Loaded by run like stg_sweep_trials. NaN metrics (pandas) become NULL.
+-- Out-of-sample metrics come before in-sample ones: they are what a fold's params earned on bars
+-- they were not chosen on. Files written before schemes existed are rolling folds without a purge (windows NULL).
 {%- set files = sweep_files_to_load("r.method = 'walk_forward'") %}
 {%- set windows = ['in_sample_start', 'in_sample_end', 'out_of_sample_start', 'out_of_sample_end'] %}
 {%- set measured = sweep_metrics() + ['n_trades'] %}
@@ -15,6 +17,8 @@
 with chunks as (
     select null::varchar as chunk_id, null::bigint as fold,
            {%- for w in windows %} null::timestamptz as {{ w }},{% endfor %}
+           null::varchar as scheme, null::bigint as purge_bars, null::bigint as embargo_bars,
+           null::varchar as train_windows, null::varchar as test_windows, null::varchar as test_groups,
            null::bigint as trial, null::bigint as inner_trials, null::varchar as params,
            {%- for m in measured %} null::double as is_{{ m }}, null::double as oos_{{ m }},{% endfor %}
            {%- for m in sweep_metrics() %} null::double as degradation_{{ m }}, null::double as degradation_ratio_{{ m }},{% endfor %}
@@ -32,17 +36,23 @@ select
     {%- for w in windows %}
     c.{{ w }}::timestamptz as {{ w }},
     {%- endfor %}
+    coalesce(c.scheme, 'rolling') as scheme,
+    coalesce(c.purge_bars, 0)::bigint as purge_bars,
+    coalesce(c.embargo_bars, 0)::bigint as embargo_bars,
+    c.train_windows::json as train_windows,  -- [[from, to], ...] UTC; NULL in files older than schemes
+    c.test_windows::json as test_windows,
+    coalesce(c.test_groups, '[]')::json as test_groups,
     c.trial::bigint as trial,
     c.inner_trials::bigint as inner_trials,
     c.params::json as params,
     {%- for m in sweep_metrics() %}
-    {{ sweep_double('c.is_' ~ m) }} as is_{{ m }},
-    {%- endfor %}
-    c.is_n_trades::bigint as is_n_trades,
-    {%- for m in sweep_metrics() %}
     {{ sweep_double('c.oos_' ~ m) }} as oos_{{ m }},
     {%- endfor %}
     c.oos_n_trades::bigint as oos_n_trades,
+    {%- for m in sweep_metrics() %}
+    {{ sweep_double('c.is_' ~ m) }} as is_{{ m }},
+    {%- endfor %}
+    c.is_n_trades::bigint as is_n_trades,
     {%- for m in sweep_metrics() %}
     {{ sweep_double('c.degradation_' ~ m) }} as degradation_{{ m }},
     {%- endfor %}
