@@ -23,7 +23,9 @@ import math
 from collections.abc import Callable
 
 import numpy as np
+import pandas as pd
 
+from include.backtest.portfolio import run_shared_cash
 from include.backtest.result import BacktestResult, performance
 from include.sweeps import plan
 from include.sweeps.evaluate import Evaluator, mean_metrics, series_bars, window_metrics
@@ -74,14 +76,28 @@ def masked_metrics(result: BacktestResult, mask: np.ndarray) -> dict[str, float]
     return metrics
 
 
+def account_metrics(full: Evaluator, params: dict, keep) -> dict[str, float]:
+    """`score: portfolio`: the shared-cash account over full's bars, scored on the bars keep(timestamps)
+    selects; n_trades = its fills on them (as evaluate.portfolio_metrics counts them)."""
+    result = run_shared_cash(dict(zip(full.labels, full.bars, strict=True)), full.strategy, params, full.costs,
+                             rebalance=full.rebalance, breaker=full.breaker, check_lookahead=False)
+    metrics = performance(result.returns.to_numpy()[keep(result.equity.index)], periods_per_year(result.timeframe))
+    fills = pd.DatetimeIndex(result.fills["ts"])
+    metrics["n_trades"] = int(np.asarray(keep(fills)).sum()) if len(fills) else 0
+    return metrics
+
+
 class SpanEvaluator:
     """cpcv's trial: params run once over the fold's span per series, scored on the bars in `windows`."""
 
     def __init__(self, full: Evaluator, windows: tuple[Window, ...]):
         self.full = full
+        self.windows = windows
         self.masks = [in_windows(b.ts, windows) for b in full.bars]
 
     def __call__(self, params: dict) -> dict:
+        if self.full.score == "portfolio":
+            return account_metrics(self.full, params, lambda ts: in_windows(ts, self.windows))
         return mean_metrics([masked_metrics(r, m) for r, m in zip(self.full.results(params), self.masks)])
 
 
@@ -97,8 +113,11 @@ def run_fold(spec: SweepSpec, fold: Fold, frames, progress: Progress) -> dict:
         trials = inner_trials(spec, fold, evaluate, progress)
         number, params, in_sample = best_trial(trials, spec.objective)
         full = Evaluator.for_spec(spec, series_bars(spec, frames, fold.in_sample_start, fold.out_of_sample_end))
-        out_of_sample = mean_metrics([window_metrics(r, r.equity.index.searchsorted(fold.out_of_sample_start))
-                                      for r in full.results(params)])
+        if spec.score == "portfolio":  # the out-of-sample figures of what was chosen: the account
+            out_of_sample = account_metrics(full, params, lambda ts: np.asarray(ts >= fold.out_of_sample_start))
+        else:
+            out_of_sample = mean_metrics([window_metrics(r, r.equity.index.searchsorted(fold.out_of_sample_start))
+                                          for r in full.results(params)])
     return fold_row(spec, fold, number, len(trials), params, in_sample, out_of_sample)
 
 

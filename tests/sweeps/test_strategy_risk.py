@@ -8,11 +8,13 @@ import duckdb
 import pandas as pd
 import pytest
 
+from include.backtest.result import performance
 from include.metrics import risk
 from include.sweeps import collect, parse_spec, plan_chunks, run_chunk
 from include.sweeps.inputs import sweep_dir
 from include.sweeps.publish import MANIFEST, load_into_warehouse, manifest
 from include.sweeps.strategy_returns import account_returns, export_strategy_returns, strategy_returns_path
+from include.timeframes import periods_per_year
 from include.warehouse.dbt_runner import warehouse_file
 from tests.sweeps.test_walk_forward import hourly
 
@@ -30,7 +32,7 @@ METRICS = ("n_returns", "total_return", "annual_volatility", "sharpe_ratio", "so
 
 def walk_forward_spec():
     return parse_spec(COMMON | {"name": "wf_pbt", "method": "walk_forward", "score": "portfolio",
-                                "walk_forward": {"in_sample_days": 5, "out_of_sample_days": 4, "method": "grid",
+                                "walk_forward": {"in_sample": "5d", "out_of_sample": "4d", "method": "grid",
                                                  "budget": 2}})
 
 
@@ -68,6 +70,10 @@ def test_the_out_of_sample_run_is_the_folds_windows_chained(published):
     for fold in folds.itertuples():
         returns = account_returns(spec, BINANCE, json.loads(fold.params), fold.in_sample_start, fold.out_of_sample_end)
         parts.append(returns[returns.index >= fold.out_of_sample_start])
+        # score: portfolio: the fold's out-of-sample figures are the account's on those bars, not the sleeves'
+        oos = performance(parts[-1].to_numpy(), periods_per_year(spec.timeframe))
+        assert fold.oos_sharpe_ratio == pytest.approx(oos["sharpe_ratio"], rel=1e-9, abs=1e-12)
+        assert fold.oos_total_return == pytest.approx(oos["total_return"], rel=1e-9, abs=1e-12)
     chained = pd.concat(parts)
     daily = (1 + chained).groupby(chained.index.normalize()).prod() - 1
     assert len(folds) >= 3 and exported["is_out_of_sample"].all()
