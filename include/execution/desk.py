@@ -17,6 +17,7 @@ the latest validated candle's open); a venue account's: its tickers' last price.
 """
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -73,8 +74,8 @@ class Desk:
     venue: object | None = None   # the VenueAccount settings; None for paper
     client: object | None = None  # the venue account's broker (include.execution.ccxt_broker); None for paper
 
-    @property
-    def rules(self) -> Markets:
+    @functools.cached_property
+    def rules(self) -> Markets:  # built once per desk: Markets holds a ccxt client of its own for the rounding
         return Markets(self.markets)
 
     def close(self) -> None:
@@ -99,7 +100,8 @@ def open_desk(config, account: DeskAccount = PAPER_ACCOUNT) -> Desk:
 
         options = account.broker_options
         client = open_ccxt_broker(account.name, venue, account.credentials, settings.symbols, sleep=options.sleep,
-                                  backoff_s=options.backoff_s, rate_limit=options.rate_limit)
+                                  backoff_s=options.backoff_s, rate_limit=options.rate_limit,
+                                  markets=options.markets)
         if options.wrap is not None:
             client = options.wrap(client)
         markets, where = client.markets, f"{account.name} ({venue.exchange})"

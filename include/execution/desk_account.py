@@ -11,7 +11,7 @@ step opens the ccxt broker: the defaults are production's (real sleeps, backoff,
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -25,11 +25,14 @@ class BrokerOptions:
     """How the desk opens a venue account's ccxt broker (include.execution.ccxt_broker.open_ccxt_broker).
 
     sleep, backoff_s: the retries' clock (and submit's lookups of an unknown order); rate_limit: ccxt's
-    own throttle (off only for a loopback emulator); wrap: applied to the opened broker before the desk
-    uses it (a test's fault injection), None: the broker itself."""
+    own throttle (off only for a loopback emulator); markets: the venue's markets loaded before by the same
+    caller (a long-lived process opening the desk step after step), None: loaded from the venue at every
+    opening; wrap: applied to the opened broker before the desk uses it (a test's fault injection), None:
+    the broker itself."""
     sleep: Callable[[float], None] = time.sleep
     backoff_s: float = 0.5
     rate_limit: bool = True
+    markets: Mapping[str, dict] | None = field(default=None, repr=False)
     wrap: Callable[[object], object] | None = None
 
 
