@@ -15,6 +15,7 @@ by exception, and every failure with its sequence number, problems and replay co
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 import time
 from collections import Counter
@@ -90,6 +91,8 @@ def main(argv: list[str] | None = None) -> int:
         return replay(args.replay)
     if args.sequences < 1:
         parser.error(f"--sequences {args.sequences}: valid: a number >= 1")
+    # the desk warns of every order the kill switch rejects: hundreds of lines a soak, each one expected
+    logging.getLogger("include.execution.desk").setLevel(logging.ERROR)
     started = utc_now()
     print(f"soak: sequences {args.first}..{args.first + args.sequences - 1} through full rebalances on the emulator")
     payload = soak(args.first, args.sequences)

@@ -163,4 +163,5 @@ def test_the_broker_options_reach_the_broker_each_step_opens(venue):
     assert waits == [0.25] and time.monotonic() - began < 5   # the retry waited on the given clock
     assert len(opened) == 1 and opened[0]._exchange.enableRateLimit is False
     default = DeskAccount(NAME).broker_options
-    assert (default.sleep, default.backoff_s, default.rate_limit, default.wrap) == (time.sleep, 0.5, True, None)
+    assert (default.sleep, default.backoff_s, default.rate_limit, default.markets, default.wrap) == (
+        time.sleep, 0.5, True, None, None)
