@@ -15,13 +15,13 @@ by exception, and every failure with its sequence number, problems and replay co
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 import time
 from collections import Counter
 
 from benchmarks.common import command_info, machine_info, utc_now, write_result
-from tests.execution.fault_sequences import (TASK_RETRIES, describe, ledger_dir, run_sequence, sequence_from_seed,
-                                             sequence_venue)
+from tests.execution.fault_sequences import TASK_RETRIES, describe, run_sequence, sequence_from_seed, sequence_venue
 
 DEFAULT_SEQUENCES = 2000
 REPLAY = ".venv/bin/python -m benchmarks.soak --replay {n}"
@@ -32,11 +32,11 @@ def soak(first: int, count: int, *, progress_every: int = 100) -> dict:
     flips = orders = requests = 0
     failures, durations = [], []
     began = time.perf_counter()
-    with sequence_venue() as venue, ledger_dir() as workdir:
+    with sequence_venue() as venue:
         for n in range(first, first + count):
             t0 = time.perf_counter()
             try:
-                outcome = run_sequence(venue, sequence_from_seed(n), workdir)
+                outcome = run_sequence(venue, sequence_from_seed(n))
             except Exception as exc:  # noqa: BLE001 - the driver itself broke: a failure to replay, not a stop
                 failures.append({"sequence": n, "problems": [f"driver error: {type(exc).__name__}: {exc}"],
                                  "replay": REPLAY.format(n=n)})
@@ -73,8 +73,8 @@ def soak(first: int, count: int, *, progress_every: int = 100) -> dict:
 
 
 def replay(n: int) -> int:
-    with sequence_venue() as venue, ledger_dir() as workdir:
-        outcome = run_sequence(venue, sequence_from_seed(n), workdir)
+    with sequence_venue() as venue:
+        outcome = run_sequence(venue, sequence_from_seed(n))
     print(f"sequence {n}: {outcome.sequence}")
     print(describe(outcome))
     print("\n".join(outcome.problems) if outcome.problems else "all invariants hold")
@@ -91,6 +91,8 @@ def main(argv: list[str] | None = None) -> int:
         return replay(args.replay)
     if args.sequences < 1:
         parser.error(f"--sequences {args.sequences}: valid: a number >= 1")
+    # the desk warns of every order the kill switch rejects: hundreds of lines a soak, each one expected
+    logging.getLogger("include.execution.desk").setLevel(logging.ERROR)
     started = utc_now()
     print(f"soak: sequences {args.first}..{args.first + args.sequences - 1} through full rebalances on the emulator")
     payload = soak(args.first, args.sequences)

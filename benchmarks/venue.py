@@ -5,7 +5,7 @@
   the ledger write-ahead, the signed HTTP request, the venue's FULL answer with its fills, and the
   order's events and fills written back. Median and p99 per order, no faults.
 * rebalance: a full rebalance of SYMBOLS markets from cash to equal weights (the steps of
-  tests/execution/fault_sequences.py: reconcile, positions, targets, orders, risk, execute, track fills,
+  tests/execution/fault_sequences.py: the desk's functions reconcile, positions, targets, orders, risk, execute, track fills,
   reconcile), REPEATS times with no faults and REPEATS times with FAULTED_SHARE of requests faulted
   (each repeat its own fault seed). Reported: wall time per rebalance (median, max), requests, how the
   runs ended, and the faults injected by kind.
@@ -69,7 +69,7 @@ def round_trips(workdir: Path) -> dict:
             "orders_per_s": round(ORDERS / sum(seconds), 1)}
 
 
-def rebalances(workdir: Path) -> dict:
+def rebalances() -> dict:
     weights = tuple((s, INVESTED / len(SYMBOLS)) for s in SYMBOLS)
     plan = RunPlan(weights, "market", tuple((s, 0) for s in SYMBOLS))
     out = {}
@@ -80,7 +80,7 @@ def rebalances(workdir: Path) -> dict:
                 sequence = FaultSequence(seed=repeat, rates=tuple(rates.items()), kill_switch=(), crashes=(),
                                          runs=(plan,))
                 t0 = time.perf_counter()
-                outcome = run_sequence(venue, sequence, workdir)
+                outcome = run_sequence(venue, sequence)
                 walls.append(outcome.run_seconds[0])
                 requests.append(sum(outcome.requests.values()))
                 faults.update(outcome.faults)
@@ -108,7 +108,7 @@ def run(tmp: Path) -> dict:
     with ledger_dir() as workdir:
         trip = round_trips(workdir)
         print(f"  round trip: median {trip['median_ms']} ms, p99 {trip['p99_ms']} ms over {ORDERS} orders")
-        rebalance = rebalances(workdir)
+        rebalance = rebalances()
     return {
         "parameters": {"orders": ORDERS, "symbols": len(SYMBOLS), "repeats": REPEATS, "client_timeout_ms": TIMEOUT_MS,
                        "faulted_share": FAULTED_SHARE, "fault_rates": FAULT_RATES,

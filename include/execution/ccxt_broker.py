@@ -17,7 +17,7 @@ from __future__ import annotations
 import copy
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 import ccxt
 
@@ -202,11 +202,13 @@ def _seconds(value) -> float | None:
 
 def open_ccxt_broker(name: str, account: VenueAccount, credentials: Credentials, symbols: Iterable[str], *,
                      sleep: Callable[[float], None] = time.sleep, backoff_s: float = 0.5,
-                     rate_limit: bool = True) -> CcxtBroker:
+                     rate_limit: bool = True, markets: Mapping[str, dict] | None = None) -> CcxtBroker:
     """The account's ccxt client (sandbox per the account, its api_url if set), markets loaded, spot only.
 
     sleep, backoff_s: the retries' clock; rate_limit: ccxt's own request throttle (off only for a
-    loopback emulator, which has no weight limits).
+    loopback emulator, which has no weight limits); markets: the venue's markets as loaded before by the
+    same caller (ccxt's unified structures, e.g. an earlier CcxtBroker's `markets`), checked like loaded
+    ones; None (the default) loads them from the venue.
     """
     exchange = getattr(ccxt, account.exchange)({
         "apiKey": credentials.api_key, "secret": credentials.secret, "password": credentials.password,
@@ -218,6 +220,8 @@ def open_ccxt_broker(name: str, account: VenueAccount, credentials: Credentials,
         from include.execution.ccxt_urls import point_at
 
         point_at(exchange, account.api_url)
+    if markets is not None:
+        exchange.set_markets(copy.deepcopy(dict(markets)))  # ccxt's load_markets then keeps them: no request
     broker = CcxtBroker(name, account, exchange, credentials.secrets, symbols, sleep=sleep, backoff_s=backoff_s)
     broker.load_markets()
     return broker

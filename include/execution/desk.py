@@ -17,6 +17,7 @@ the latest validated candle's open); a venue account's: its tickers' last price.
 """
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -24,6 +25,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+
+import ccxt
 
 from include.config.loader import data_dir
 from include.errors import ConfigError, PeakTradeError, closest
@@ -71,8 +74,8 @@ class Desk:
     venue: object | None = None   # the VenueAccount settings; None for paper
     client: object | None = None  # the venue account's broker (include.execution.ccxt_broker); None for paper
 
-    @property
-    def rules(self) -> Markets:
+    @functools.cached_property
+    def rules(self) -> Markets:  # built once per desk: Markets holds a ccxt client of its own for the rounding
         return Markets(self.markets)
 
     def close(self) -> None:
@@ -95,7 +98,12 @@ def open_desk(config, account: DeskAccount = PAPER_ACCOUNT) -> Desk:
     else:
         from include.execution.ccxt_broker import open_ccxt_broker
 
-        client = open_ccxt_broker(account.name, venue, account.credentials, settings.symbols)
+        options = account.broker_options
+        client = open_ccxt_broker(account.name, venue, account.credentials, settings.symbols, sleep=options.sleep,
+                                  backoff_s=options.backoff_s, rate_limit=options.rate_limit,
+                                  markets=options.markets)
+        if options.wrap is not None:
+            client = options.wrap(client)
         markets, where = client.markets, f"{account.name} ({venue.exchange})"
     missing = [s for s in settings.symbols if s not in markets]
     if missing:
@@ -238,7 +246,7 @@ def reconcile_desk(config, stage: str = "start", account: DeskAccount = PAPER_AC
     with desk(config, account) as d, broker(d) as venue:
         # a venue account: fills over its trades lookback, lost-order tracking, opening balances at first contact
         report = reconcile(d.ledger, venue, since_ms=0 if d.venue is None else None, tolerance=BALANCE_TOLERANCE,
-                           account=d.venue)
+                           account=d.venue, **({} if d.venue is None else {"lost_after_ms": _lookup_ms(d.venue)}))
     if report.balance_differences:
         raise ReconciliationError(
             f"reconciliation ({stage}): the ledger and {'the paper venue' if d.venue is None else account.name} disagree on "
@@ -249,6 +257,13 @@ def reconcile_desk(config, stage: str = "start", account: DeskAccount = PAPER_AC
            "opening_balances": {c: str(v) for c, v in report.opening_balances.items()}}
     log.info("reconciliation (%s) of %s: %s", stage, account.name, out)
     return out
+
+
+def _lookup_ms(venue) -> int:
+    """How long a venue account's order may stay unseen before reconciliation tracks it as lost: as long as
+    submit's lookup by client order id takes (lost_after_queries x query_interval_s). Lost is still open:
+    asked for at every reconciliation, cancelled by client order id, its late fills matched."""
+    return int(venue.lost_after_queries * venue.query_interval_s * 1000)
 
 
 def _holdings(d: Desk) -> dict:
@@ -429,14 +444,17 @@ def execute_orders(config, checked: dict, kill_switch: KillSwitchLookup, *, dry_
         for data in checked["accepted"]:
             order = order_from(data)
             existing = d.ledger.order(order.client_order_id)
-            if existing is None and _engaged(kill_switch):
+            # it leaves now if it is new, or was written but never sent (a crash before the send): read the switch
+            leaves = existing is None or existing.status is OrderStatus.NEW
+            if leaves and _engaged(kill_switch):
                 d.ledger.record_intent(order, venue=venue.id)
                 d.ledger.record_event(order.client_order_id, OrderStatus.REJECTED, raw_status="kill_switch",
                                       note="kill_switch: the kill switch is engaged")
                 blocked.append(order.client_order_id)
                 continue
-            record = submit(d.ledger, venue, order)
-            if existing is None:
+            # a venue account: an unknown outcome is looked up by client order id (lost if never found)
+            record = submit(d.ledger, venue, order, account=d.venue, sleep=account.broker_options.sleep)
+            if leaves:
                 sent.append(order.client_order_id)
             records.append({"client_order_id": order.client_order_id, "status": record.status.value})
     log.info("%s: sent %d order(s), %d already in the ledger, %d blocked by the kill switch", what, len(sent),
@@ -467,15 +485,17 @@ def track_fills(config, submitted: dict, *, poll_s: float = 1.0, account: DeskAc
         deadline = time.monotonic() + d.settings.fill_timeout_s
         while True:
             with broker(d) as venue:
-                open_ids = [r.client_order_id for r in d.ledger.orders(client_order_ids=ids) if r.status in OPEN]
-                for cid in open_ids:
-                    record = d.ledger.order(cid)
-                    record_venue_order(d.ledger, venue.id, cid, venue.fetch_order(record.venue_order_id, record.intent.symbol,
-                                                                                   {"clientOrderId": cid}))
+                for record in d.ledger.orders(client_order_ids=ids):
+                    if record.status in OPEN:
+                        _follow(d, venue, record)
                 open_ids = [r.client_order_id for r in d.ledger.orders(client_order_ids=ids) if r.status in OPEN]
                 if not open_ids or time.monotonic() >= deadline:
-                    for cid in open_ids:
-                        cancel(d.ledger, venue, cid)
+                    for cid in open_ids:  # one the venue never acknowledged is cancelled by client order id
+                        try:
+                            cancel(d.ledger, venue, cid)
+                        except ccxt.OrderNotFound as exc:  # closed meanwhile, or not visible yet
+                            log.info("cancel of %s: %s does not show it (%s); reconciliation settles it", cid,
+                                     venue.id, exc)
                     break
             time.sleep(poll_s)
         records = d.ledger.orders(client_order_ids=ids)
@@ -485,6 +505,22 @@ def track_fills(config, submitted: dict, *, poll_s: float = 1.0, account: DeskAc
     log.info("fills: %d filled, %d cancelled, %d partially filled", len(out["filled"]), len(out["cancelled"]),
              len(out["partial"]))
     return out
+
+
+def _follow(d: Desk, venue, record) -> None:
+    """The venue's view of one open order into the ledger. One the venue never acknowledged (no venue order id:
+    sent without an answer, unknown, lost) or cannot show yet is left to reconciliation, which looks it up by
+    client order id: asking here would only fail the task on every retry."""
+    cid = record.client_order_id
+    if record.venue_order_id is None or record.status is OrderStatus.LOST:
+        log.info("%s (%s): not acknowledged by %s; reconciliation looks it up", cid, record.status.value, venue.id)
+        return
+    try:
+        found = venue.fetch_order(record.venue_order_id, record.intent.symbol, {"clientOrderId": cid})
+    except ccxt.OrderNotFound as exc:
+        log.info("%s: %s cannot show it yet (%s); reconciliation settles it", cid, venue.id, exc)
+        return
+    record_venue_order(d.ledger, venue.id, cid, found)
 
 
 # -- publish, summarise --------------------------------------------------------------------------------

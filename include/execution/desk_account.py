@@ -5,10 +5,13 @@ are read by the operators layer (an Airflow Connection) and handed in here: incl
 reads them itself, never logs, stores or returns them (Credentials' repr is masked).
 A venue account brings its own markets (loaded from the venue), prices (the venue's last
 prices) and ledger (include.execution.ledger.open_ledger: one per account), and its own lock
-(so two runs never change the same account's state at once).
+(so two runs never change the same account's state at once). Its BrokerOptions say how each
+step opens the ccxt broker: the defaults are production's (real sleeps, backoff, ccxt's throttle).
 """
 from __future__ import annotations
 
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -18,9 +21,26 @@ from include.paths import DataPaths
 
 
 @dataclass(frozen=True)
+class BrokerOptions:
+    """How the desk opens a venue account's ccxt broker (include.execution.ccxt_broker.open_ccxt_broker).
+
+    sleep, backoff_s: the retries' clock (and submit's lookups of an unknown order); rate_limit: ccxt's
+    own throttle (off only for a loopback emulator); markets: the venue's markets loaded before by the same
+    caller (a long-lived process opening the desk step after step), None: loaded from the venue at every
+    opening; wrap: applied to the opened broker before the desk uses it (a test's fault injection), None:
+    the broker itself."""
+    sleep: Callable[[float], None] = time.sleep
+    backoff_s: float = 0.5
+    rate_limit: bool = True
+    markets: Mapping[str, dict] | None = field(default=None, repr=False)
+    wrap: Callable[[object], object] | None = None
+
+
+@dataclass(frozen=True)
 class DeskAccount:
     name: str = PAPER
     credentials: object | None = field(default=None, repr=False, compare=False)  # Credentials; None for paper
+    broker_options: BrokerOptions = field(default_factory=BrokerOptions, repr=False, compare=False)
 
     @property
     def is_paper(self) -> bool:

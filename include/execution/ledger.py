@@ -15,6 +15,7 @@ its latest event. Amounts and prices are Decimal, stored as exact decimal text.
 """
 from __future__ import annotations
 
+import functools
 import json
 import time
 from collections.abc import Iterable
@@ -159,6 +160,18 @@ def _append_only(table: sa.Table, schema: str | None) -> None:
         f"FOR EACH ROW EXECUTE FUNCTION {func}()").execute_if(dialect="postgresql"))
 
 
+@functools.lru_cache(maxsize=None)
+def _schema(schema: str | None) -> tuple[sa.MetaData, dict[str, sa.Table]]:
+    """The ledger's tables (and append-only triggers) in `schema`: definitions independent of any engine, built
+    once per process (every desk step opens the ledger) and created per database by create_all."""
+    metadata = sa.MetaData(schema=schema)
+    tables = _tables(metadata)
+    _pg_function(metadata, schema)
+    for table in tables.values():
+        _append_only(table, schema)
+    return metadata, tables
+
+
 def _pg_function(metadata: sa.MetaData, schema: str | None) -> None:
     func = f'"{schema}".ledger_append_only' if schema else "ledger_append_only"
     sa.event.listen(metadata, "before_create", sa.DDL(
@@ -272,11 +285,7 @@ class Ledger:
         self.schema = schema
         if schema and self.engine.dialect.name == "postgresql":
             _create_schema(self.engine, schema)
-        self.metadata = sa.MetaData(schema=schema)
-        self.t = _tables(self.metadata)
-        _pg_function(self.metadata, schema)
-        for table in self.t.values():
-            _append_only(table, schema)
+        self.metadata, self.t = _schema(schema)
         self.metadata.create_all(self.engine)
 
     def close(self) -> None:

@@ -7,6 +7,7 @@ and losses are fractions (of equity, of the average cost).
 """
 from __future__ import annotations
 
+import functools
 import os
 import re
 from typing import Any
@@ -107,14 +108,20 @@ def venue_account_problems(name: str, account: VenueAccount) -> list[str]:
                         "approval; valid: true, or sandbox: true")
     if account.live and not account.approvers:
         problems.append(f"{where}.approvers: a live account needs at least one approver (an Airflow user name)")
-    if account.sandbox:
-        import ccxt
-
-        if not getattr(ccxt, account.exchange)().urls.get("test"):
-            problems.append(f"{where}.sandbox: ccxt has no sandbox (test) URLs for {account.exchange!r}, so "
-                            "set_sandbox_mode would fail; valid: sandbox: false (with live: true and approvers "
-                            "for real money), or an exchange with a testnet")
+    if account.sandbox and not _has_testnet(account.exchange):
+        problems.append(f"{where}.sandbox: ccxt has no sandbox (test) URLs for {account.exchange!r}, so "
+                        "set_sandbox_mode would fail; valid: sandbox: false (with live: true and approvers "
+                        "for real money), or an exchange with a testnet")
     return problems
+
+
+@functools.lru_cache(maxsize=None)
+def _has_testnet(exchange: str) -> bool:
+    """Whether ccxt has test URLs for the exchange: fixed by the installed ccxt, so asked once per process
+    (building a ccxt client takes milliseconds, and every desk step checks its settings)."""
+    import ccxt
+
+    return bool(getattr(ccxt, exchange)().urls.get("test"))
 
 
 class ExecutionSettings(Strict):

@@ -12,11 +12,14 @@ shrink it) and a plain `random.Random(seed)` (which the soak replays from the se
 - one or two rebalances: target weights from the form's override (no optimiser), an order style
   (market, marketable limit, resting limit) and a price move per symbol while the orders work.
 
-The rebalance is the desk's step sequence (reconcile -> positions -> targets -> orders -> risk ->
-execute -> track fills -> reconcile), driven here at the level of include.execution: targets.plan_orders,
-risk_rules.check_orders, submit.submit / cancel, reconcile.reconcile against a CcxtBroker (the unmodified
-ccxt.binance) on the emulator. A step that raises is retried up to TASK_RETRIES times; a kill switch
-that blocked orders ends the run.
+The rebalance is the rebalance DAG's task sequence, each step a call of include.execution.desk (the
+functions the DAG's tasks call): reconcile_desk -> load_positions -> compute_targets (the form's
+target_weights) -> build_orders -> check_risk -> execute_orders -> track_fills -> reconcile_desk 'end',
+on a venue account `execution.venues.emu_soak` (sandbox, no approval, api_url the emulator) of a config
+file and data dir in a temporary folder. Each step reopens the desk (config settings, the account's
+SQLite ledger, the CcxtBroker with the unmodified ccxt.binance), as a task in its own process does;
+the broker is wrapped (DeskAccount's BrokerOptions.wrap) to die inside a planned send. A step that
+raises is retried up to TASK_RETRIES times; a kill switch that blocked orders ends the run.
 
 After the runs, faults off, reconciliation is repeated until it completes, then `check_invariants`:
 1. no client order id was processed twice by the venue;
@@ -28,6 +31,7 @@ After the runs, faults off, reconciliation is repeated until it completes, then 
 """
 from __future__ import annotations
 
+import functools
 import os
 import random
 import tempfile
@@ -40,23 +44,23 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Protocol
 
-import ccxt
-
+from include.checked_config import load_checked_config
+from include.config.loader import DATA_DIR_ENV, data_dir
+from include.execution import desk
 from include.execution.ccxt_broker import open_ccxt_broker
 from include.execution.credentials import Credentials
-from include.execution.errors import ExecutionError, ReconciliationError
-from include.execution.ledger import Ledger
+from include.execution.desk_account import BrokerOptions, DeskAccount
+from include.execution.errors import ReconciliationError
+from include.execution.ledger import Ledger, open_ledger
 from include.execution.markets import Markets
-from include.execution.reconcile import reconcile
-from include.execution.risk_rules import KillSwitch, MinNotional, RiskState, check_orders
-from include.execution.settings import VenueAccount
-from include.execution.state_machine import OPEN, OrderStatus
-from include.execution.submit import cancel, record_venue_order, submit
-from include.execution.targets import plan_orders, target_quantities
+from include.execution.settings import LEDGER_URL_ENV, VenueAccount, execution_settings
+from include.execution.state_machine import OPEN
+from include.paths import DataPaths
 from tests.emulator import FaultPlan, running_emulator
 from tests.emulator.faults import KINDS, PRIVATE_ENDPOINTS
 
 API_KEY, SECRET = "soak-api-key-0123456789", "soak-secret-0123456789abcdef"
+CREDENTIALS = Credentials(API_KEY, SECRET)
 ACCOUNT = "emu_soak"
 SYMBOLS = ("BTC/USDT", "ETH/USDT", "XRP/USDT")   # three step grids (0.00001, 0.0001, 0.1); few requests per run
 PRICES = {"BTC/USDT": "50000", "ETH/USDT": "2500", "XRP/USDT": "0.5"}
@@ -67,7 +71,6 @@ LIMIT_OFFSET = Decimal("0.002")    # a limit 0.2% through the price fills at onc
 MOVE = Decimal("0.003")            # a price move while orders work: crosses a resting limit
 TIMEOUT_MS = 60                   # the client gives up on a held-back answer after this ...
 LOST_DELAY_S = 0.1                 # ... the emulator holds a lost answer back this long
-LOST_AFTER_MS = 0                  # reconciliation tracks an unseen order as lost at once (no 60 s wait)
 TASK_RETRIES = 4                   # an Airflow task's retries
 FINAL_RECONCILIATIONS = 12         # faults off: until a not-found lag (at most 4 queries) clears
 FAULTED_ENDPOINTS = PRIVATE_ENDPOINTS + ("ticker",)
@@ -197,6 +200,7 @@ class Crashes:
     def __init__(self, crashes: Sequence[Crash]):
         self.pending = list(crashes)
         self.fired: list[Crash] = []
+        self.sends = 0   # create_order calls so far, across the steps (before_send / after_send count these)
 
     def maybe(self, kind: str, *, at: int = 0, step: str = "", run: int = 0) -> None:
         for crash in self.pending:
@@ -238,57 +242,105 @@ class ScheduledKillSwitch:
 
 
 class CrashingBroker:
-    """The CcxtBroker, with the process dying inside a planned send."""
+    """The CcxtBroker each desk step opens (DeskAccount's BrokerOptions.wrap), with the process dying inside a
+    planned send; the sends are counted across the steps (Crashes.sends)."""
 
     def __init__(self, broker, crashes: Crashes):
-        self._broker, self._crashes, self.sends = broker, crashes, 0
+        self._broker, self._crashes = broker, crashes
 
     def __getattr__(self, name):
         return getattr(self._broker, name)
 
     def create_order(self, *args, **kwargs):
-        n = self.sends
-        self.sends += 1
+        n = self._crashes.sends
+        self._crashes.sends += 1
         self._crashes.maybe("before_send", at=n)
         answer = self._broker.create_order(*args, **kwargs)
         self._crashes.maybe("after_send", at=n)
         return answer
 
 
-class KillSwitchEngaged(ExecutionError):
-    """The kill switch blocked orders: the run ends (not retried)."""
-
-
 # -- the venue and one rebalance ----------------------------------------------------------------------------
+
+CONFIG = """\
+data_dir: {data}
+universe:
+  symbols: [{symbols}]
+  timeframes: [1h]
+  exchanges: [{{id: sim_alpha, source: sim}}]
+history: {{start: {{1h: 1d}}}}
+execution:
+  venue: sim_alpha
+  fill_timeout_s: 0
+  risk: {{max_order_notional: 1000000000, max_position_weight: 1, max_daily_turnover: 1000, min_notional: 5}}
+  venues:
+    {account}: {{exchange: binance, connection_id: {account}, sandbox: true, require_approval: false,
+      api_url: '{url}', timeout_ms: {timeout_ms}, lost_after_queries: 3, query_interval_s: 0, max_retries: 2,
+      trades_lookback_hours: 0.25}}
+"""
+
 
 @dataclass
 class Venue:
+    """The emulator, the desk's config (execution.venues.<ACCOUNT> on it) and data dir, and a CcxtBroker of the
+    tests' own (inspection, sends behind the desk's back)."""
     emulator: object
-    broker: object
+    config: object
+    paths: DataPaths
     account: VenueAccount
+    broker: object
     symbols: tuple[str, ...] = SYMBOLS
     balances: dict = field(default_factory=lambda: dict(BALANCES))   # each sequence starts from these
     prices: dict = field(default_factory=lambda: dict(PRICES))
 
+    @functools.cached_property
+    def rules(self) -> Markets:   # the markets' rounding, for the limit prices of an order style
+        return Markets(self.broker.markets)
+
+    def fresh_ledger(self) -> None:
+        """The account's ledger removed: the next desk step starts a new one (first contact again)."""
+        ledger = self.paths.ledger_for(ACCOUNT)
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{ledger}{suffix}").unlink(missing_ok=True)
+
 
 @contextmanager
 def sequence_venue(*, markets=None, symbols=SYMBOLS, balances=None, prices=None) -> Iterator[Venue]:
-    """One emulator and one CcxtBroker for many sequences (the emulator is reset between them)."""
+    """One emulator, config file and data dir for many sequences (the emulator and ledger reset between them).
+    The desk reads its data dir from PEAKTRADE_DATA_DIR, set here for the duration (a ledger URL unset)."""
     balances, prices = balances or BALANCES, prices or PRICES
     with running_emulator(markets=markets, balances=balances, prices=prices, api_key=API_KEY,
-                          secret=SECRET) as emulator:
-        account = VenueAccount(exchange="binance", connection_id="emu", require_approval=False,
-                               api_url=emulator.base_url, timeout_ms=TIMEOUT_MS, lost_after_queries=3,
-                               query_interval_s=0, max_retries=2, trades_lookback_hours=0.25)
-        broker = open_ccxt_broker(ACCOUNT, account, Credentials(API_KEY, SECRET), symbols,
-                                  sleep=lambda s: None, backoff_s=0, rate_limit=False)
-        yield Venue(emulator, broker, account, tuple(symbols), dict(balances), dict(prices))
+                          secret=SECRET) as emulator, ledger_dir() as root, _environment(root / "data"):
+        path = root / "config.yaml"
+        path.write_text(CONFIG.format(data=root / "data", symbols=", ".join(symbols), account=ACCOUNT,
+                                      url=emulator.base_url, timeout_ms=TIMEOUT_MS))
+        config = load_checked_config(path)
+        account = execution_settings(config).venues[ACCOUNT]
+        broker = open_ccxt_broker(ACCOUNT, account, CREDENTIALS, symbols, sleep=_no_sleep, backoff_s=0,
+                                  rate_limit=False)
+        yield Venue(emulator, config, DataPaths(data_dir(config)), account, broker, tuple(symbols), dict(balances),
+                    dict(prices))
+
+
+@contextmanager
+def _environment(data: Path) -> Iterator[None]:
+    saved = {k: os.environ.get(k) for k in (DATA_DIR_ENV, LEDGER_URL_ENV)}
+    os.environ[DATA_DIR_ENV] = str(data)
+    os.environ.pop(LEDGER_URL_ENV, None)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 @contextmanager
 def ledger_dir() -> Iterator[Path]:
-    """A temporary directory for the sequences' SQLite ledgers, in memory (/dev/shm) where there is one:
-    a ledger commits a few hundred times per sequence, and on disk every commit waits for an fsync."""
+    """A temporary directory, in memory (/dev/shm) where there is one: a ledger commits a few hundred times per
+    sequence, and on disk every commit waits for an fsync."""
     shm = Path("/dev/shm")
     parent = shm if shm.is_dir() and os.access(shm, os.W_OK) else None
     with tempfile.TemporaryDirectory(prefix="fault-sequences-", dir=parent) as name:
@@ -299,106 +351,41 @@ def _no_sleep(_seconds: float) -> None:
     pass
 
 
-class Rebalance:
-    """One rebalance's steps, each a function of the earlier steps' results (XCom) and the ledger."""
+def styled(plan: dict, style: str, markets: Markets) -> dict:
+    """build_orders' answer (XCom) in the run's order style. The desk plans market orders; a limit order is
+    LIMIT_OFFSET through the arrival price (marketable) or away from it (resting), on the market's tick, and
+    leaves through the same check_risk / execute_orders / track_fills path."""
+    if style == "market":
+        return plan
+    toward = 1 if style == "limit_marketable" else -1
+    orders = []
+    for o in plan["orders"]:
+        through = toward * (1 if o["side"] == "buy" else -1)
+        limit = markets.price(o["symbol"], Decimal(o["arrival_price"]) * (1 + through * LIMIT_OFFSET))
+        orders.append({**o, "type": "limit", "limit_price": str(limit)})
+    return {**plan, "orders": orders}
 
-    def __init__(self, ctx: Context, run: int, plan: RunPlan):
-        self.ctx, self.run, self.plan = ctx, run, plan
-        self.run_id = f"soak-run-{run}"
 
-    @property
-    def ledger(self) -> Ledger:
-        return self.ctx.ledger
-
-    def reconcile_start(self, xcom: dict) -> dict:
-        return self.ctx.reconcile()
-
-    def load_positions(self, xcom: dict) -> dict:
-        symbols = self.ctx.venue.symbols
-        tickers = self.ctx.broker.fetch_tickers(list(symbols))
-        prices = {s: Decimal(str(tickers[s]["last"])) for s in symbols}
-        balances = self.ledger.balances()
-        quantities = {s: balances.get(s.split("/")[0], Decimal(0)) for s in symbols}
-        equity = balances.get(QUOTE, Decimal(0)) + sum(quantities[s] * prices[s] for s in symbols)
-        return {"prices": prices, "quantities": quantities, "equity": equity}
-
-    def compute_targets(self, xcom: dict) -> dict:
-        return dict(self.plan.weights)
-
-    def build_orders(self, xcom: dict) -> list:
-        positions, weights = xcom["load_positions"], xcom["compute_targets"]
-        prices, markets = positions["prices"], Markets(self.ctx.broker.markets)
-        quantities = target_quantities(weights, positions["equity"], prices)
-        open_orders = self.ledger.open_quantities()
-
-        def plan(**kw):
-            return plan_orders(self.run_id, quantities, positions["quantities"], open_orders, prices, markets, **kw)
-        if self.plan.style == "market":
-            return list(plan().orders)
-        toward = 1 if self.plan.style == "limit_marketable" else -1   # through the price, or away from it
-        limits = {}
-        for s in quantities:
-            buying = quantities[s] > positions["quantities"][s] + open_orders.get(s, Decimal(0))
-            limits[s] = prices[s] * (1 + toward * LIMIT_OFFSET * (1 if buying else -1))
-        return list(plan(order_type="limit", limit_prices=limits).orders)
-
-    def check_risk(self, xcom: dict) -> dict:
-        positions = xcom["load_positions"]
-        state = RiskState(positions["equity"], positions["prices"], dict(positions["quantities"]))
-        result = check_orders(xcom["build_orders"], state, [KillSwitch(self.ctx.switch), MinNotional(Decimal(5))])
-        return {"accepted": list(result.accepted), "rejected": list(result.rejected)}
-
-    def execute_orders(self, xcom: dict) -> list:
-        checked, ledger = xcom["check_risk"], self.ledger
-        blocked = []
-        by_id = {o.client_order_id: o for o in xcom["build_orders"]}
-        for rejection in checked["rejected"]:
-            _, created = ledger.record_intent(by_id[rejection.client_order_id], venue=ACCOUNT)
-            if created:
-                ledger.record_event(rejection.client_order_id, OrderStatus.REJECTED, raw_status=rejection.rule,
-                                    note=rejection.reason)
-            if rejection.rule == "kill_switch":
-                blocked.append(rejection.client_order_id)
-        sent = []
-        for order in checked["accepted"]:
-            existing = ledger.order(order.client_order_id)
-            # read before every order that could leave: a new one, or one written but never sent
-            if (existing is None or existing.status is OrderStatus.NEW) and self.ctx.switch():
-                ledger.record_intent(order, venue=ACCOUNT)
-                ledger.record_event(order.client_order_id, OrderStatus.REJECTED, raw_status="kill_switch",
-                                    note="kill_switch: the kill switch is engaged")
-                blocked.append(order.client_order_id)
-                continue
-            submit(ledger, self.ctx.broker, order, account=self.ctx.account, sleep=_no_sleep)
-            sent.append(order.client_order_id)
-        if blocked:
-            raise KillSwitchEngaged(f"the kill switch blocked {len(blocked)} order(s)")
-        return sent
-
-    def track_fills(self, xcom: dict) -> dict:
-        ledger, broker = self.ledger, self.ctx.broker
-        ids = xcom["execute_orders"]
-        for _ in range(2):
-            for record in ledger.orders(client_order_ids=ids):
-                if record.status not in OPEN or record.status in (OrderStatus.LOST, OrderStatus.UNKNOWN):
-                    continue   # lost and unknown orders are reconciliation's
-                try:
-                    found = broker.fetch_order(record.venue_order_id, record.intent.symbol,
-                                               {"clientOrderId": record.client_order_id})
-                except ccxt.OrderNotFound:
-                    continue
-                record_venue_order(ledger, broker.id, record.client_order_id, found)
-        still_open = [r.client_order_id for r in ledger.orders(client_order_ids=ids)
-                      if r.status in OPEN and r.status not in (OrderStatus.LOST, OrderStatus.UNKNOWN)]
-        for cid in still_open:
-            try:
-                cancel(ledger, broker, cid)
-            except ccxt.OrderNotFound:
-                pass   # closed since, or not visible yet: reconciliation settles it
-        return {"cancelled": still_open}
-
-    def reconcile_end(self, xcom: dict) -> dict:
-        return self.ctx.reconcile()
+def rebalance_steps(ctx: Context, run: int, plan: RunPlan) -> dict:
+    """The rebalance DAG's tasks for one run, each a call of the desk's function (a fresh desk each time: its
+    config, ledger and broker reopened, as in a task's own process) on the earlier steps' results (XCom)."""
+    config, account, switch = ctx.venue.config, ctx.account, ctx.switch
+    run_id = f"soak-run-{run}"
+    form = desk.validate_form(config, {"dry_run": False, "broker": ACCOUNT, "drift_threshold": 0,
+                                       "target_weights": {s: float(w) for s, w in plan.weights}})
+    markets = ctx.venue.rules
+    return {
+        "reconcile_start": lambda x: desk.reconcile_desk(config, "start", account),
+        "load_positions": lambda x: desk.load_positions(config, form, run_id, account=account),
+        "compute_targets": lambda x: desk.compute_targets(config, form, x["load_positions"]),
+        "build_orders": lambda x: styled(desk.build_orders(config, run_id, x["load_positions"],
+                                                           x["compute_targets"], account), plan.style, markets),
+        "check_risk": lambda x: desk.check_risk(config, x["load_positions"], x["build_orders"], switch, account),
+        "execute_orders": lambda x: desk.execute_orders(config, x["check_risk"], switch, dry_run=False,
+                                                        account=account),
+        "track_fills": lambda x: desk.track_fills(config, x["execute_orders"], poll_s=0, account=account),
+        "reconcile_end": lambda x: desk.reconcile_desk(config, "end", account),
+    }
 
 
 @dataclass
@@ -421,47 +408,46 @@ class Outcome:
 
 
 class Context:
-    """The process: its ledger connection (reopened after a crash), the broker, the kill switch."""
+    """The process as the desk's steps see it: the account (its broker wrapped to die inside a planned send,
+    no real sleeps, no ccxt throttle on loopback), the kill switch, the crashes."""
 
-    def __init__(self, venue: Venue, ledger_path: Path, sequence: FaultSequence):
-        self.venue, self.ledger_path, self.account = venue, ledger_path, venue.account
+    def __init__(self, venue: Venue, sequence: FaultSequence):
+        self.venue = venue
         self.crash = Crashes(sequence.crashes)
         self.switch = ScheduledKillSwitch(sequence.kill_switch, self.crash)
-        self.broker = CrashingBroker(venue.broker, self.crash)
-        self.ledger = Ledger(ledger_path)
+        self.account = DeskAccount(ACCOUNT, CREDENTIALS, BrokerOptions(
+            sleep=_no_sleep, backoff_s=0, rate_limit=False, markets=venue.broker.markets,
+            wrap=lambda broker: CrashingBroker(broker, self.crash)))
 
-    def restart(self) -> None:
-        self.ledger.close()
-        self.ledger = Ledger(self.ledger_path)
+    @contextmanager
+    def ledger(self) -> Iterator[Ledger]:
+        ledger = open_ledger(None, self.venue.paths, ACCOUNT)
+        try:
+            yield ledger
+        finally:
+            ledger.close()
 
-    def reconcile(self, *, at: int | None = None) -> dict:
-        report = reconcile(self.ledger, self.broker, account=self.account, lost_after_ms=LOST_AFTER_MS, now=at)
-        if report.balance_differences:
-            raise ReconciliationError("balances differ: " + "; ".join(
-                f"{d.currency} ledger {d.ledger} venue {d.broker}" for d in report.balance_differences))
-        return {"lost": report.lost, "adopted": report.adopted}
+    def reconcile(self, stage: str = "settle") -> dict:
+        return desk.reconcile_desk(self.venue.config, stage, self.account)
 
 
-def run_sequence(venue: Venue, sequence: FaultSequence, workdir: Path) -> Outcome:
-    """Reset the emulator, run the sequence's rebalances, reconcile with faults off, check the invariants."""
+def run_sequence(venue: Venue, sequence: FaultSequence) -> Outcome:
+    """Reset the emulator and the ledger, run the sequence's rebalances, reconcile with faults off, check the
+    invariants."""
     emulator = venue.emulator
     emulator.reset(venue.balances, venue.prices, sequence.fault_plan())
-    ledger_path = workdir / f"ledger-{sequence.seed}-{time.monotonic_ns()}.sqlite"
-    ctx = Context(venue, ledger_path, sequence)
+    venue.fresh_ledger()
+    ctx = Context(venue, sequence)
     outcome = Outcome(sequence)
-    try:
-        for n, plan in enumerate(sequence.runs):
-            started = time.perf_counter()
-            outcome.runs.append(_run(ctx, Rebalance(ctx, n, plan), outcome))
-            outcome.run_seconds.append(time.perf_counter() - started)
-        outcome.faults, outcome.requests = emulator.fault_counts(), emulator.request_counts()
-        emulator.faults = FaultPlan.none()
-        outcome.problems += settle(ctx)
-        outcome.problems += check_invariants(emulator, ctx.ledger, ctx.switch)
-    finally:
-        ctx.ledger.close()
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{ledger_path}{suffix}").unlink(missing_ok=True)
+    for n, plan in enumerate(sequence.runs):
+        started = time.perf_counter()
+        outcome.runs.append(_run(ctx, n, plan, outcome))
+        outcome.run_seconds.append(time.perf_counter() - started)
+    outcome.faults, outcome.requests = emulator.fault_counts(), emulator.request_counts()
+    emulator.faults = FaultPlan.none()
+    outcome.problems += settle(ctx)
+    with ctx.ledger() as ledger:
+        outcome.problems += check_invariants(emulator, ledger, ctx.switch)
     outcome.crashes = ctx.crash.fired
     outcome.kill_switch_flips = len(ctx.switch.changes)
     requests = emulator.create_requests()
@@ -470,20 +456,19 @@ def run_sequence(venue: Venue, sequence: FaultSequence, workdir: Path) -> Outcom
     return outcome
 
 
-def _run(ctx: Context, rebalance: Rebalance, outcome: Outcome) -> str:
+def _run(ctx: Context, run: int, plan: RunPlan, outcome: Outcome) -> str:
     xcom: dict = {}
-    for step in STEPS:
+    for step, task in rebalance_steps(ctx, run, plan).items():
         if step == "track_fills":
-            _move_prices(ctx.venue.emulator, rebalance.plan)
+            _move_prices(ctx.venue.emulator, plan)
         for _attempt in range(TASK_RETRIES + 1):
             try:
-                result = getattr(rebalance, step)(xcom)
-                ctx.crash.maybe("after_step", step=step, run=rebalance.run)
-            except KillSwitchEngaged:
+                result = task(xcom)
+                ctx.crash.maybe("after_step", step=step, run=run)
+            except desk.KillSwitchEngaged:
                 return "kill_switch"
             except Crashed:
-                ctx.restart()   # the task retry runs in a new process: the same ledger, reopened
-                continue
+                continue   # the task retry runs in a new process: the desk reopens the same ledger
             except Exception as exc:  # noqa: BLE001 - a failed task: Airflow retries it
                 outcome.step_failures[type(exc).__name__] += 1
                 continue

@@ -15,7 +15,7 @@ from include.execution.reconcile import reconcile
 from include.execution.state_machine import OrderStatus
 from include.execution.submit import cancel
 from tests.execution.fault_sequences import (ACCOUNT, BALANCES, PRICES, Context, Crash, FaultSequence, RunPlan,
-                                             check_invariants, describe, fault_sequences, ledger_dir, run_sequence,
+                                             check_invariants, describe, fault_sequences, run_sequence,
                                              sequence_from_seed, sequence_venue)
 from tests.emulator import FaultPlan
 
@@ -28,17 +28,11 @@ def venue():
         yield v
 
 
-@pytest.fixture(scope="module")
-def workdir():
-    with ledger_dir() as path:
-        yield path
-
-
 @settings(max_examples=CI_SEQUENCES, derandomize=True, deadline=None, database=None, print_blob=True,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(sequence=fault_sequences())
-def test_random_fault_sequences_keep_the_ledger_and_the_venue_in_step(venue, workdir, sequence):
-    outcome = run_sequence(venue, sequence, workdir)
+def test_random_fault_sequences_keep_the_ledger_and_the_venue_in_step(venue, sequence):
+    outcome = run_sequence(venue, sequence)
     for kind in outcome.faults:
         event(f"fault {kind}")
     for crash in outcome.crashes:
@@ -55,22 +49,21 @@ def quiet(runs=1, **changes) -> FaultSequence:
     return FaultSequence(**{**base.__dict__, **changes})
 
 
-def test_a_quiet_rebalance_trades_and_reconciles(venue, workdir):
-    outcome = run_sequence(venue, quiet(), workdir)
+def test_a_quiet_rebalance_trades_and_reconciles(venue):
+    outcome = run_sequence(venue, quiet())
     assert outcome.ok, outcome.problems
     assert outcome.runs == ["done"] and outcome.orders_accepted >= 2 and outcome.faults == {}
 
 
-def test_a_crash_after_the_send_finds_the_order_instead_of_sending_it_again(venue, workdir):
-    outcome = run_sequence(venue, quiet(crashes=(Crash("after_send", at=0), Crash("after_step", step="execute_orders"))),
-                           workdir)
+def test_a_crash_after_the_send_finds_the_order_instead_of_sending_it_again(venue):
+    outcome = run_sequence(venue, quiet(crashes=(Crash("after_send", at=0), Crash("after_step", step="execute_orders"))))
     assert outcome.ok, outcome.problems
     assert [c.kind for c in outcome.crashes] == ["after_send", "after_step"] and outcome.runs == ["done"]
     assert outcome.create_requests == outcome.orders_accepted   # each order sent once
 
 
-def test_the_kill_switch_ends_the_run_before_the_next_order(venue, workdir):
-    outcome = run_sequence(venue, quiet(kill_switch=(4,)), workdir)   # reads 0..2: risk checks; 3: first send
+def test_the_kill_switch_ends_the_run_before_the_next_order(venue):
+    outcome = run_sequence(venue, quiet(kill_switch=(4,)))   # reads 0..2: risk checks; 3: first send
     assert outcome.ok, outcome.problems
     assert outcome.runs == ["kill_switch"] and outcome.orders_accepted == 1
 
@@ -82,43 +75,41 @@ def test_the_soak_sequences_are_the_same_on_every_run():
 # -- the invariants catch what they are meant to catch ----------------------------------------------------------
 
 def test_the_invariants_catch_a_blind_resend_a_missing_order_a_difference_and_a_send_under_the_kill_switch(
-        venue, workdir):
+        venue):
     emulator = venue.emulator
     emulator.reset(BALANCES, PRICES, FaultPlan.none())
-    ctx = Context(venue, workdir / "invariants.sqlite", quiet())
-    try:
-        ctx.reconcile()
-        assert check_invariants(emulator, ctx.ledger, ctx.switch) == []
+    venue.fresh_ledger()
+    ctx = Context(venue, quiet())
+    ctx.reconcile()
+    with ctx.ledger() as ledger:
+        assert check_invariants(emulator, ledger, ctx.switch) == []
         ctx.switch.flips = {0}
         assert ctx.switch() is True
         for _ in range(2):   # the same client order id, sent blind twice, behind the ledger's back
             venue.broker.create_order("BTC/USDT", "market", "buy", 0.001, None, {"clientOrderId": "blind-1"})
-        problems = check_invariants(emulator, ctx.ledger, ctx.switch)
-    finally:
-        ctx.ledger.close()
+        problems = check_invariants(emulator, ledger, ctx.switch)
     assert [p[:2] for p in problems] == ["1 ", "2 ", "2 ", "3 ", "4 ", "4 "], problems
     assert "blind-1 reached order processing 2 times" in problems[0]
     assert problems[3].startswith("3 balances differ") and "venue {BTC: 0.05199800, ETH: 1, USDT: 9900" in problems[3]
 
 
-def test_seed_6_a_cancel_of_an_order_the_venue_never_saw_leaves_it_unknown_for_reconciliation(venue, workdir):
+def test_seed_6_a_cancel_of_an_order_the_venue_never_saw_leaves_it_unknown_for_reconciliation(venue):
     """Soak sequence 6 (fault seed 3530265750): the process died inside the send after `submitted` was
     written; track_fills cancelled the order, the venue did not know it, and the order stayed
     pending_cancel, which reconciliation could never resolve: every later run failed closed for good.
     Now the cancel leaves it unknown, and reconciliation marks it lost."""
     emulator = venue.emulator
     emulator.reset(BALANCES, PRICES, FaultPlan.none())
-    ctx = Context(venue, workdir / "seed-6.sqlite", quiet())
-    try:
-        ctx.reconcile()
+    venue.fresh_ledger()
+    ctx = Context(venue, quiet())
+    ctx.reconcile()
+    with ctx.ledger() as ledger:
         order = make_order("seed-6", "BTC/USDT", "buy", "0.001", arrival_price=50_000)
-        ctx.ledger.record_intent(order, venue=ACCOUNT)
-        ctx.ledger.record_event(order.client_order_id, OrderStatus.SUBMITTED)   # then the process died
-        assert cancel(ctx.ledger, venue.broker, order.client_order_id).status is OrderStatus.UNKNOWN
-        report = reconcile(ctx.ledger, venue.broker, account=venue.account, lost_after_ms=0)
+        ledger.record_intent(order, venue=ACCOUNT)
+        ledger.record_event(order.client_order_id, OrderStatus.SUBMITTED)   # then the process died
+        assert cancel(ledger, venue.broker, order.client_order_id).status is OrderStatus.UNKNOWN
+        report = reconcile(ledger, venue.broker, account=venue.account, lost_after_ms=0)
         assert report.lost == [order.client_order_id]
-        assert reconcile(ctx.ledger, venue.broker, account=venue.account, lost_after_ms=0).still_lost == [
+        assert reconcile(ledger, venue.broker, account=venue.account, lost_after_ms=0).still_lost == [
             order.client_order_id]
         assert emulator.create_requests() == []
-    finally:
-        ctx.ledger.close()
