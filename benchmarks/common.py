@@ -66,16 +66,16 @@ def tail(path: Path, lines: int = 25) -> str:
         return "(no log)"
 
 
-def command_info() -> dict:
-    """The exact command this run was started with, and how to reproduce it."""
-    argv = [sys.executable, "-m", "benchmarks.run", *sys.argv[1:]]
+def command_info(module: str = "benchmarks.run", target: str = "bench") -> dict:
+    """The exact command this run was started with, and how to reproduce it (`make <target>`)."""
+    argv = [sys.executable, "-m", module, *sys.argv[1:]]
     info = {
         "command": " ".join(shlex.quote(a) for a in argv),
         "cwd": os.getcwd(),
-        "reproduce": f"cd {shlex.quote(str(ROOT))} && PEAKTRADE_ROOT={shlex.quote(str(ROOT))} make bench",
+        "reproduce": f"cd {shlex.quote(str(ROOT))} && PEAKTRADE_ROOT={shlex.quote(str(ROOT))} make {target}",
     }
     if os.environ.get("MAKELEVEL"):
-        info["invoked_via"] = "make bench (source .airflow.env && .venv/bin/python -m benchmarks.run)"
+        info["invoked_via"] = f"make {target}"
     return info
 
 

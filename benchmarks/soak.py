@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"soak: sequences {args.first}..{args.first + args.sequences - 1} through full rebalances on the emulator")
     payload = soak(args.first, args.sequences)
     path = write_result("soak", {"benchmark": "soak", "timestamp": started, "finished": utc_now(),
-                                 "command": command_info(), "machine": machine_info(), **payload})
+                                 "command": command_info("benchmarks.soak", "soak"), "machine": machine_info(), **payload})
     print(f"{payload['sequences_run']} sequences run, {payload['sequences_passed']} passed, "
           f"{len(payload['failures'])} failed; {payload['faults_injected_total']} faults injected: "
           + ", ".join(f"{k} {v}" for k, v in payload["faults_injected_by_kind"].items()))
