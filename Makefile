@@ -28,7 +28,7 @@ demo: $(VENV)/.runtime  ## run the pipeline DAGs through Airflow on the simulato
 	@bash scripts/demo.sh
 
 test: $(VENV)/.test  ## the whole test suite
-	$(VENV)/bin/python -m pytest -n 2 --dist loadfile  # two workers, one file each: the DAG-run files overlap
+	$(VENV)/bin/python -m pytest -n 2 --dist loadfile --no-loadscope-reorder  # two workers, one file each (the DAG-run files overlap), longest files first (tests/conftest.py)
 
 airflow: $(VENV)/.runtime  ## the Airflow UI on http://localhost:8080 with the project's DAGs
 	@bash scripts/airflow.sh
