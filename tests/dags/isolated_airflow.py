@@ -7,6 +7,7 @@ reports/.
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import textwrap
 from dataclasses import dataclass
@@ -15,6 +16,13 @@ from pathlib import Path
 from tests.conftest import REPO
 
 AIRFLOW = f"{REPO}/.venv/bin/airflow"
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on now (for an api-server the test starts)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 @dataclass

@@ -5,14 +5,13 @@ parallelism 4) on loopback with a SQLite metadata database, triggers
 market_data_ingest and waits for the asset-scheduled warehouse_build.
 """
 import json
-import socket
 import sqlite3
 import subprocess
 import time
 
 import pytest
 
-from tests.dags.isolated_airflow import isolated_airflow
+from tests.dags.isolated_airflow import free_port, isolated_airflow
 
 CONFIG = """
 universe:
@@ -26,15 +25,9 @@ ingest: {task_retries: 1, retries: 1, retry_base_delay_s: 0}
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def services(tmp_path_factory):
-    port = _free_port()
+    port = free_port()
     cli = isolated_airflow(
         tmp_path_factory.mktemp("scheduler"), CONFIG,
         f"export AIRFLOW__API__PORT={port} AIRFLOW__API__HOST=127.0.0.1",

@@ -9,7 +9,6 @@ and secret are searched for in every log, the metadata database (XCom), the ledg
 """
 import json
 import secrets
-import socket
 import subprocess
 import time
 
@@ -17,7 +16,7 @@ import httpx
 import pytest
 
 from include.execution.ledger import Ledger
-from tests.dags.isolated_airflow import isolated_airflow
+from tests.dags.isolated_airflow import free_port, isolated_airflow
 from tests.emulator import running_emulator
 from tests.execution.desk_support import config_text
 
@@ -27,16 +26,10 @@ PASSWORDS = {"alice": "alice-pass", "bob": "bob-pass"}
 PRICES = {"BTC/USDT": "60000", "ETH/USDT": "3000", "SOL/USDT": "150"}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
     root = tmp_path_factory.mktemp("venue-approval")
-    port = _free_port()
+    port = free_port()
     (root / "passwords.json").write_text(json.dumps(PASSWORDS))
     with running_emulator(balances={"USDT": "100000", "BTC": "0.1"}, prices=PRICES, api_key=KEY,
                           secret=SECRET) as emulator:
