@@ -53,6 +53,16 @@ LONGEST_FIRST = (
 )
 
 
+def pytest_sessionstart(session):
+    """The dbt manifest warehouse_build renders from (make writes it; a bare `pytest` gets it here once,
+    on the controller before any xdist worker starts)."""
+    if not hasattr(session.config, "workerinput"):
+        from include.warehouse.dbt_manifest import fresh_manifest, write_manifest
+
+        if fresh_manifest() is None:
+            write_manifest()
+
+
 def pytest_collection_modifyitems(session, config, items):
     def rank(item) -> int:
         path = item.nodeid.split("::")[0].removeprefix("tests/")
