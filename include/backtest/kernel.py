@@ -124,6 +124,19 @@ def simulate(open_, high, low, close, signal, sizes, slip, atr, initial_capital,
     exposure = np.empty(n)
     trade_rows = np.empty((n + 1, trades.TRADE_FIELDS))
     events = np.empty((n + 1, breaker.EVENT_FIELDS))
+    acct, n_events = run(open_, high, low, close, signal, sizes, slip, atr, initial_capital, fee_signal, fee_exit,
+                         kelly_cfg, exit_cfg, breaker_cfg, equity, exposure, trade_rows, events)
+    n_trades = int(acct[trades.N_TRADES])
+    totals = np.array([acct[trades.TURNOVER], acct[trades.FEES_TOTAL], acct[trades.SLIPPAGE_TOTAL]])
+    return equity, exposure, trade_rows[:n_trades].copy(), events[:n_events].copy(), totals
+
+
+@njit(cache=True)
+def run(open_, high, low, close, signal, sizes, slip, atr, initial_capital, fee_signal, fee_exit,
+        kelly_cfg, exit_cfg, breaker_cfg, equity, exposure, trade_rows, events):
+    """The pass itself, into caller-owned buffers (equity, exposure: n; trade_rows, events: n + 1 rows)
+    so the batch kernel (batch.py) reuses one set per thread. Returns (account vector, events written)."""
+    n = close.shape[0]
     n_events = 0
     acct = trades.new_account(initial_capital)
     levels = np.full(4, np.nan)
@@ -179,6 +192,4 @@ def simulate(open_, high, low, close, signal, sizes, slip, atr, initial_capital,
 
     if acct[trades.UNITS] != 0:
         trades.record_trade(acct, trade_rows, n - 1, trades.OPEN, close[n - 1])
-    n_trades = int(acct[trades.N_TRADES])
-    totals = np.array([acct[trades.TURNOVER], acct[trades.FEES_TOTAL], acct[trades.SLIPPAGE_TOTAL]])
-    return equity, exposure, trade_rows[:n_trades].copy(), events[:n_events].copy(), totals
+    return acct, n_events

@@ -82,6 +82,9 @@ class Strategy:
     signal: Callable[[pd.DataFrame, Mapping[str, Any]], np.ndarray]
     description: str = ""
     rule: Callable[[Mapping[str, Any]], str | None] | None = None
+    # The input columns signal(params) reads through signals.column_or, each with how to compute it from the
+    # frame: a batch of parameter sets computes each distinct one once (include/backtest/batch.py).
+    columns: Callable[[Mapping[str, Any]], dict[str, Callable[[pd.DataFrame], np.ndarray]]] | None = None
     _by_name: dict = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):

@@ -7,7 +7,10 @@ previous state, so float noise on a flat market does not flip the position.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
+import pandas as pd
 
 from include.features import indicators
 from include.strategies.base import Param, Strategy
@@ -16,9 +19,19 @@ from include.strategies.signals import MODE, close, column_or, latch, sides
 TIE = 1e-10
 
 
-def moving_average(frame, kind: str, window: int) -> np.ndarray:
+def average_column(kind: str, window: int) -> tuple[str, Callable[[pd.DataFrame], np.ndarray]]:
+    """The average's column name and how to compute it from a frame."""
     compute = indicators.sma if kind == "sma" else indicators.ema
-    return column_or(frame, f"{kind}_{window}", lambda: compute(close(frame), window))
+    return f"{kind}_{window}", lambda frame: compute(close(frame), window)
+
+
+def moving_average(frame, kind: str, window: int) -> np.ndarray:
+    name, compute = average_column(kind, window)
+    return column_or(frame, name, lambda: compute(frame))
+
+
+def columns(params) -> dict:
+    return dict(average_column(params["kind"], params[w]) for w in ("fast", "slow"))
 
 
 def signal(frame, params) -> np.ndarray:
@@ -47,4 +60,5 @@ STRATEGY = Strategy(
     signal=signal,
     description="long (or short) on the side of the slow average the fast one is on",
     rule=_fast_below_slow,
+    columns=columns,
 )

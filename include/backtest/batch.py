@@ -1,0 +1,122 @@
+"""run_batch: one strategy, many parameter sets, one series: one parallel Numba pass per block.
+
+What a loop of run_backtest calls does, without the Python around each run:
+- indicators: each distinct input column the block's parameter sets read (a strategy's
+  `columns`, e.g. sma_30) is computed once and added to the frame the signals read;
+- signals: the strategy's own signal function per parameter set, into a block x bars matrix;
+- simulation: kernel.run, the very pass run_backtest uses, over the block's rows in
+  parallel (numba prange; each thread owns one set of equity / trade buffers);
+- metrics: summary.performance inside the same kernel, so one row per parameter set
+  (summary.FIELDS) comes back, equal to run_backtest's metrics (summary.py says how).
+Memory: a block holds at most BLOCK_BYTES of signals (and as much again of bar
+returns with keep_returns), whatever the number of parameter sets.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+import numba
+import numpy as np
+import pandas as pd
+from numba import njit, prange
+
+from include.backtest import breaker as breaker_events
+from include.backtest import kernel, summary, trades
+from include.backtest.bars import Bars
+from include.backtest.config import Breaker, Costs, Exits, Sizing
+from include.backtest.engine import DEFAULT_BREAKER, engine_inputs
+from include.strategies.base import Strategy, validate_params
+
+BLOCK_BYTES = 64 * 2**20
+N_FIELDS = len(summary.FIELDS)
+
+
+@njit(cache=True, parallel=True)
+def simulate_batch(open_, high, low, close, signals, sizes, slip, atr, initial_capital, fee_signal, fee_exit,
+                   kelly_cfg, exit_cfg, breaker_cfg, periods, returns_out, threads):
+    """One summary row per row of signals; returns_out: (rows, bars) to keep each run's bar returns, or (0, 0).
+    threads: numba.get_num_threads() (an argument: a kernel calling it cannot be cached)."""
+    k, n = signals.shape
+    out = np.empty((k, N_FIELDS))
+    workers = min(k, threads)
+    keep = returns_out.shape[0] == k
+    for w in prange(workers):
+        equity = np.empty(n)
+        exposure = np.empty(n)
+        trade_rows = np.empty((n + 1, trades.TRADE_FIELDS))
+        events = np.empty((n + 1, breaker_events.EVENT_FIELDS))
+        returns = np.empty(n)
+        scratch = np.empty(2 * n)
+        for i in range(w, k, workers):
+            acct, _ = kernel.run(open_, high, low, close, signals[i], sizes, slip, atr, initial_capital,
+                                 fee_signal, fee_exit, kelly_cfg, exit_cfg, breaker_cfg, equity, exposure,
+                                 trade_rows, events)
+            row = out[i]
+            summary.bar_returns(equity, initial_capital, returns)
+            summary.performance(returns, n, periods, scratch, row)
+            row[summary.N_TRADES] = summary.closed_trades(trade_rows, int(acct[trades.N_TRADES]))
+            row[summary.FINAL_EQUITY] = equity[n - 1]
+            if keep:
+                returns_out[i] = returns
+    return out
+
+
+def shared_columns(frame: pd.DataFrame, strategy: Strategy, params_list: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+    """frame plus every input column (Strategy.columns) the parameter sets read and frame lacks, each
+    computed once; the strategy's signal reads them as it reads the warehouse's feature columns."""
+    if strategy.columns is None:
+        return frame
+    wanted: dict[str, Any] = {}
+    for params in params_list:
+        wanted.update((name, compute) for name, compute in strategy.columns(params).items()
+                      if name not in frame.columns)
+    if not wanted:
+        return frame
+    added = pd.DataFrame({name: compute(frame) for name, compute in wanted.items()}, index=frame.index)
+    return pd.concat([frame, added], axis=1)
+
+
+def block_rows(n_bars: int, keep_returns: bool) -> int:
+    """Parameter sets per block: BLOCK_BYTES of signals (and of returns), at least one per thread."""
+    per_row = 8 * n_bars * (2 if keep_returns else 1)
+    return max(numba.get_num_threads(), BLOCK_BYTES // per_row)
+
+
+def iter_batch(bars: Bars, strategy: Strategy, params_list: Sequence[Mapping[str, Any]], costs: Costs | None = None,
+               *, sizing: Sizing | None = None, exits: Exits | None = None,
+               breaker: Breaker | None = DEFAULT_BREAKER, initial_capital: float = 10_000.0,
+               keep_returns: bool = False) -> Iterator[tuple[int, np.ndarray, np.ndarray | None]]:
+    """(first index, summary rows, bar returns or None) per block of params_list, in order.
+
+    The same arguments as run_backtest (check_lookahead is the caller's: once per strategy).
+    Each params is validated as run_backtest validates it; the first bad one raises StrategyError.
+    """
+    validated = [validate_params(strategy, p) for p in params_list]
+    inputs = engine_inputs(bars, costs, sizing, exits, breaker, initial_capital)
+    rows = block_rows(len(bars), keep_returns)
+    for start in range(0, len(validated), rows):
+        block = validated[start:start + rows]
+        frame = shared_columns(bars.frame, strategy, block)
+        signals = np.empty((len(block), len(bars)))
+        for i, params in enumerate(block):
+            signals[i] = strategy.signals(frame, params, validated=True)
+        returns = np.empty((len(block), len(bars)) if keep_returns else (0, 0))
+        out = simulate_batch(bars.open, bars.high, bars.low, bars.close, signals, *inputs, float(bars.periods),
+                             returns, numba.get_num_threads())
+        yield start, out, returns if keep_returns else None
+
+
+def run_batch(bars: Bars, strategy: Strategy, params_list: Sequence[Mapping[str, Any]], costs: Costs | None = None,
+              **settings) -> list[dict[str, float]]:
+    """summary.FIELDS per parameter set (n_trades an int), as run_backtest's metrics name them."""
+    out = []
+    for _, rows, _ in iter_batch(bars, strategy, params_list, costs, **settings):
+        out += [summary_dict(row) for row in rows]
+    return out
+
+
+def summary_dict(row: np.ndarray) -> dict[str, float]:
+    values = dict(zip(summary.FIELDS, row.tolist(), strict=True))
+    values["n_trades"] = int(values["n_trades"])
+    return values
