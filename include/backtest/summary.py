@@ -8,8 +8,8 @@ this module repeats NumPy's order of operations so the numbers are the same floa
 - a product is a left-to-right loop (np.multiply.reduce has no pairwise form);
 - mean = sum / n; std (ddof=1) = sqrt(sum((x - mean) ** 2) / (n - 1)), as np.std;
 - NaN returns are dropped first (risk._values), fewer than 2 left = every metric NaN.
-tests/backtest/test_batch_kernel.py holds pairwise_sum to np.sum bit for bit, and
-tests/sweeps/test_batch_evaluator.py the whole row to run_backtest's metrics.
+tests/sweeps/test_batch_evaluator.py holds pairwise_sum to np.sum bit for bit and every
+row to run_backtest's metrics on the real candles.
 """
 from __future__ import annotations
 
