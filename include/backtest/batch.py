@@ -1,18 +1,21 @@
 """run_batch: one strategy, many parameter sets, one series: one parallel Numba pass per block.
 
 What a loop of run_backtest calls does, without the Python around each run:
-- indicators: each distinct input column the block's parameter sets read (a strategy's
-  `columns`, e.g. sma_30) is computed once and added to the frame the signals read;
+- indicators: each distinct input column the chunk's parameter sets read (a strategy's
+  `columns`, e.g. sma_30) is computed once (kept across blocks up to COLUMN_BYTES) and added
+  to the frame the signals read;
 - signals: the strategy's own signal function per parameter set, into a block x bars matrix;
 - simulation: kernel.run, the very pass run_backtest uses, over the block's rows in
   parallel (numba prange; each thread owns one set of equity / trade buffers);
 - metrics: summary.performance inside the same kernel, so one row per parameter set
   (summary.FIELDS) comes back, equal to run_backtest's metrics (summary.py says how).
 Memory: a block holds at most BLOCK_BYTES of signals (and as much again of bar
-returns with keep_returns), whatever the number of parameter sets.
+returns with keep_returns), the kept columns at most COLUMN_BYTES, whatever the number
+of parameter sets.
 """
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -28,7 +31,8 @@ from include.backtest.config import Breaker, Costs, Exits, Sizing
 from include.backtest.engine import DEFAULT_BREAKER, engine_inputs
 from include.strategies.base import Strategy, validate_params
 
-BLOCK_BYTES = 64 * 2**20
+BLOCK_BYTES = 64 * 2**20   # signals of one block (and as much again of bar returns with keep_returns)
+COLUMN_BYTES = 256 * 2**20  # input columns kept across a chunk's blocks
 N_FIELDS = len(summary.FIELDS)
 
 
@@ -41,10 +45,13 @@ def simulate_batch(open_, high, low, close, signals, sizes, slip, atr, initial_c
     out = np.empty((k, N_FIELDS))
     workers = min(k, threads)
     keep = returns_out.shape[0] == k
+    # the trades as a ring, Kelly's window plus the open one: the runs' stats need no trade list, and a short
+    # buffer stays in cache (a row per trade over the whole run would stream through memory)
+    ring = int(kelly_cfg[kernel.K_WINDOW]) + 2 if kelly_cfg[kernel.K_ON] == 1 else 2
     for w in prange(workers):
         equity = np.empty(n)
         exposure = np.empty(n)
-        trade_rows = np.empty((n + 1, trades.TRADE_FIELDS))
+        trade_rows = np.empty((ring, trades.TRADE_FIELDS))
         events = np.empty((n + 1, breaker_events.EVENT_FIELDS))
         returns = np.empty(n)
         scratch = np.empty(2 * n)
@@ -62,19 +69,33 @@ def simulate_batch(open_, high, low, close, signals, sizes, slip, atr, initial_c
     return out
 
 
-def shared_columns(frame: pd.DataFrame, strategy: Strategy, params_list: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
-    """frame plus every input column (Strategy.columns) the parameter sets read and frame lacks, each
-    computed once; the strategy's signal reads them as it reads the warehouse's feature columns."""
-    if strategy.columns is None:
-        return frame
-    wanted: dict[str, Any] = {}
-    for params in params_list:
-        wanted.update((name, compute) for name, compute in strategy.columns(params).items()
-                      if name not in frame.columns)
-    if not wanted:
-        return frame
-    added = pd.DataFrame({name: compute(frame) for name, compute in wanted.items()}, index=frame.index)
-    return pd.concat([frame, added], axis=1)
+class SharedColumns:
+    """The input columns (Strategy.columns) of a chunk's parameter sets, each computed once and kept while
+    they fit in COLUMN_BYTES (least recently used dropped first), added to the frame the signals read."""
+
+    def __init__(self, frame: pd.DataFrame, strategy: Strategy):
+        self.frame, self.strategy = frame, strategy
+        self.kept: OrderedDict[str, np.ndarray] = OrderedDict()
+
+    def frame_for(self, params_list: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+        """The frame plus every column the parameter sets read and the frame lacks (no copy of either)."""
+        if self.strategy.columns is None:
+            return self.frame
+        wanted: dict[str, Any] = {}
+        for params in params_list:
+            wanted.update((name, compute) for name, compute in self.strategy.columns(params).items()
+                          if name not in self.frame.columns)
+        for name, compute in wanted.items():
+            if name in self.kept:
+                self.kept.move_to_end(name)
+            else:
+                self.kept[name] = compute(self.frame)
+        while len(self.kept) > len(wanted) and sum(a.nbytes for a in self.kept.values()) > COLUMN_BYTES:
+            self.kept.popitem(last=False)  # the oldest are not this block's: it moved its own to the end
+        if not wanted:
+            return self.frame
+        columns = {c: self.frame[c] for c in self.frame.columns} | {n: self.kept[n] for n in wanted}
+        return pd.DataFrame(columns, copy=False)
 
 
 def block_rows(n_bars: int, keep_returns: bool) -> int:
@@ -95,9 +116,10 @@ def iter_batch(bars: Bars, strategy: Strategy, params_list: Sequence[Mapping[str
     validated = [validate_params(strategy, p) for p in params_list]
     inputs = engine_inputs(bars, costs, sizing, exits, breaker, initial_capital)
     rows = block_rows(len(bars), keep_returns)
+    columns = SharedColumns(bars.frame, strategy)
     for start in range(0, len(validated), rows):
         block = validated[start:start + rows]
-        frame = shared_columns(bars.frame, strategy, block)
+        frame = columns.frame_for(block)
         signals = np.empty((len(block), len(bars)))
         for i, params in enumerate(block):
             signals[i] = strategy.signals(frame, params, validated=True)

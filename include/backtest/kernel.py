@@ -37,13 +37,13 @@ L_STOP, L_TARGET, L_TRAIL, L_BEST = range(4)
 D_SIGNAL, D_SIZE, D_SCALE, D_HELD, D_STOPPED, D_PENDING, D_TARGET, D_REASON = range(8)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _arm_fixed(levels, side, entry, cfg):
     levels[L_STOP] = exits.fixed_level(side, entry, -cfg[X_STOP])
     levels[L_TARGET] = exits.fixed_level(side, entry, cfg[X_TARGET])
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _arm(levels, side, entry, atr_known, cfg):
     """Levels of a new trade; the trailing stop from the ATR known before the entry bar."""
     _arm_fixed(levels, side, entry, cfg)
@@ -54,7 +54,7 @@ def _arm(levels, side, entry, atr_known, cfg):
         levels[L_TRAIL] = entry - side * distance
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _trail(side, best, trail, entry, high, low, atr, cfg):
     """(best price, trailing stop) after this bar's close. Scalars in and out: array arguments cost per call."""
     best = max(best, high) if side > 0 else min(best, low)
@@ -62,17 +62,16 @@ def _trail(side, best, trail, entry, high, low, atr, cfg):
     return best, trail
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _size(bar, sizes, trade_rows, acct, kelly):
     if kelly[K_ON] == 0:
         return sizes[bar]
-    n = int(acct[trades.N_TRADES])
-    recent = trade_rows[max(0, n - int(kelly[K_WINDOW])):n, trades.RETURN]
-    return kelly_size(recent, recent.shape[0], int(kelly[K_WINDOW]), int(kelly[K_MIN_TRADES]),
+    return kelly_size(trade_rows[:, trades.RETURN], int(acct[trades.N_TRADES]), int(kelly[K_WINDOW]),
+                      int(kelly[K_MIN_TRADES]),
                       kelly[K_FRACTION], kelly[K_CAP], kelly[K_FALLBACK])
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _decide(dec, bar, s, scale, reason, sizes, trade_rows, acct, kelly):
     """Set a pending order when the target exposure for the next bar differs from the held one."""
     if dec[D_STOPPED] == 1:
@@ -99,7 +98,7 @@ def _decide(dec, bar, s, scale, reason, sizes, trade_rows, acct, kelly):
         dec[D_REASON] = reason
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _execute(dec, levels, acct, trade_rows, j, open_, slip, atr_known, fee, exit_cfg):
     equity = acct[trades.CASH] + acct[trades.UNITS] * open_
     target_units = dec[D_TARGET] * equity / open_ if equity > 0 else 0.0
@@ -134,8 +133,9 @@ def simulate(open_, high, low, close, signal, sizes, slip, atr, initial_capital,
 @njit(cache=True)
 def run(open_, high, low, close, signal, sizes, slip, atr, initial_capital, fee_signal, fee_exit,
         kelly_cfg, exit_cfg, breaker_cfg, equity, exposure, trade_rows, events):
-    """The pass itself, into caller-owned buffers (equity, exposure: n; trade_rows, events: n + 1 rows)
-    so the batch kernel (batch.py) reuses one set per thread. Returns (account vector, events written)."""
+    """The pass itself, into caller-owned buffers (equity, exposure: n; events: n + 1 rows) so the batch
+    kernel (batch.py) reuses one set per thread. trade_rows: n + 1 rows keep every trade; fewer make it a
+    ring (trade i at row i % rows) that must hold Kelly's window plus one. Returns (account vector, events)."""
     n = close.shape[0]
     n_events = 0
     acct = trades.new_account(initial_capital)

@@ -162,9 +162,9 @@ def performance(returns, n, periods, scratch, out):
 
 @njit(cache=True)
 def closed_trades(trade_rows, n_trades):
-    """result.trade_stats' n_trades: the trades not marked open at the end."""
-    count = 0
-    for i in range(n_trades):
-        if trade_rows[i, trades.REASON] != trades.OPEN:
-            count += 1
-    return count
+    """result.trade_stats' n_trades: the trades not marked open at the end (only the last one can be),
+    from the trade buffer or ring (kernel.run) the run wrote n_trades trades to."""
+    if n_trades == 0:
+        return 0
+    last = trade_rows[(n_trades - 1) % trade_rows.shape[0], trades.REASON]
+    return n_trades - 1 if last == trades.OPEN else n_trades

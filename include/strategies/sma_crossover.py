@@ -7,14 +7,16 @@ previous state, so float noise on a flat market does not flip the position.
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
+from numba import njit
 
 from include.features import indicators
 from include.strategies.base import Param, Strategy
-from include.strategies.signals import MODE, close, column_or, latch, sides
+from include.strategies.signals import MODE, close, column_or
 
 TIE = 1e-10
 
@@ -34,13 +36,31 @@ def columns(params) -> dict:
     return dict(average_column(params["kind"], params[w]) for w in ("fast", "slow"))
 
 
+@njit(cache=True)
+def crossover(fast, slow, long_short, out):
+    """The signal in one pass: above = fast > slow + band, below = fast < slow - band (band = TIE * |slow|),
+    long latched from above until below, short from below until above (signals.latch), long - short
+    (long only: long), NaN until both averages are known (signals.sides). out: the signal, len(fast)."""
+    long_state = 0.0
+    short_state = 0.0
+    for t in range(fast.shape[0]):
+        f, s = fast[t], slow[t]
+        band = TIE * abs(s)
+        if f > s + band:
+            long_state, short_state = 1.0, 0.0
+        elif f < s - band:
+            long_state, short_state = 0.0, 1.0
+        if math.isnan(f) or math.isnan(s):
+            out[t] = math.nan
+        else:
+            out[t] = long_state - short_state if long_short else long_state
+    return out
+
+
 def signal(frame, params) -> np.ndarray:
     fast = moving_average(frame, params["kind"], params["fast"])
     slow = moving_average(frame, params["kind"], params["slow"])
-    band = TIE * np.abs(slow)
-    above, below = fast > slow + band, fast < slow - band
-    ready = ~(np.isnan(fast) | np.isnan(slow))
-    return sides(latch(above, below), latch(below, above), params["mode"], ready)
+    return crossover(fast, slow, params["mode"] == "long_short", np.empty(fast.shape[0]))
 
 
 def _fast_below_slow(params) -> str | None:

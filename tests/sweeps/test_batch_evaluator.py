@@ -122,3 +122,16 @@ def test_optuna_asks_a_batch_evaluates_it_once_and_tells_each(tmp_path):
     pruned = study.get_trials(states=(TrialState.PRUNED,))
     assert all(t.params["fast"] >= t.params["slow"] for t in pruned)
     assert isinstance(study.sampler, optuna.samplers.TPESampler)
+
+
+@pytest.mark.parametrize("mode", ["long_only", "long_short"])
+def test_the_one_pass_crossover_equals_the_signal_building_blocks(mode):
+    from include.strategies.signals import latch, sides
+    from include.strategies.sma_crossover import TIE, crossover, moving_average
+
+    frame = real_series()["kraken"]
+    fast, slow = moving_average(frame, "ema", 7), moving_average(frame, "sma", 30)
+    band = TIE * np.abs(slow)
+    above, below = fast > slow + band, fast < slow - band
+    want = sides(latch(above, below), latch(below, above), mode, ~(np.isnan(fast) | np.isnan(slow)))
+    np.testing.assert_array_equal(crossover(fast, slow, mode == "long_short", np.empty(len(frame))), want)
