@@ -15,6 +15,7 @@ of parameter sets.
 """
 from __future__ import annotations
 
+import time
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
@@ -107,25 +108,32 @@ def block_rows(n_bars: int, keep_returns: bool) -> int:
 def iter_batch(bars: Bars, strategy: Strategy, params_list: Sequence[Mapping[str, Any]], costs: Costs | None = None,
                *, sizing: Sizing | None = None, exits: Exits | None = None,
                breaker: Breaker | None = DEFAULT_BREAKER, initial_capital: float = 10_000.0,
-               keep_returns: bool = False) -> Iterator[tuple[int, np.ndarray, np.ndarray | None]]:
+               keep_returns: bool = False, timings: dict[str, float] | None = None,
+               ) -> Iterator[tuple[int, np.ndarray, np.ndarray | None]]:
     """(first index, summary rows, bar returns or None) per block of params_list, in order.
 
     The same arguments as run_backtest (check_lookahead is the caller's: once per strategy).
     Each params is validated as run_backtest validates it; the first bad one raises StrategyError.
+    timings: seconds spent on columns, signals and the kernel are added to it (the benchmark's breakdown).
     """
+    clock = Stopwatch(timings)
     validated = [validate_params(strategy, p) for p in params_list]
     inputs = engine_inputs(bars, costs, sizing, exits, breaker, initial_capital)
     rows = block_rows(len(bars), keep_returns)
     columns = SharedColumns(bars.frame, strategy)
     for start in range(0, len(validated), rows):
         block = validated[start:start + rows]
+        clock.start()  # not the caller's time between blocks
         frame = columns.frame_for(block)
+        clock.lap("columns")
         signals = np.empty((len(block), len(bars)))
         for i, params in enumerate(block):
             signals[i] = strategy.signals(frame, params, validated=True)
+        clock.lap("signals")
         returns = np.empty((len(block), len(bars)) if keep_returns else (0, 0))
         out = simulate_batch(bars.open, bars.high, bars.low, bars.close, signals, *inputs, float(bars.periods),
                              returns, numba.get_num_threads())
+        clock.lap("kernel")
         yield start, out, returns if keep_returns else None
 
 
@@ -136,6 +144,22 @@ def run_batch(bars: Bars, strategy: Strategy, params_list: Sequence[Mapping[str,
     for _, rows, _ in iter_batch(bars, strategy, params_list, costs, **settings):
         out += [summary_dict(row) for row in rows]
     return out
+
+
+class Stopwatch:
+    """Adds the seconds since the last lap to timings[name] (nothing when timings is None)."""
+
+    def __init__(self, timings: dict[str, float] | None):
+        self.timings, self.last = timings, time.perf_counter()
+
+    def start(self) -> None:
+        self.last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        if self.timings is not None:
+            self.timings[name] = self.timings.get(name, 0.0) + now - self.last
+        self.last = now
 
 
 def summary_dict(row: np.ndarray) -> dict[str, float]:
