@@ -42,19 +42,19 @@ def slippage_fraction(costs: Costs, known_std: float) -> float:
     return slip
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def fill_price(ref, slip, buying):
     """The reference price moved against the trader by slip."""
     return ref * (1.0 + slip) if buying else ref * (1.0 - slip)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def fill_fee(fee_rate, units, price):
     """Fee on the traded notional at the fill price (units >= 0)."""
     return fee_rate * units * price
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def slippage_cost(units, ref, slip):
     """What slippage cost the fill, measured at the reference price (units >= 0)."""
     return units * ref * slip

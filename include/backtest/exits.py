@@ -36,7 +36,7 @@ from include.backtest.trades import STOP_LOSS, TAKE_PROFIT, TRAILING_STOP
 NO_EXIT = -1
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def tighter(side, a, b):
     """The level closer to the price (higher for a long's stop), ignoring NaN."""
     if math.isnan(a):
@@ -46,14 +46,14 @@ def tighter(side, a, b):
     return max(a, b) if side > 0 else min(a, b)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def trail_distance(best, atr, mult, min_pct, max_pct):
     if math.isnan(atr):
         return max_pct * best
     return min(max(atr * mult, min_pct * best), max_pct * best)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def fixed_level(side, entry, fraction):
     """entry moved by `fraction` against (stop, fraction < 0) or with (target) the position; NaN when off."""
     if math.isnan(fraction):
@@ -61,7 +61,7 @@ def fixed_level(side, entry, fraction):
     return entry * (1.0 + side * fraction)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def update_trail(side, trail, best, entry, atr, mult, min_pct, max_pct, lock_trigger, lock_profit):
     """The trailing stop after a bar whose best price and ATR are `best` and `atr`."""
     trail = tighter(side, trail, best - side * trail_distance(best, atr, mult, min_pct, max_pct))
@@ -70,7 +70,7 @@ def update_trail(side, trail, best, entry, atr, mult, min_pct, max_pct, lock_tri
     return trail
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def exit_fill(side, stop, trail, target, open_, high, low):
     """(reference price, reason) of the exit in this bar, or (NaN, NO_EXIT)."""
     adverse = low if side > 0 else high     # the bar's worst price for the position

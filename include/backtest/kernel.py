@@ -23,6 +23,7 @@ from numba import njit
 from include.backtest import breaker
 from include.backtest import exits
 from include.backtest import trades
+from include.backtest.jit import borrowing
 from include.backtest.sizing import kelly_size
 
 # exit_cfg: stop-loss, take-profit, trailing multiplier (NaN = off), trailing bounds, profit lock.
@@ -37,13 +38,13 @@ L_STOP, L_TARGET, L_TRAIL, L_BEST = range(4)
 D_SIGNAL, D_SIZE, D_SCALE, D_HELD, D_STOPPED, D_PENDING, D_TARGET, D_REASON = range(8)
 
 
-@njit(cache=True, inline="always")
+@borrowing
 def _arm_fixed(levels, side, entry, cfg):
     levels[L_STOP] = exits.fixed_level(side, entry, -cfg[X_STOP])
     levels[L_TARGET] = exits.fixed_level(side, entry, cfg[X_TARGET])
 
 
-@njit(cache=True, inline="always")
+@borrowing
 def _arm(levels, side, entry, atr_known, cfg):
     """Levels of a new trade; the trailing stop from the ATR known before the entry bar."""
     _arm_fixed(levels, side, entry, cfg)
@@ -54,7 +55,7 @@ def _arm(levels, side, entry, atr_known, cfg):
         levels[L_TRAIL] = entry - side * distance
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _trail(side, best, trail, entry, high, low, atr, cfg):
     """(best price, trailing stop) after this bar's close. Scalars in and out: array arguments cost per call."""
     best = max(best, high) if side > 0 else min(best, low)
@@ -62,7 +63,7 @@ def _trail(side, best, trail, entry, high, low, atr, cfg):
     return best, trail
 
 
-@njit(cache=True, inline="always")
+@borrowing
 def _size(bar, sizes, trade_rows, acct, kelly):
     if kelly[K_ON] == 0:
         return sizes[bar]
@@ -71,7 +72,7 @@ def _size(bar, sizes, trade_rows, acct, kelly):
                       kelly[K_FRACTION], kelly[K_CAP], kelly[K_FALLBACK])
 
 
-@njit(cache=True, inline="always")
+@borrowing
 def _decide(dec, bar, s, scale, reason, sizes, trade_rows, acct, kelly):
     """Set a pending order when the target exposure for the next bar differs from the held one."""
     if dec[D_STOPPED] == 1:
@@ -98,7 +99,7 @@ def _decide(dec, bar, s, scale, reason, sizes, trade_rows, acct, kelly):
         dec[D_REASON] = reason
 
 
-@njit(cache=True, inline="always")
+@borrowing
 def _execute(dec, levels, acct, trade_rows, j, open_, slip, atr_known, fee, exit_cfg):
     equity = acct[trades.CASH] + acct[trades.UNITS] * open_
     target_units = dec[D_TARGET] * equity / open_ if equity > 0 else 0.0

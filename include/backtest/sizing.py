@@ -22,10 +22,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 
 from include.backtest.bars import Bars
 from include.backtest.config import Sizing
+from include.backtest.jit import borrowing
 
 FIXED, VOL_TARGET, KELLY = 0, 1, 2
 METHOD_CODES = {"fixed": FIXED, "vol_target": VOL_TARGET, "kelly": KELLY}
@@ -46,7 +46,7 @@ def base_sizes(bars: Bars, sizing: Sizing) -> np.ndarray:
     return np.full(len(bars), sizing.fraction)
 
 
-@njit(cache=True)
+@borrowing
 def kelly_size(trade_returns, count, window, min_trades, fraction, cap, fallback):
     """Fractional Kelly from the last min(count, window) of the `count` returns written to the ring buffer
     trade_returns (return i at i % its length; a buffer of count or more rows is a plain array), oldest first."""

@@ -15,6 +15,7 @@ import numpy as np
 from numba import njit
 
 from include.backtest import costs
+from include.backtest.jit import borrowing
 
 # Why a trade ended.
 SIGNAL, STOP_LOSS, TAKE_PROFIT, TRAILING_STOP, BREAKER, OPEN = range(6)
@@ -32,20 +33,20 @@ TRADE_FIELDS = 12
 ACCT_FIELDS = 17
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def new_account(initial_capital):
     acct = np.zeros(ACCT_FIELDS)
     acct[CASH] = initial_capital
     return acct
 
 
-@njit(cache=True, inline="always")
+@borrowing
 def entry_price(acct):
     """Average fill price of the units the trade bought (long) or sold (short)."""
     return acct[T_ADD_VALUE] / acct[T_ADD_QTY]
 
 
-@njit(cache=True, inline="always")
+@borrowing
 def fill(acct, dq, ref, slip, fee_rate):
     """Trade dq units (never across zero) at ref moved adversely by slip; pay fee_rate on the notional."""
     units = abs(dq)
@@ -71,7 +72,7 @@ def fill(acct, dq, ref, slip, fee_rate):
     acct[SLIPPAGE_TOTAL] += slippage
 
 
-@njit(cache=True, inline="always")
+@borrowing
 def open_trade(acct, bar, side, size):
     for k in range(T_ENTRY_BAR, ACCT_FIELDS):
         acct[k] = 0.0
@@ -80,7 +81,7 @@ def open_trade(acct, bar, side, size):
     acct[T_SIZE] = size
 
 
-@njit(cache=True, inline="always")
+@borrowing
 def record_trade(acct, trades, bar, reason, mark):
     """Write the trade to trades[n] (trades[n % rows]: a short buffer is a ring); units still held (an open
     trade at the end) are valued at `mark`."""
@@ -103,7 +104,7 @@ def record_trade(acct, trades, bar, reason, mark):
     acct[N_TRADES] = n + 1
 
 
-@njit(cache=True, inline="always")
+@borrowing
 def rebalance(acct, trades, bar, target_units, ref, slip, fee_rate, reason, size):
     """Move the position to target_units at ref; a flip closes the trade and opens another.
 
