@@ -43,7 +43,7 @@ from benchmarks.common import ROOT, base_env, run_worker
 
 FEE = 0.001  # 10 bp
 FULL = {"bars": BACKTEST_FULL["bars"], "grid": BACKTEST_FULL["grid"], "grid_large": BACKTEST_FULL["grid_large"],
-        "chunk": 2_000, "vbt_chunk": 100, "per_trial_stride": 40, "vbt_stride": 40, "large_stride": 10}
+        "chunk": 2_000, "vbt_chunk": 100, "per_trial_stride": 40, "vbt_stride": 40, "large_stride": 4}
 QUICK = {"bars": BACKTEST_QUICK["bars"], "grid": BACKTEST_QUICK["grid"], "grid_large": BACKTEST_QUICK["grid_large"],
          "chunk": 50, "vbt_chunk": 25, "per_trial_stride": 5, "vbt_stride": 5, "large_stride": 2}
 SUMMARY = ("final_equity", "n_trades", "sharpe_ratio", "max_drawdown")

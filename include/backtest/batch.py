@@ -51,22 +51,20 @@ def simulate_batch(open_, high, low, close, signals, sizes, slip, atr, initial_c
     ring = int(kelly_cfg[kernel.K_WINDOW]) + 2 if kelly_cfg[kernel.K_ON] == 1 else 2
     for w in prange(workers):
         equity = np.empty(n)
-        exposure = np.empty(n)
+        exposure = np.empty(0)  # the summaries need none: skip its division per bar
         trade_rows = np.empty((ring, trades.TRADE_FIELDS))
         events = np.empty((n + 1, breaker_events.EVENT_FIELDS))
-        returns = np.empty(n)
         scratch = np.empty(2 * n)
         for i in range(w, k, workers):
             acct, _ = kernel.run(open_, high, low, close, signals[i], sizes, slip, atr, initial_capital,
                                  fee_signal, fee_exit, kelly_cfg, exit_cfg, breaker_cfg, equity, exposure,
                                  trade_rows, events)
             row = out[i]
-            summary.bar_returns(equity, initial_capital, returns)
-            summary.performance(returns, n, periods, scratch, row)
+            summary.performance(equity, initial_capital, periods, scratch, row)
             row[summary.N_TRADES] = summary.closed_trades(trade_rows, int(acct[trades.N_TRADES]))
             row[summary.FINAL_EQUITY] = equity[n - 1]
             if keep:
-                returns_out[i] = returns
+                summary.bar_returns(equity, initial_capital, returns_out[i])
     return out
 
 
@@ -119,18 +117,22 @@ def iter_batch(bars: Bars, strategy: Strategy, params_list: Sequence[Mapping[str
     clock = Stopwatch(timings)
     validated = [validate_params(strategy, p) for p in params_list]
     inputs = engine_inputs(bars, costs, sizing, exits, breaker, initial_capital)
-    rows = block_rows(len(bars), keep_returns)
+    rows = max(1, min(block_rows(len(bars), keep_returns), len(validated)))
     columns = SharedColumns(bars.frame, strategy)
+    signal_buffer = np.empty((rows, len(bars)))  # reused by every block: fresh pages cost a fault each
     for start in range(0, len(validated), rows):
         block = validated[start:start + rows]
         clock.start()  # not the caller's time between blocks
         frame = columns.frame_for(block)
         clock.lap("columns")
-        signals = np.empty((len(block), len(bars)))
-        for i, params in enumerate(block):
-            signals[i] = strategy.signals(frame, params, validated=True)
+        signals = signal_buffer[:len(block)]
+        if strategy.block_signals is not None:
+            strategy.block_signals(frame, block, signals)
+        else:
+            for i, params in enumerate(block):
+                signals[i] = strategy.signals(frame, params, validated=True)
         clock.lap("signals")
-        returns = np.empty((len(block), len(bars)) if keep_returns else (0, 0))
+        returns = np.empty((len(block), len(bars)) if keep_returns else (0, 0))  # handed out: not reused
         out = simulate_batch(bars.open, bars.high, bars.low, bars.close, signals, *inputs, float(bars.periods),
                              returns, numba.get_num_threads())
         clock.lap("kernel")

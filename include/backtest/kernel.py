@@ -134,8 +134,8 @@ def simulate(open_, high, low, close, signal, sizes, slip, atr, initial_capital,
 @njit(cache=True)
 def run(open_, high, low, close, signal, sizes, slip, atr, initial_capital, fee_signal, fee_exit,
         kelly_cfg, exit_cfg, breaker_cfg, equity, exposure, trade_rows, events):
-    """The pass itself, into caller-owned buffers (equity, exposure: n; events: n + 1 rows) so the batch
-    kernel (batch.py) reuses one set per thread. trade_rows: n + 1 rows keep every trade; fewer make it a
+    """The pass itself, into caller-owned buffers (equity, exposure: n, or exposure empty to skip it; events:
+    n + 1 rows) so the batch kernel (batch.py) reuses one set per thread. trade_rows: n + 1 rows keep every trade; fewer make it a
     ring (trade i at row i % rows) that must hold Kelly's window plus one. Returns (account vector, events)."""
     n = close.shape[0]
     n_events = 0
@@ -149,10 +149,11 @@ def run(open_, high, low, close, signal, sizes, slip, atr, initial_capital, fee_
     trailing = not math.isnan(exit_cfg[X_TRAIL_MULT])
     trail_cfg = (exit_cfg[X_TRAIL_MULT], exit_cfg[X_TRAIL_MIN], exit_cfg[X_TRAIL_MAX], exit_cfg[X_LOCK_TRIGGER],
                  exit_cfg[X_LOCK_PROFIT])
+    keep_exposure = exposure.shape[0] > 0
     ruined = False
     for j in range(n):
-        atr_known = atr[j - 1] if j > 0 else math.nan
         if dec[D_PENDING] == 1:
+            atr_known = atr[j - 1] if j > 0 else math.nan
             _execute(dec, levels, acct, trade_rows, j, open_[j], slip[j], atr_known, fee_signal, exit_cfg)
         side = acct[trades.T_SIDE]
         if acct[trades.UNITS] != 0 and has_exits:
@@ -164,7 +165,8 @@ def run(open_, high, low, close, signal, sizes, slip, atr, initial_capital, fee_
                 dec[D_HELD] = 0.0
                 dec[D_STOPPED] = 1
         equity[j] = acct[trades.CASH] + acct[trades.UNITS] * close[j]
-        exposure[j] = acct[trades.UNITS] * close[j] / equity[j] if equity[j] > 0 else math.nan
+        if keep_exposure:
+            exposure[j] = acct[trades.UNITS] * close[j] / equity[j] if equity[j] > 0 else math.nan
         if acct[trades.UNITS] != 0 and trailing:
             levels[L_BEST], levels[L_TRAIL] = _trail(side, levels[L_BEST], levels[L_TRAIL],
                                                      acct[trades.T_ADD_VALUE] / acct[trades.T_ADD_QTY],

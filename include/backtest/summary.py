@@ -27,6 +27,7 @@ FIELDS = ("total_return", "annual_return", "annual_volatility", "sharpe_ratio", 
  FINAL_EQUITY) = range(len(FIELDS))
 MIN_OBSERVATIONS = 2  # risk.MIN_OBSERVATIONS
 PAIRWISE_BLOCK = 128  # NumPy's PW_BLOCKSIZE
+WIDEN = 1.0 + 1e-9    # see performance: a margin of ~1e7 ulps around a quotient's rounding
 
 
 @njit(cache=True)
@@ -99,44 +100,53 @@ def pairwise_sum(a, lo, n):
 
 @njit(cache=True)
 def bar_returns(equity, initial_capital, returns):
-    """result.bar_returns into `returns` (NaN kept); returns the count."""
+    """result.bar_returns into `returns` (NaN kept)."""
     previous = initial_capital
     for j in range(equity.shape[0]):
         returns[j] = equity[j] / previous - 1.0
         previous = equity[j]
-    return equity.shape[0]
 
 
 @njit(cache=True)
-def performance(returns, n, periods, scratch, out):
-    """result.performance of returns[:n] into out[TOTAL_RETURN:MAX_DRAWDOWN + 1]; scratch: 2n floats."""
+def performance(equity, initial_capital, periods, scratch, out):
+    """result.performance of equity's bar returns into out[TOTAL_RETURN:MAX_DRAWDOWN + 1]; scratch: 2n floats."""
     m = 0
-    for j in range(n):  # risk._values: drop NaN
-        if not math.isnan(returns[j]):
-            scratch[m] = returns[j]
+    previous = initial_capital
+    for j in range(equity.shape[0]):  # result.bar_returns, then risk._values: drop NaN
+        x = equity[j] / previous - 1.0
+        previous = equity[j]
+        if x == x:
+            scratch[m] = x
             m += 1
     for k in range(TOTAL_RETURN, MAX_DRAWDOWN + 1):
         out[k] = math.nan
     if m < MIN_OBSERVATIONS:
         return
     r = scratch  # the values, compacted; scratch[m:2m] holds the squares below
-    growth = 1.0
-    running = math.nan
-    deepest = math.inf
-    low, high = r[0], r[0]
+    # risk.drawdown_series: wealth / max(running max of wealth, 1) - 1, its minimum. x - 1 rounds
+    # monotonically, so the minimum of the ratios minus 1 is the same float. A ratio is divided out only
+    # where it may be a new minimum (wealth below worst * peak, widened by far more than rounding can
+    # move a quotient): the division is the loop's cost. A NaN ratio (a NaN wealth, inf / inf) is NumPy's NaN.
+    growth = 1.0 + r[0]
+    running = growth
+    worst = 1.0
+    undefined = False
+    varies = False  # risk._constant: max == min, i.e. no value differs from the first
     for i in range(m):
-        low = min(low, r[i])
-        high = max(high, r[i])
-        growth = 1.0 + r[0] if i == 0 else growth * (1.0 + r[i])  # np.prod / np.cumprod: left to right
-        # risk.drawdown_series: peak = max(running max of wealth, 1); a NaN propagates as in NumPy
-        if i == 0 or math.isnan(growth):
-            running = growth
-        elif not math.isnan(running) and growth > running:
-            running = growth
-        peak = running if math.isnan(running) or running > 1.0 else 1.0
-        drawdown = growth / peak - 1.0
-        if not math.isnan(deepest) and (math.isnan(drawdown) or drawdown < deepest):
-            deepest = drawdown  # np.min: a NaN wins
+        if i > 0:
+            varies = varies or r[i] != r[0]
+            growth *= 1.0 + r[i]  # np.prod / np.cumprod: left to right
+            if growth > running:
+                running = growth
+        peak = running if running > 1.0 else 1.0
+        if growth != growth or growth == math.inf:
+            undefined = True
+        elif growth < worst * peak * WIDEN:
+            ratio = growth / peak
+            undefined = undefined or ratio != ratio
+            if ratio < worst:
+                worst = ratio
+    deepest = math.nan if undefined else worst - 1.0
     out[TOTAL_RETURN] = growth - 1.0
     annual = growth ** (periods / m) - 1.0
     out[ANNUAL_RETURN] = annual
@@ -147,7 +157,7 @@ def performance(returns, n, periods, scratch, out):
         squares[i] = d * d
     std = math.sqrt(pairwise_sum(squares, 0, m) / (m - 1))
     out[ANNUAL_VOLATILITY] = std * math.sqrt(periods)
-    if low != high:  # risk._constant
+    if varies:
         out[SHARPE] = mean / std * math.sqrt(periods)
     for i in range(m):
         shortfall = min(r[i], 0.0)

@@ -12,7 +12,8 @@ from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
-from numba import njit
+from numba import njit, prange
+from numba.typed import List
 
 from include.features import indicators
 from include.strategies.base import Param, Strategy
@@ -63,6 +64,27 @@ def signal(frame, params) -> np.ndarray:
     return crossover(fast, slow, params["mode"] == "long_short", np.empty(fast.shape[0]))
 
 
+@njit(cache=True, parallel=True)
+def _crossover_rows(averages, rows, long_short, out):
+    for i in prange(out.shape[0]):
+        crossover(averages[rows[i, 0]], averages[rows[i, 1]], long_short[i], out[i])
+
+
+def block_signals(frame, params_list, out) -> None:
+    """crossover for every params at once, in parallel, each distinct average read once."""
+    averages, index = List(), {}
+    rows = np.empty((len(params_list), 2), dtype=np.int64)
+    for i, params in enumerate(params_list):
+        for k, window in enumerate((params["fast"], params["slow"])):
+            key = (params["kind"], window)
+            if key not in index:
+                index[key] = len(averages)
+                averages.append(moving_average(frame, *key))
+            rows[i, k] = index[key]
+    long_short = np.array([p["mode"] == "long_short" for p in params_list])
+    _crossover_rows(averages, rows, long_short, out)
+
+
 def _fast_below_slow(params) -> str | None:
     if params["fast"] >= params["slow"]:
         return f"param 'fast' ({params['fast']}) must be smaller than 'slow' ({params['slow']})"
@@ -81,4 +103,5 @@ STRATEGY = Strategy(
     description="long (or short) on the side of the slow average the fast one is on",
     rule=_fast_below_slow,
     columns=columns,
+    block_signals=block_signals,
 )
