@@ -54,7 +54,7 @@ def simulate_batch(open_, high, low, close, signals, sizes, slip, atr, initial_c
         exposure = np.empty(0)  # the summaries need none: skip its division per bar
         trade_rows = np.empty((ring, trades.TRADE_FIELDS))
         events = np.empty((n + 1, breaker_events.EVENT_FIELDS))
-        scratch = np.empty(2 * n)
+        scratch = np.empty(n)
         for i in range(w, k, workers):
             acct, _ = kernel.run(open_, high, low, close, signals[i], sizes, slip, atr, initial_capital,
                                  fee_signal, fee_exit, kelly_cfg, exit_cfg, breaker_cfg, equity, exposure,

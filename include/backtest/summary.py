@@ -27,35 +27,48 @@ FIELDS = ("total_return", "annual_return", "annual_volatility", "sharpe_ratio", 
  FINAL_EQUITY) = range(len(FIELDS))
 MIN_OBSERVATIONS = 2  # risk.MIN_OBSERVATIONS
 PAIRWISE_BLOCK = 128  # NumPy's PW_BLOCKSIZE
+VALUES, DEVIATIONS, SHORTFALLS = range(3)  # what pairwise_sum adds up (_term)
 WIDEN = 1.0 + 1e-9    # see performance: a margin of ~1e7 ulps around a quotient's rounding
 
 
+@njit(cache=True, inline="always")
+def _term(x, center, form):
+    """The summed value: x (VALUES), (x - center) ** 2 (DEVIATIONS), min(x, 0) ** 2 (SHORTFALLS). Summing the
+    term where it is read gives the same floats as NumPy summing a stored array of them, without the array."""
+    if form == VALUES:
+        return x
+    d = x - center if form == DEVIATIONS else min(x, 0.0)
+    return d * d
+
+
 @njit(cache=True)
-def _block_sum(a, lo, n):
+def _block_sum(a, lo, n, center, form):
     """NumPy's pairwise_sum for n <= PAIRWISE_BLOCK: 8 accumulators, combined in a fixed tree, then the rest."""
     if n < 8:
         res = 0.0
         for i in range(n):
-            res += a[lo + i]
+            res += _term(a[lo + i], center, form)
         return res
-    r0, r1, r2, r3 = a[lo], a[lo + 1], a[lo + 2], a[lo + 3]
-    r4, r5, r6, r7 = a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]
+    r0, r1 = _term(a[lo], center, form), _term(a[lo + 1], center, form)
+    r2, r3 = _term(a[lo + 2], center, form), _term(a[lo + 3], center, form)
+    r4, r5 = _term(a[lo + 4], center, form), _term(a[lo + 5], center, form)
+    r6, r7 = _term(a[lo + 6], center, form), _term(a[lo + 7], center, form)
     i = 8
     end = n - n % 8
     while i < end:
         k = lo + i
-        r0 += a[k]
-        r1 += a[k + 1]
-        r2 += a[k + 2]
-        r3 += a[k + 3]
-        r4 += a[k + 4]
-        r5 += a[k + 5]
-        r6 += a[k + 6]
-        r7 += a[k + 7]
+        r0 += _term(a[k], center, form)
+        r1 += _term(a[k + 1], center, form)
+        r2 += _term(a[k + 2], center, form)
+        r3 += _term(a[k + 3], center, form)
+        r4 += _term(a[k + 4], center, form)
+        r5 += _term(a[k + 5], center, form)
+        r6 += _term(a[k + 6], center, form)
+        r7 += _term(a[k + 7], center, form)
         i += 8
     res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
     while i < n:
-        res += a[lo + i]
+        res += _term(a[lo + i], center, form)
         i += 1
     return res
 
@@ -67,12 +80,13 @@ def _half(n):
 
 
 @njit(cache=True)
-def pairwise_sum(a, lo, n):
+def pairwise_sum(a, lo, n, center=0.0, form=VALUES):
     """a[lo:lo + n].sum() in NumPy's order (numpy/_core/src/umath/loops_utils.h.src, pairwise_sum):
     halves (a multiple of 8 first) down to blocks, left + right. NumPy recurses; this walks the same
-    tree with an explicit stack (a recursive function breaks Numba's cache of its callers)."""
+    tree with an explicit stack (a recursive function breaks Numba's cache of its callers).
+    center, form: sum _term(x) instead of x (see _term)."""
     if n <= PAIRWISE_BLOCK:
-        return _block_sum(a, lo, n)
+        return _block_sum(a, lo, n, center, form)
     starts = np.empty(64, np.int64)  # depth <= log2(n): 64 levels cover any array
     sizes = np.empty(64, np.int64)
     stage = np.zeros(64, np.int64)
@@ -82,7 +96,7 @@ def pairwise_sum(a, lo, n):
     while top >= 0:
         first, size = starts[top], sizes[top]
         if size <= PAIRWISE_BLOCK:
-            sums[n_sums] = _block_sum(a, first, size)
+            sums[n_sums] = _block_sum(a, first, size, center, form)
             n_sums += 1
             top -= 1
         elif stage[top] < 2:  # descend into the left half, then the right half
@@ -109,35 +123,33 @@ def bar_returns(equity, initial_capital, returns):
 
 @njit(cache=True)
 def performance(equity, initial_capital, periods, scratch, out):
-    """result.performance of equity's bar returns into out[TOTAL_RETURN:MAX_DRAWDOWN + 1]; scratch: 2n floats."""
-    m = 0
-    previous = initial_capital
-    for j in range(equity.shape[0]):  # result.bar_returns, then risk._values: drop NaN
-        x = equity[j] / previous - 1.0
-        previous = equity[j]
-        if x == x:
-            scratch[m] = x
-            m += 1
-    for k in range(TOTAL_RETURN, MAX_DRAWDOWN + 1):
-        out[k] = math.nan
-    if m < MIN_OBSERVATIONS:
-        return
-    r = scratch  # the values, compacted; scratch[m:2m] holds the squares below
-    # risk.drawdown_series: wealth / max(running max of wealth, 1) - 1, its minimum. x - 1 rounds
+    """result.performance of equity's bar returns into out[TOTAL_RETURN:MAX_DRAWDOWN + 1]; scratch: n floats."""
+    # One pass: result.bar_returns, risk._values (drop NaN), then per value the running product
+    # (np.prod / np.cumprod: left to right), risk._constant (max == min: no value differs from the first)
+    # and risk.drawdown_series: wealth / max(running max of wealth, 1) - 1, its minimum. x - 1 rounds
     # monotonically, so the minimum of the ratios minus 1 is the same float. A ratio is divided out only
     # where it may be a new minimum (wealth below worst * peak, widened by far more than rounding can
     # move a quotient): the division is the loop's cost. A NaN ratio (a NaN wealth, inf / inf) is NumPy's NaN.
-    growth = 1.0 + r[0]
-    running = growth
+    m = 0
+    previous = initial_capital
+    growth = running = first = 0.0
     worst = 1.0
-    undefined = False
-    varies = False  # risk._constant: max == min, i.e. no value differs from the first
-    for i in range(m):
-        if i > 0:
-            varies = varies or r[i] != r[0]
-            growth *= 1.0 + r[i]  # np.prod / np.cumprod: left to right
+    undefined = varies = False
+    for j in range(equity.shape[0]):
+        x = equity[j] / previous - 1.0
+        previous = equity[j]
+        if x != x:
+            continue
+        scratch[m] = x
+        if m == 0:
+            first = x
+            growth = running = 1.0 + x
+        else:
+            varies = varies or x != first
+            growth *= 1.0 + x
             if growth > running:
                 running = growth
+        m += 1
         peak = running if running > 1.0 else 1.0
         if growth != growth or growth == math.inf:
             undefined = True
@@ -146,23 +158,21 @@ def performance(equity, initial_capital, periods, scratch, out):
             undefined = undefined or ratio != ratio
             if ratio < worst:
                 worst = ratio
+    for k in range(TOTAL_RETURN, MAX_DRAWDOWN + 1):
+        out[k] = math.nan
+    if m < MIN_OBSERVATIONS:
+        return
+    r = scratch  # the values, compacted
     deepest = math.nan if undefined else worst - 1.0
     out[TOTAL_RETURN] = growth - 1.0
     annual = growth ** (periods / m) - 1.0
     out[ANNUAL_RETURN] = annual
     mean = pairwise_sum(r, 0, m) / m
-    squares = scratch[m:2 * m]
-    for i in range(m):
-        d = r[i] - mean
-        squares[i] = d * d
-    std = math.sqrt(pairwise_sum(squares, 0, m) / (m - 1))
+    std = math.sqrt(pairwise_sum(r, 0, m, mean, DEVIATIONS) / (m - 1))  # np.std: sum((x - mean) ** 2)
     out[ANNUAL_VOLATILITY] = std * math.sqrt(periods)
     if varies:
         out[SHARPE] = mean / std * math.sqrt(periods)
-    for i in range(m):
-        shortfall = min(r[i], 0.0)
-        squares[i] = shortfall * shortfall
-    downside = math.sqrt(pairwise_sum(squares, 0, m) / m) * math.sqrt(periods)
+    downside = math.sqrt(pairwise_sum(r, 0, m, 0.0, SHORTFALLS) / m) * math.sqrt(periods)
     if downside > 0:
         out[SORTINO] = mean * periods / downside
     out[MAX_DRAWDOWN] = deepest
