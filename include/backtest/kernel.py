@@ -150,6 +150,7 @@ def run(open_, high, low, close, signal, sizes, slip, atr, initial_capital, fee_
     trail_cfg = (exit_cfg[X_TRAIL_MULT], exit_cfg[X_TRAIL_MIN], exit_cfg[X_TRAIL_MAX], exit_cfg[X_LOCK_TRIGGER],
                  exit_cfg[X_LOCK_PROFIT])
     keep_exposure = exposure.shape[0] > 0
+    breaker_on = breaker_cfg[B_ON] == 1
     ruined = False
     for j in range(n):
         if dec[D_PENDING] == 1:
@@ -164,9 +165,10 @@ def run(open_, high, low, close, signal, sizes, slip, atr, initial_capital, fee_
                 trades.record_trade(acct, trade_rows, j, reason, ref)
                 dec[D_HELD] = 0.0
                 dec[D_STOPPED] = 1
-        equity[j] = acct[trades.CASH] + acct[trades.UNITS] * close[j]
+        value = acct[trades.CASH] + acct[trades.UNITS] * close[j]  # a local: equity[j] would be re-read
+        equity[j] = value
         if keep_exposure:
-            exposure[j] = acct[trades.UNITS] * close[j] / equity[j] if equity[j] > 0 else math.nan
+            exposure[j] = acct[trades.UNITS] * close[j] / value if value > 0 else math.nan
         if acct[trades.UNITS] != 0 and trailing:
             levels[L_BEST], levels[L_TRAIL] = _trail(side, levels[L_BEST], levels[L_TRAIL],
                                                      acct[trades.T_ADD_VALUE] / acct[trades.T_ADD_QTY],
@@ -177,8 +179,8 @@ def run(open_, high, low, close, signal, sizes, slip, atr, initial_capital, fee_
         s = signal[j]
         if math.isnan(s):
             s = 0.0
-        if breaker_cfg[B_ON] == 1:
-            n_events = breaker.step(bstate, events, n_events, j, equity[j], breaker_cfg[B_WARN],
+        if breaker_on:
+            n_events = breaker.step(bstate, events, n_events, j, value, breaker_cfg[B_WARN],
                                 breaker_cfg[B_HALVE], breaker_cfg[B_HALT], breaker_cfg[B_HALT_BARS])
             level = int(bstate[breaker.LEVEL])
             if level == breaker.HALT_LEVEL:
@@ -187,7 +189,7 @@ def run(open_, high, low, close, signal, sizes, slip, atr, initial_capital, fee_
                 dec[D_STOPPED] = 0
             elif level == 2:
                 scale = breaker_cfg[B_SCALE]
-        ruined = ruined or equity[j] <= 0
+        ruined = ruined or value <= 0
         if ruined:
             s = 0.0
         if s != dec[D_SIGNAL] or scale != dec[D_SCALE] or (s != 0 and dec[D_SIZE] == 0):
