@@ -193,7 +193,8 @@ def _agreement(a, b, tolerance: float | None) -> dict:
 
     rel = np.abs(a[:, 0] - b[:, 0]) / np.abs(b[:, 0])
     passed = None if tolerance is None else bool(rel.max() <= tolerance)
-    return {"pairs": len(a), "max_rel_diff_final_equity": float(rel.max()), "tolerance": tolerance,
+    return {"pairs": len(a), "max_rel_diff_final_equity": float(rel.max()),
+            "median_rel_diff_final_equity": float(np.median(rel)), "tolerance": tolerance,
             "passed": passed, "pairs_with_other_trade_count": int((a[:, 1] != b[:, 1]).sum())}
 
 

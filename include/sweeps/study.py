@@ -78,23 +78,26 @@ def told_value(value: float, objective: Objective) -> float:
 
 
 def run_trials(study: optuna.Study, spec: SweepSpec, evaluate: Callable[[list[dict]], list[dict]], n_trials: int,
-               chunk_id: str, on_trial: Callable[[], None] = lambda: None) -> list[tuple[int, dict, dict]]:
-    """Batched ask-and-tell: ask n_trials valid trials, evaluate them in one call (Evaluator.many, the
-    batch kernel), tell each; returns (trial number, params, metrics) of each, in asking order.
-    A batch's trials are asked before any of them is told, so within a chunk the sampler learns from
-    the trials of the chunks told before (as NSGA-II's generations do), not from its own."""
-    asked = ask_valid(study, spec, n_trials, chunk_id)
-    try:
-        results = evaluate([params for _, params in asked])
-    except BaseException:
-        for trial, _ in asked:
-            study.tell(trial, state=TrialState.FAIL)
-        raise
+               chunk_id: str, on_trial: Callable[[], None] = lambda: None,
+               batch: int | None = None) -> list[tuple[int, dict, dict]]:
+    """Batched ask-and-tell: ask `batch` valid trials (default all n_trials), evaluate them in one call
+    (Evaluator.many, the batch kernel), tell each, until n_trials are done; returns (trial number, params,
+    metrics) of each, in asking order. A batch's trials are asked before any of them is told, so the
+    sampler learns from the batches told before (a chunk: from the chunks before, as NSGA-II's
+    generations do), not from its own."""
     goals, done = spec.goals(), []
-    for (trial, params), metrics in zip(asked, results, strict=True):
-        study.tell(trial, [told_value(metrics[g.metric], g) for g in goals])
-        done.append((trial.number, params, metrics))
-        on_trial()
+    while len(done) < n_trials:
+        asked = ask_valid(study, spec, min(batch or n_trials, n_trials - len(done)), chunk_id)
+        try:
+            results = evaluate([params for _, params in asked])
+        except BaseException:
+            for trial, _ in asked:
+                study.tell(trial, state=TrialState.FAIL)
+            raise
+        for (trial, params), metrics in zip(asked, results, strict=True):
+            study.tell(trial, [told_value(metrics[g.metric], g) for g in goals])
+            done.append((trial.number, params, metrics))
+            on_trial()
     return done
 
 

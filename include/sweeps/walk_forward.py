@@ -42,7 +42,9 @@ def inner_trials(spec: SweepSpec, fold: Fold, evaluate: Evaluator | SpanEvaluato
     wf = spec.walk_forward
     if wf.method == "tpe":
         study = open_study(spec, f"{spec.name}-fold-{fold.index}", None, spec.seed + fold.index)
-        return run_trials(study, spec, evaluate.many, wf.budget, f"fold {fold.index}", progress.step)
+        # one study for the fold's whole budget: asked chunk_size at a time, so TPE learns between batches
+        return run_trials(study, spec, evaluate.many, wf.budget, f"fold {fold.index}", progress.step,
+                          batch=spec.chunk_size)
     if wf.method == "grid":
         points = plan.grid(spec, wf.budget, "walk_forward.budget")
     else:
