@@ -254,7 +254,7 @@ def _no_exits():
 # --------------------------------------------------------------------------- vectorbt worker
 
 
-def _vbt_chunk(vbt, close, open_, index, chunk, with_metrics: bool = False):
+def _vbt_chunk(vbt, close, open_, index, chunk, with_metrics: bool = False, fees: float = 0.0):
     """Final value and closed-trade count per (sma, fast, slow) pair of the chunk (and Sharpe/max DD if asked)."""
     import numpy as np
     import pandas as pd
@@ -278,7 +278,7 @@ def _vbt_chunk(vbt, close, open_, index, chunk, with_metrics: bool = False):
     columns = pd.MultiIndex.from_arrays([fast, slow], names=["fast", "slow"])
     pf = vbt.Portfolio.from_signals(
         close, pd.DataFrame(entries, index=index, columns=columns), pd.DataFrame(exits, index=index, columns=columns),
-        price=open_, init_cash=INITIAL_CAPITAL, fees=0.0, slippage=0.0, direction="longonly", freq="1min",
+        price=open_, init_cash=INITIAL_CAPITAL, fees=fees, slippage=0.0, direction="longonly", freq="1min",
     )
     out = np.column_stack([pf.final_value().to_numpy(), pf.trades.closed.count().to_numpy()])
     if with_metrics:

@@ -9,6 +9,8 @@ Results (stable names, a rerun overwrites them):
   benchmarks/results/warehouse.json           `dbt build` on 262,800 1h and 2,628,000 1m rows vs pandas
   benchmarks/results/backtest.json            SMA-crossover grid (10,011 and 100,296 pairs x 100,000 bars) vs vectorbt;
                                               one backtest over 1,000,000 bars
+  benchmarks/results/sweep_batch.json         the same grids through the batch evaluator vs the per-trial path,
+                                              vectorbt[rust] and a Numba prange reference kernel
   benchmarks/results/reports.json             daily and weekly report (PDF + Excel), 30 series x a year of 1h
   benchmarks/results/portfolio.json           optimiser time per method, 10 / 50 / 200 simulated assets x 730 days
   benchmarks/results/rebalance.json           `airflow dags test rebalance` (paper) over 20 symbols, time per task
@@ -31,11 +33,11 @@ import time
 from pathlib import Path
 
 from benchmarks import (backtest, ingest_dag, landing, overfitting, portfolio, portfolio_backtest, rebalance_dag,
-                        reports, venue, warehouse)
+                        reports, sweep_batch, venue, warehouse)
 from benchmarks.common import DEFAULT_TMP_PARENT, command_info, machine_info, utc_now, write_result
 
-BENCHMARKS = ("landing", "market_data_ingest", "warehouse", "backtest", "reports", "portfolio", "rebalance",
-              "portfolio_backtest", "venue", "overfitting")
+BENCHMARKS = ("landing", "market_data_ingest", "warehouse", "backtest", "sweep_batch", "reports", "portfolio",
+              "rebalance", "portfolio_backtest", "venue", "overfitting")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -70,6 +72,8 @@ def main(argv: list[str] | None = None) -> int:
                 payload = warehouse.run(tmp)
             elif name == "backtest":
                 payload = backtest.run(tmp)
+            elif name == "sweep_batch":
+                payload = sweep_batch.run(tmp)
             elif name == "reports":
                 payload = reports.run(tmp)
             elif name == "portfolio":
@@ -146,6 +150,8 @@ def _table_rows(name: str, payload: dict) -> list[tuple[str, str, str]]:
             ))
     elif name == "backtest":
         out += backtest.table_rows(payload)
+    elif name == "sweep_batch":
+        out += sweep_batch.table_rows(payload)
     elif name == "reports":
         out += reports.table_rows(payload)
     elif name == "portfolio":

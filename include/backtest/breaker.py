@@ -23,6 +23,8 @@ from __future__ import annotations
 
 from numba import njit
 
+from include.backtest.jit import borrowing
+
 LEVEL, PEAK, HALT_START = 0, 1, 2
 HALT_LEVEL = 3
 ACTIONS = ("normal", "warn", "halve", "halt")
@@ -43,7 +45,7 @@ def level_for(drawdown, warn, halve, halt):
     return 0
 
 
-@njit(cache=True)
+@borrowing
 def step(state, events, n_events, bar, equity, warn, halve, halt, halt_bars):
     """Update state = [level, peak, halt_start] with this close; record a level change. Returns n_events."""
     previous = int(state[LEVEL])

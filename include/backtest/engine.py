@@ -52,6 +52,23 @@ def _breaker_config(breaker: Breaker | None, timeframe: str) -> np.ndarray:
     return np.array([1.0, breaker.warn, breaker.halve, breaker.halt, breaker.halve_scale, float(halt_bars)])
 
 
+def engine_inputs(bars: Bars, costs: Costs | None, sizing: Sizing | None, exits: Exits | None,
+                  breaker: Breaker | None, initial_capital: float) -> tuple:
+    """The kernel's arguments after the signal (sizes, slippage, ATR, capital, fees, configs), cached on
+    the Bars; run_backtest and the batch evaluator (batch.py) pass the same ones. None = the default."""
+    costs = Costs() if costs is None else costs
+    sizing = DEFAULT_SIZING if sizing is None else sizing
+    exits = NO_EXITS if exits is None else exits
+    no_atr = exits.trail_atr_mult is None
+    return (
+        bars.cached(("sizes", sizing), lambda: base_sizes(bars, sizing)),
+        bars.cached(("slippage", costs), lambda: slippage_fractions(bars, costs)),
+        bars.cached("nan", lambda: bars.close * NAN) if no_atr else bars.atr(exits.atr_window),
+        float(initial_capital), costs.signal_fee, costs.exit_fee,
+        _kelly_config(sizing), _exit_config(exits), _breaker_config(breaker, bars.timeframe),
+    )
+
+
 def run_backtest(
     frame: pd.DataFrame | Bars,
     strategy: Strategy | str,
@@ -83,19 +100,8 @@ def run_backtest(
         strategy = get_strategy(strategy)
     params = validate_params(strategy, params)
     bars = frame if isinstance(frame, Bars) else Bars(frame, timeframe)
-    costs = Costs() if costs is None else costs
-    sizing = DEFAULT_SIZING if sizing is None else sizing
-    exits = NO_EXITS if exits is None else exits
     if check_lookahead:
         assert_no_lookahead(strategy, bars.frame, params)
-    no_atr = exits.trail_atr_mult is None
-    run = kernel.simulate(
-        bars.open, bars.high, bars.low, bars.close,
-        bars.signal(strategy, params),
-        bars.cached(("sizes", sizing), lambda: base_sizes(bars, sizing)),
-        bars.cached(("slippage", costs), lambda: slippage_fractions(bars, costs)),
-        bars.cached("nan", lambda: bars.close * NAN) if no_atr else bars.atr(exits.atr_window),
-        float(initial_capital), costs.signal_fee, costs.exit_fee,
-        _kelly_config(sizing), _exit_config(exits), _breaker_config(breaker, bars.timeframe),
-    )
+    run = kernel.simulate(bars.open, bars.high, bars.low, bars.close, bars.signal(strategy, params),
+                          *engine_inputs(bars, costs, sizing, exits, breaker, initial_capital))
     return build_result(strategy.name, params, bars, float(initial_capital), run, full_metrics)

@@ -23,6 +23,7 @@ from numba import njit
 from include.backtest import breaker
 from include.backtest import exits
 from include.backtest import trades
+from include.backtest.jit import borrowing
 from include.backtest.sizing import kelly_size
 
 # exit_cfg: stop-loss, take-profit, trailing multiplier (NaN = off), trailing bounds, profit lock.
@@ -37,13 +38,13 @@ L_STOP, L_TARGET, L_TRAIL, L_BEST = range(4)
 D_SIGNAL, D_SIZE, D_SCALE, D_HELD, D_STOPPED, D_PENDING, D_TARGET, D_REASON = range(8)
 
 
-@njit(cache=True)
+@borrowing
 def _arm_fixed(levels, side, entry, cfg):
     levels[L_STOP] = exits.fixed_level(side, entry, -cfg[X_STOP])
     levels[L_TARGET] = exits.fixed_level(side, entry, cfg[X_TARGET])
 
 
-@njit(cache=True)
+@borrowing
 def _arm(levels, side, entry, atr_known, cfg):
     """Levels of a new trade; the trailing stop from the ATR known before the entry bar."""
     _arm_fixed(levels, side, entry, cfg)
@@ -62,17 +63,16 @@ def _trail(side, best, trail, entry, high, low, atr, cfg):
     return best, trail
 
 
-@njit(cache=True)
+@borrowing
 def _size(bar, sizes, trade_rows, acct, kelly):
     if kelly[K_ON] == 0:
         return sizes[bar]
-    n = int(acct[trades.N_TRADES])
-    recent = trade_rows[max(0, n - int(kelly[K_WINDOW])):n, trades.RETURN]
-    return kelly_size(recent, recent.shape[0], int(kelly[K_WINDOW]), int(kelly[K_MIN_TRADES]),
+    return kelly_size(trade_rows[:, trades.RETURN], int(acct[trades.N_TRADES]), int(kelly[K_WINDOW]),
+                      int(kelly[K_MIN_TRADES]),
                       kelly[K_FRACTION], kelly[K_CAP], kelly[K_FALLBACK])
 
 
-@njit(cache=True)
+@borrowing
 def _decide(dec, bar, s, scale, reason, sizes, trade_rows, acct, kelly):
     """Set a pending order when the target exposure for the next bar differs from the held one."""
     if dec[D_STOPPED] == 1:
@@ -99,7 +99,7 @@ def _decide(dec, bar, s, scale, reason, sizes, trade_rows, acct, kelly):
         dec[D_REASON] = reason
 
 
-@njit(cache=True)
+@borrowing
 def _execute(dec, levels, acct, trade_rows, j, open_, slip, atr_known, fee, exit_cfg):
     equity = acct[trades.CASH] + acct[trades.UNITS] * open_
     target_units = dec[D_TARGET] * equity / open_ if equity > 0 else 0.0
@@ -124,6 +124,20 @@ def simulate(open_, high, low, close, signal, sizes, slip, atr, initial_capital,
     exposure = np.empty(n)
     trade_rows = np.empty((n + 1, trades.TRADE_FIELDS))
     events = np.empty((n + 1, breaker.EVENT_FIELDS))
+    acct, n_events = run(open_, high, low, close, signal, sizes, slip, atr, initial_capital, fee_signal, fee_exit,
+                         kelly_cfg, exit_cfg, breaker_cfg, equity, exposure, trade_rows, events)
+    n_trades = int(acct[trades.N_TRADES])
+    totals = np.array([acct[trades.TURNOVER], acct[trades.FEES_TOTAL], acct[trades.SLIPPAGE_TOTAL]])
+    return equity, exposure, trade_rows[:n_trades].copy(), events[:n_events].copy(), totals
+
+
+@njit(cache=True)
+def run(open_, high, low, close, signal, sizes, slip, atr, initial_capital, fee_signal, fee_exit,
+        kelly_cfg, exit_cfg, breaker_cfg, equity, exposure, trade_rows, events):
+    """The pass itself, into caller-owned buffers (equity, exposure: n, or exposure empty to skip it; events:
+    n + 1 rows) so the batch kernel (batch.py) reuses one set per thread. trade_rows: n + 1 rows keep every trade; fewer make it a
+    ring (trade i at row i % rows) that must hold Kelly's window plus one. Returns (account vector, events)."""
+    n = close.shape[0]
     n_events = 0
     acct = trades.new_account(initial_capital)
     levels = np.full(4, np.nan)
@@ -135,10 +149,12 @@ def simulate(open_, high, low, close, signal, sizes, slip, atr, initial_capital,
     trailing = not math.isnan(exit_cfg[X_TRAIL_MULT])
     trail_cfg = (exit_cfg[X_TRAIL_MULT], exit_cfg[X_TRAIL_MIN], exit_cfg[X_TRAIL_MAX], exit_cfg[X_LOCK_TRIGGER],
                  exit_cfg[X_LOCK_PROFIT])
+    keep_exposure = exposure.shape[0] > 0
+    breaker_on = breaker_cfg[B_ON] == 1
     ruined = False
     for j in range(n):
-        atr_known = atr[j - 1] if j > 0 else math.nan
         if dec[D_PENDING] == 1:
+            atr_known = atr[j - 1] if j > 0 else math.nan
             _execute(dec, levels, acct, trade_rows, j, open_[j], slip[j], atr_known, fee_signal, exit_cfg)
         side = acct[trades.T_SIDE]
         if acct[trades.UNITS] != 0 and has_exits:
@@ -149,8 +165,10 @@ def simulate(open_, high, low, close, signal, sizes, slip, atr, initial_capital,
                 trades.record_trade(acct, trade_rows, j, reason, ref)
                 dec[D_HELD] = 0.0
                 dec[D_STOPPED] = 1
-        equity[j] = acct[trades.CASH] + acct[trades.UNITS] * close[j]
-        exposure[j] = acct[trades.UNITS] * close[j] / equity[j] if equity[j] > 0 else math.nan
+        value = acct[trades.CASH] + acct[trades.UNITS] * close[j]  # a local: equity[j] would be re-read
+        equity[j] = value
+        if keep_exposure:
+            exposure[j] = acct[trades.UNITS] * close[j] / value if value > 0 else math.nan
         if acct[trades.UNITS] != 0 and trailing:
             levels[L_BEST], levels[L_TRAIL] = _trail(side, levels[L_BEST], levels[L_TRAIL],
                                                      acct[trades.T_ADD_VALUE] / acct[trades.T_ADD_QTY],
@@ -161,8 +179,8 @@ def simulate(open_, high, low, close, signal, sizes, slip, atr, initial_capital,
         s = signal[j]
         if math.isnan(s):
             s = 0.0
-        if breaker_cfg[B_ON] == 1:
-            n_events = breaker.step(bstate, events, n_events, j, equity[j], breaker_cfg[B_WARN],
+        if breaker_on:
+            n_events = breaker.step(bstate, events, n_events, j, value, breaker_cfg[B_WARN],
                                 breaker_cfg[B_HALVE], breaker_cfg[B_HALT], breaker_cfg[B_HALT_BARS])
             level = int(bstate[breaker.LEVEL])
             if level == breaker.HALT_LEVEL:
@@ -171,7 +189,7 @@ def simulate(open_, high, low, close, signal, sizes, slip, atr, initial_capital,
                 dec[D_STOPPED] = 0
             elif level == 2:
                 scale = breaker_cfg[B_SCALE]
-        ruined = ruined or equity[j] <= 0
+        ruined = ruined or value <= 0
         if ruined:
             s = 0.0
         if s != dec[D_SIGNAL] or scale != dec[D_SCALE] or (s != 0 and dec[D_SIZE] == 0):
@@ -179,6 +197,4 @@ def simulate(open_, high, low, close, signal, sizes, slip, atr, initial_capital,
 
     if acct[trades.UNITS] != 0:
         trades.record_trade(acct, trade_rows, n - 1, trades.OPEN, close[n - 1])
-    n_trades = int(acct[trades.N_TRADES])
-    totals = np.array([acct[trades.TURNOVER], acct[trades.FEES_TOTAL], acct[trades.SLIPPAGE_TOTAL]])
-    return equity, exposure, trade_rows[:n_trades].copy(), events[:n_events].copy(), totals
+    return acct, n_events

@@ -22,10 +22,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 
 from include.backtest.bars import Bars
 from include.backtest.config import Sizing
+from include.backtest.jit import borrowing
 
 FIXED, VOL_TARGET, KELLY = 0, 1, 2
 METHOD_CODES = {"fixed": FIXED, "vol_target": VOL_TARGET, "kelly": KELLY}
@@ -46,9 +46,10 @@ def base_sizes(bars: Bars, sizing: Sizing) -> np.ndarray:
     return np.full(len(bars), sizing.fraction)
 
 
-@njit(cache=True)
+@borrowing
 def kelly_size(trade_returns, count, window, min_trades, fraction, cap, fallback):
-    """Fractional Kelly from the last min(count, window) entries of the ring buffer trade_returns."""
+    """Fractional Kelly from the last min(count, window) of the `count` returns written to the ring buffer
+    trade_returns (return i at i % its length; a buffer of count or more rows is a plain array), oldest first."""
     n = min(count, window)
     if n < min_trades:
         return fallback
@@ -56,8 +57,9 @@ def kelly_size(trade_returns, count, window, min_trades, fraction, cap, fallback
     losses = 0
     win_sum = 0.0
     loss_sum = 0.0
-    for i in range(n):
-        r = trade_returns[i]
+    size = trade_returns.shape[0]
+    for i in range(count - n, count):
+        r = trade_returns[i % size]
         if r > 0:
             wins += 1
             win_sum += r

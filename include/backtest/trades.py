@@ -15,6 +15,7 @@ import numpy as np
 from numba import njit
 
 from include.backtest import costs
+from include.backtest.jit import borrowing
 
 # Why a trade ended.
 SIGNAL, STOP_LOSS, TAKE_PROFIT, TRAILING_STOP, BREAKER, OPEN = range(6)
@@ -39,13 +40,13 @@ def new_account(initial_capital):
     return acct
 
 
-@njit(cache=True)
+@borrowing
 def entry_price(acct):
     """Average fill price of the units the trade bought (long) or sold (short)."""
     return acct[T_ADD_VALUE] / acct[T_ADD_QTY]
 
 
-@njit(cache=True)
+@borrowing
 def fill(acct, dq, ref, slip, fee_rate):
     """Trade dq units (never across zero) at ref moved adversely by slip; pay fee_rate on the notional."""
     units = abs(dq)
@@ -71,7 +72,7 @@ def fill(acct, dq, ref, slip, fee_rate):
     acct[SLIPPAGE_TOTAL] += slippage
 
 
-@njit(cache=True)
+@borrowing
 def open_trade(acct, bar, side, size):
     for k in range(T_ENTRY_BAR, ACCT_FIELDS):
         acct[k] = 0.0
@@ -80,13 +81,14 @@ def open_trade(acct, bar, side, size):
     acct[T_SIZE] = size
 
 
-@njit(cache=True)
+@borrowing
 def record_trade(acct, trades, bar, reason, mark):
-    """Write the trade to trades[n]; units still held (an open trade at the end) are valued at `mark`."""
+    """Write the trade to trades[n] (trades[n % rows]: a short buffer is a ring); units still held (an open
+    trade at the end) are valued at `mark`."""
     n = int(acct[N_TRADES])
     held = abs(acct[UNITS])
     entry = entry_price(acct)
-    row = trades[n]
+    row = trades[n % trades.shape[0]]
     row[ENTRY_BAR] = acct[T_ENTRY_BAR]
     row[EXIT_BAR] = bar
     row[SIDE] = acct[T_SIDE]
@@ -102,7 +104,7 @@ def record_trade(acct, trades, bar, reason, mark):
     acct[N_TRADES] = n + 1
 
 
-@njit(cache=True)
+@borrowing
 def rebalance(acct, trades, bar, target_units, ref, slip, fee_rate, reason, size):
     """Move the position to target_units at ref; a flip closes the trade and opens another.
 

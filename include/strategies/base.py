@@ -82,6 +82,12 @@ class Strategy:
     signal: Callable[[pd.DataFrame, Mapping[str, Any]], np.ndarray]
     description: str = ""
     rule: Callable[[Mapping[str, Any]], str | None] | None = None
+    # The input columns signal(params) reads through signals.column_or, each with how to compute it from the
+    # frame: a batch of parameter sets computes each distinct one once (include/backtest/batch.py).
+    columns: Callable[[Mapping[str, Any]], dict[str, Callable[[pd.DataFrame], np.ndarray]]] | None = None
+    # block_signals(frame, params_list, out): out[i] = signal(frame, params_list[i]) for every i at once (params
+    # validated; values within [-1, 1] by construction), the batch's fast path; None: signal() per params.
+    block_signals: Callable[[pd.DataFrame, list, np.ndarray], None] | None = None
     _by_name: dict = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):

@@ -14,9 +14,14 @@ from include.strategies.base import Param, Strategy
 from include.strategies.signals import MODE, close, column_or, latch, sides
 
 
-def signal(frame, params) -> np.ndarray:
+def columns(params) -> dict:
     window = params["window"]
-    rsi = column_or(frame, f"rsi_{window}", lambda: indicators.rsi(close(frame), window))
+    return {f"rsi_{window}": lambda frame: indicators.rsi(close(frame), window)}
+
+
+def signal(frame, params) -> np.ndarray:
+    (name, compute), = columns(params).items()
+    rsi = column_or(frame, name, lambda: compute(frame))
     oversold, overbought = rsi < params["lower"], rsi > params["upper"]
     return sides(latch(oversold, overbought), latch(overbought, oversold), params["mode"], ~np.isnan(rsi))
 
@@ -38,4 +43,5 @@ STRATEGY = Strategy(
     signal=signal,
     description="long below the lower RSI band, out (or short) above the upper one",
     rule=_lower_below_upper,
+    columns=columns,
 )

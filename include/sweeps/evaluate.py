@@ -17,7 +17,7 @@ include/sweeps/odds.py needs for the deflated Sharpe ratio and the PBO.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from include.backtest import Bars, Costs, run_backtest
+from include.backtest.batch import iter_batch, summary_dict
 from include.backtest.config import Breaker, Exits, Sizing
 from include.backtest.portfolio import Rebalance, run_shared_cash
 from include.backtest.result import BacktestResult, performance
@@ -138,6 +139,32 @@ class Evaluator:
         if self.keep_daily:
             out["daily_returns"] = [(first, daily_returns(r.returns.to_numpy(), starts))
                                     for r, (first, starts) in zip(results, self.days, strict=True)]
+        return out
+
+    def many(self, params_list: Sequence[dict]) -> list[dict]:
+        """[self(p) for p in params_list], the sleeves from one batch-kernel pass per series and block
+        (include/backtest/batch.py): the same numbers (tests/sweeps/test_batch_evaluator.py) without a
+        run_backtest per trial. With keep_daily the kernel also hands back each block's bar returns and the
+        daily returns are compounded here, as __call__ does (memory: one block of bars x trials).
+        score: portfolio is one shared-cash account over the universe (include/backtest/portfolio_kernel.py),
+        not the per-series pass the batch kernel runs, so it takes the per-trial path explicitly."""
+        if self.score == "portfolio":
+            return [self(params) for params in params_list]
+        per_series = [[{} for _ in self.bars] for _ in params_list]
+        days = [[None for _ in self.bars] for _ in params_list] if self.keep_daily else None
+        for s, bars in enumerate(self.bars):
+            blocks = iter_batch(bars, self.strategy, params_list, self.costs, sizing=self.sizing, exits=self.exits,
+                                breaker=self.breaker, keep_returns=self.keep_daily)
+            for start, rows, returns in blocks:
+                for i, row in enumerate(rows):
+                    per_series[start + i][s] = summary_dict(row)
+                    if days is not None:
+                        first, starts = self.days[s]
+                        days[start + i][s] = (first, daily_returns(returns[i], starts))
+        out = [mean_metrics(series) | {"per_series": by_series(self.labels, series)} for series in per_series]
+        if days is not None:
+            for trial, daily in zip(out, days, strict=True):
+                trial["daily_returns"] = daily
         return out
 
 

@@ -20,9 +20,11 @@ class Progress:
         self.every = max(1, total // STEPS)
         self.started = time.monotonic()
 
-    def step(self) -> None:
-        self.done += 1
-        if self.done % self.every == 0 or self.done == self.total:
+    def step(self, count: int = 1) -> None:
+        """count more trials done (a batch evaluates many at once); logs when a 5 % mark is passed."""
+        before = self.done
+        self.done += count
+        if self.done // self.every > before // self.every or self.done == self.total:
             elapsed = time.monotonic() - self.started
             eta = elapsed / self.done * max(self.total - self.done, 0)
             self.log.info("%s: %d/%d trials, %.1f s elapsed, ETA %.1f s",

@@ -78,10 +78,10 @@ def run_chunk(spec: SweepSpec, chunk: Chunk, frames: Frames, out_dir: str | Path
 
 def _listed_trials(spec: SweepSpec, chunk: Chunk, frames: Frames, progress: Progress) -> list[dict]:
     evaluate = Evaluator.for_spec(spec, series_bars(spec, frames), keep_daily=True)
-    rows = []
-    for number, params in chunk.trials:
-        rows.append({"trial": number, "params": params, **evaluate(params)})
-        progress.step()
+    numbers, params = zip(*chunk.trials) if chunk.trials else ((), ())
+    rows = [{"trial": number, "params": p, **metrics}
+            for number, p, metrics in zip(numbers, params, evaluate.many(list(params)), strict=True)]
+    progress.step(len(rows))
     return rows
 
 
@@ -92,7 +92,7 @@ def _study_trials(spec: SweepSpec, chunk: Chunk, frames: Frames, out_dir: Path, 
     stale = fail_stale(study, chunk.chunk_id)
     if stale:
         logger.info("%s: marked %d trials of an earlier attempt FAIL", chunk.label, stale)
-    done = run_trials(study, spec, evaluate, chunk.n_trials, chunk.chunk_id, progress.step)
+    done = run_trials(study, spec, evaluate.many, chunk.n_trials, chunk.chunk_id, progress.step)
     return [{"trial": number, "params": params, **metrics} for number, params, metrics in done]
 
 

@@ -77,13 +77,36 @@ def told_value(value: float, objective: Objective) -> float:
     return value
 
 
-def run_trials(study: optuna.Study, spec: SweepSpec, evaluate: Callable[[dict], dict], n_trials: int,
-               chunk_id: str, on_trial: Callable[[], None] = lambda: None) -> list[tuple[int, dict, dict]]:
-    """Ask, evaluate and tell n_trials valid trials; returns (trial number, params, metrics) of each."""
-    strategy, space, goals = spec.get_strategy(), spec.space(), spec.goals()
-    fixed = fixed_values(space)
-    done, rejected = [], 0
+def run_trials(study: optuna.Study, spec: SweepSpec, evaluate: Callable[[list[dict]], list[dict]], n_trials: int,
+               chunk_id: str, on_trial: Callable[[], None] = lambda: None,
+               batch: int | None = None) -> list[tuple[int, dict, dict]]:
+    """Batched ask-and-tell: ask `batch` valid trials (default all n_trials), evaluate them in one call
+    (Evaluator.many, the batch kernel), tell each, until n_trials are done; returns (trial number, params,
+    metrics) of each, in asking order. A batch's trials are asked before any of them is told, so the
+    sampler learns from the batches told before (a chunk: from the chunks before, as NSGA-II's
+    generations do), not from its own."""
+    goals, done = spec.goals(), []
     while len(done) < n_trials:
+        asked = ask_valid(study, spec, min(batch or n_trials, n_trials - len(done)), chunk_id)
+        try:
+            results = evaluate([params for _, params in asked])
+        except BaseException:
+            for trial, _ in asked:
+                study.tell(trial, state=TrialState.FAIL)
+            raise
+        for (trial, params), metrics in zip(asked, results, strict=True):
+            study.tell(trial, [told_value(metrics[g.metric], g) for g in goals])
+            done.append((trial.number, params, metrics))
+            on_trial()
+    return done
+
+
+def ask_valid(study: optuna.Study, spec: SweepSpec, n_trials: int, chunk_id: str) -> list[tuple[optuna.Trial, dict]]:
+    """n_trials asked trials with valid params; a rule-breaking suggestion is told PRUNED and asked again."""
+    strategy, space = spec.get_strategy(), spec.space()
+    fixed = fixed_values(space)
+    asked, rejected = [], 0
+    while len(asked) < n_trials:
         trial = study.ask()
         trial.set_user_attr("chunk_id", chunk_id)
         try:
@@ -95,12 +118,5 @@ def run_trials(study: optuna.Study, spec: SweepSpec, evaluate: Callable[[dict], 
                 raise SweepError(f"{chunk_id}: {rejected} suggestions broke strategy {spec.strategy!r}'s rule; "
                                  "narrow params to a space where most sets are valid") from None
             continue
-        try:
-            metrics = evaluate(params)
-        except BaseException:
-            study.tell(trial, state=TrialState.FAIL)
-            raise
-        study.tell(trial, [told_value(metrics[g.metric], g) for g in goals])
-        done.append((trial.number, params, metrics))
-        on_trial()
-    return done
+        asked.append((trial, params))
+    return asked

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -38,20 +37,20 @@ from include.timeframes import periods_per_year
 METRIC_COLUMNS = (*METRICS, "n_trades")
 
 
-def inner_trials(spec: SweepSpec, fold: Fold, evaluate: Callable[[dict], dict],
+def inner_trials(spec: SweepSpec, fold: Fold, evaluate: Evaluator | SpanEvaluator,
                  progress: Progress) -> list[tuple[int, dict, dict]]:
     wf = spec.walk_forward
     if wf.method == "tpe":
         study = open_study(spec, f"{spec.name}-fold-{fold.index}", None, spec.seed + fold.index)
-        return run_trials(study, spec, evaluate, wf.budget, f"fold {fold.index}", progress.step)
+        # one study for the fold's whole budget: asked chunk_size at a time, so TPE learns between batches
+        return run_trials(study, spec, evaluate.many, wf.budget, f"fold {fold.index}", progress.step,
+                          batch=spec.chunk_size)
     if wf.method == "grid":
         points = plan.grid(spec, wf.budget, "walk_forward.budget")
     else:
         points = plan.samples(spec, wf.budget, spec.seed + fold.index)
-    done = []
-    for number, params in enumerate(points):
-        done.append((number, params, evaluate(params)))
-        progress.step()
+    done = [(number, params, metrics) for number, (params, metrics) in enumerate(zip(points, evaluate.many(points)))]
+    progress.step(len(done))
     return done
 
 
@@ -99,6 +98,11 @@ class SpanEvaluator:
         if self.full.score == "portfolio":
             return account_metrics(self.full, params, lambda ts: in_windows(ts, self.windows))
         return mean_metrics([masked_metrics(r, m) for r, m in zip(self.full.results(params), self.masks)])
+
+    def many(self, params_list: list[dict]) -> list[dict]:
+        """Per trial, explicitly: scoring only the bars in the windows needs each run's per-bar returns
+        (masked_metrics), which the batch kernel summarises away."""
+        return [self(params) for params in params_list]
 
 
 def run_fold(spec: SweepSpec, fold: Fold, frames, progress: Progress) -> dict:
