@@ -27,6 +27,17 @@ DUCKDB_POOL = "duckdb"
 MART_ASSETS = {name: Asset(name=f"mart_{name}", uri=f"peaktrade://warehouse/{name}") for name in EXPORTED_MARTS}
 
 
+def dbt_project_configs() -> tuple[ProjectConfig, ProfileConfig]:
+    """The dbt project and its DuckDB profile, pointed at the configured data directory."""
+    data = str(data_dir(load_checked_config()))
+    return (
+        ProjectConfig(
+            DBT_PROJECT, env_vars={"PEAKTRADE_DATA_DIR": data, "PEAKTRADE_ROOT": str(PROJECT_ROOT)}, install_dbt_deps=False
+        ),
+        ProfileConfig(profile_name="peak_trade", target_name="local", profiles_yml_filepath=DBT_PROJECT / "profiles.yml"),
+    )
+
+
 def _consumers_never_run_dbt(context, operator) -> None:
     """Interceptor on the per-model sensors: only the producer opens the DuckDB file.
 
@@ -49,15 +60,11 @@ def dbt_task_group(group_id: str = "dbt") -> DbtTaskGroup:
     finds the result, no triggerer is needed (`airflow dags test` runs tasks one at a time in one
     process, where a sensor started before the producer would wait forever).
     """
-    data = str(data_dir(load_checked_config()))
+    project_config, profile_config = dbt_project_configs()
     group = DbtTaskGroup(
         group_id=group_id,
-        project_config=ProjectConfig(
-            DBT_PROJECT, env_vars={"PEAKTRADE_DATA_DIR": data, "PEAKTRADE_ROOT": str(PROJECT_ROOT)}, install_dbt_deps=False
-        ),
-        profile_config=ProfileConfig(
-            profile_name="peak_trade", target_name="local", profiles_yml_filepath=DBT_PROJECT / "profiles.yml"
-        ),
+        project_config=project_config,
+        profile_config=profile_config,
         execution_config=ExecutionConfig(
             execution_mode=ExecutionMode.WATCHER,
             dbt_executable_path=str(Path(sys.executable).parent / "dbt"),
