@@ -80,7 +80,8 @@ def dbt_task_group(group_id: str = "dbt") -> DbtTaskGroup:
             source_rendering_behavior=SourceRenderingBehavior.NONE,
             emit_datasets=False,
             # The sweep marts read sweep results, not candles: publish_sweeps builds them, not every ingest.
-            exclude=["tag:sweeps"],
+            # dbt's unit tests check the models' SQL, not the data: `make test` runs them (tests/warehouse).
+            exclude=["tag:sweeps", "resource_type:unit_test"],
         ),
         operator_args={
             "install_deps": False,
