@@ -17,6 +17,9 @@ Variants (the same dbt selection, tests included, and the same prepare/export ta
   * one_task: one Airflow task running `dbt build` (no task per model in the UI).
 Reported per run: the `dags test` process' wall time, the DAG run's duration and its tasks' from
 the metadata database (the dbt tasks summed, the producer or single build task on its own).
+What the comparison decides: per_model pays a dbt start and a DuckDB open per node, one_task is the
+floor but shows nothing per model in the UI; the watcher pays the floor plus one short sensor task
+per node (and cosmos' XCom per node), which is why warehouse_build ships it.
 """
 from __future__ import annotations
 
