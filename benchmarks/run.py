@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 
 from benchmarks import (backtest, ingest_dag, landing, overfitting, portfolio, portfolio_backtest, rebalance_dag,
-                        reports, sweep_batch, venue, warehouse)
+                        reports, sweep_batch, venue, warehouse, warehouse_dag)
 from benchmarks.common import DEFAULT_TMP_PARENT, command_info, machine_info, utc_now, write_result
 
 BENCHMARKS = ("landing", "market_data_ingest", "warehouse", "backtest", "sweep_batch", "reports", "portfolio",
@@ -148,6 +148,7 @@ def _table_rows(name: str, payload: dict) -> list[tuple[str, str, str]]:
                 f"{r['ratio_pandas_total_over_dbt_build_wall']:.2f}x, pandas compute/feature models "
                 f"{r['ratio_pandas_compute_over_feature_models']:.2f}x",
             ))
+        out += warehouse_dag.table_rows(payload["airflow"])
     elif name == "backtest":
         out += backtest.table_rows(payload)
     elif name == "sweep_batch":

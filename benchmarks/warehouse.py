@@ -12,6 +12,8 @@ For each, in fresh processes and a fresh data directory:
     write Parquet), the idiomatic vectorised way (rolling, ewm), timed end to end
     and for the computation alone.
 The ratio is pandas time / warehouse time: above 1 means the warehouse is faster.
+Then `warehouse_build` through Airflow on the default universe, full and hourly-incremental, against
+the other ways to run the project from Airflow (benchmarks/warehouse_dag.py; key "airflow").
 
 Worker: `python -m benchmarks.warehouse --mode {dbt,dbt-incremental,pandas} --data-dir D --out F`.
 """
@@ -24,6 +26,7 @@ import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from benchmarks import warehouse_dag
 from benchmarks.common import base_env, run_worker
 
 START = datetime(2023, 1, 1, tzinfo=timezone.utc)
@@ -205,10 +208,12 @@ def run(tmp: Path, progress=print) -> dict:
                  f"{build['features_models_s']:.1f} s), incremental +1 day {incremental['wall_s']:.1f} s; "
                  f"pandas {peer['total_s']:.1f} s (compute {peer['compute_s']:.1f} s)")
         results[dataset] = entry
+    progress("  warehouse_build through Airflow on the default universe (benchmarks/warehouse_dag.py):")
+    airflow = warehouse_dag.run(tmp, progress)
     return {"parameters": {"seed": SEED, "start": START.isoformat(), "end": END.isoformat(),
                            "datasets": {k: {"timeframe": v["timeframe"], "series": len(v["series"])}
                                         for k, v in DATASETS.items()}},
-            "results": results}
+            "results": results, "airflow": airflow}
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-"""warehouse_build: the dbt project on DuckDB, one Airflow task per model, after every ingest."""
+"""warehouse_build: the dbt project on DuckDB as one `dbt build`, with a task per model, after every ingest."""
 from datetime import datetime
 
 from airflow.sdk import DAG
@@ -21,11 +21,16 @@ with DAG(
     doc_md="""
 ### Warehouse build
 Runs when `market_data_ingest` (or a backfill) publishes validated candles.
-The dbt project in `dbt/` (dbt-duckdb) is rendered by astronomer-cosmos: every
-model and the tests after it are their own tasks. Every task that opens the
-DuckDB file runs in the `duckdb` pool of one slot, so none ever meets a file
-lock; `export_marts` then writes each mart to `data/warehouse/exports/*.parquet`
-for readers that run in parallel, and emits one asset per mart.
+`prepare_warehouse` checks the landed files; then astronomer-cosmos runs the dbt
+project in `dbt/` (dbt-duckdb) in watcher mode: **`dbt.dbt_producer_watcher` is one
+`dbt build`** (every model, each test once, the incremental models touching only
+what the new candles change), and **`dbt.<model>.run` / `dbt.<model>.test`** show
+each model's and its tests' result, log and compiled SQL as reported by that build.
+Only the tasks that open the DuckDB file (`prepare_warehouse`, the producer,
+`export_marts`) take the `duckdb` pool's one slot, so none ever meets a file lock;
+the per-model tasks never open it (clearing one refuses: clear the producer to build
+again). `export_marts` writes each mart to `data/warehouse/exports/*.parquet` for
+readers that run in parallel, and emits one asset per mart.
 """,
 ):
     prepare_warehouse() >> dbt_task_group() >> export_marts()

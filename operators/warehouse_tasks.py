@@ -11,8 +11,10 @@ import sys
 from pathlib import Path
 
 from airflow.sdk import Asset, task
+from airflow.sdk.exceptions import AirflowFailException
 from cosmos import DbtTaskGroup, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
-from cosmos.constants import InvocationMode, LoadMode, SourceRenderingBehavior, TestBehavior
+from cosmos.constants import PRODUCER_WATCHER_TASK_ID as PRODUCER_TASK
+from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, SourceRenderingBehavior, TestBehavior
 
 from include.checked_config import load_checked_config
 from include.config.loader import PROJECT_ROOT, data_dir
@@ -25,30 +27,88 @@ DUCKDB_POOL = "duckdb"
 MART_ASSETS = {name: Asset(name=f"mart_{name}", uri=f"peaktrade://warehouse/{name}") for name in EXPORTED_MARTS}
 
 
-def dbt_task_group(group_id: str = "dbt") -> DbtTaskGroup:
-    """Each dbt model, and the tests after it, as its own Airflow task."""
+def dbt_project_configs() -> tuple[ProjectConfig, ProfileConfig]:
+    """The dbt project and its DuckDB profile, pointed at the configured data directory."""
     data = str(data_dir(load_checked_config()))
-    return DbtTaskGroup(
-        group_id=group_id,
-        project_config=ProjectConfig(
+    return (
+        ProjectConfig(
             DBT_PROJECT, env_vars={"PEAKTRADE_DATA_DIR": data, "PEAKTRADE_ROOT": str(PROJECT_ROOT)}, install_dbt_deps=False
         ),
-        profile_config=ProfileConfig(
-            profile_name="peak_trade", target_name="local", profiles_yml_filepath=DBT_PROJECT / "profiles.yml"
-        ),
+        ProfileConfig(profile_name="peak_trade", target_name="local", profiles_yml_filepath=DBT_PROJECT / "profiles.yml"),
+    )
+
+
+def _consumers_never_run_dbt(context, operator) -> None:
+    """Interceptor on the per-model sensors: only the producer opens the DuckDB file.
+
+    cosmos falls back to `dbt run --select <model>` in a consumer that is cleared or retried; that
+    would open the file outside the `duckdb` pool, so a consumer refuses and names what to rerun.
+    """
+    raise AirflowFailException(
+        f"{operator.task_id} only reports its model's result from the one `dbt build`: clear "
+        f"{PRODUCER_TASK} (the one task that opens the DuckDB file) to build the warehouse again"
+    )
+
+
+def dbt_task_group(group_id: str = "dbt") -> DbtTaskGroup:
+    """One `dbt build` (the producer, in the duckdb pool) and one task per model and per model's tests.
+
+    cosmos' watcher mode: the producer runs the whole selection as one dbt process and pushes each
+    node's result to XCom as it finishes; each model's task (a sensor) and its tests' task read that
+    result, so the UI keeps a task, a log and the compiled SQL per model while dbt starts once and
+    every test runs once. The sensors wait behind the producer and poke without deferring: one poke
+    finds the result, no triggerer is needed (`airflow dags test` runs tasks one at a time in one
+    process, where a sensor started before the producer would wait forever).
+    """
+    project_config, profile_config = dbt_project_configs()
+    group = DbtTaskGroup(
+        group_id=group_id,
+        project_config=project_config,
+        profile_config=profile_config,
         execution_config=ExecutionConfig(
-            dbt_executable_path=str(Path(sys.executable).parent / "dbt"), invocation_mode=InvocationMode.SUBPROCESS
+            execution_mode=ExecutionMode.WATCHER,
+            dbt_executable_path=str(Path(sys.executable).parent / "dbt"),
+            invocation_mode=InvocationMode.SUBPROCESS,
+            # The producer alone opens the DuckDB file: it alone takes the pool's one slot.
+            setup_operator_args={"pool": DUCKDB_POOL, "interceptors": [], "retries": 0},
         ),
         render_config=RenderConfig(
             load_method=LoadMode.DBT_LS,
             test_behavior=TestBehavior.AFTER_EACH,
-            source_rendering_behavior=SourceRenderingBehavior.WITH_TESTS_OR_FRESHNESS,
+            # No source tasks: in watcher mode they would add a `dbt source freshness` process per run;
+            # `dbt build` still runs the sources' tests.
+            source_rendering_behavior=SourceRenderingBehavior.NONE,
             emit_datasets=False,
             # The sweep marts read sweep results, not candles: publish_sweeps builds them, not every ingest.
-            exclude=["tag:sweeps"],
+            # dbt's unit tests check the models' SQL, not the data: `make test` runs them (tests/warehouse).
+            exclude=["tag:sweeps", "resource_type:unit_test"],
         ),
-        operator_args={"pool": DUCKDB_POOL, "install_deps": False},
+        operator_args={
+            "install_deps": False,
+            "deferrable": False,
+            "poke_interval": 2,
+            # A retried or cleared sensor would rerun its model itself (cosmos' fallback): refused above.
+            "retries": 0,
+            "interceptors": [_consumers_never_run_dbt],
+        },
     )
+    _sensors_after_producer(group)
+    return group
+
+
+def _sensors_after_producer(group: DbtTaskGroup) -> None:
+    """Put the producer upstream of every sensor with no upstream task in the group.
+
+    cosmos starts those sensors alongside the producer (only a DbtDag gets that edge); behind it
+    they read a finished result in one poke, and a failed build leaves them upstream_failed instead
+    of falling back to running dbt themselves.
+    """
+    tasks = list(group.iter_tasks())
+    in_group = {task.task_id for task in tasks}
+    producer = next(task for task in tasks if task.task_id.endswith(f".{PRODUCER_TASK}"))
+    for task in tasks:
+        if getattr(task, "producer_task_id", None) and not task.upstream_task_ids & in_group:
+            producer >> task
 
 
 @task(pool=DUCKDB_POOL)

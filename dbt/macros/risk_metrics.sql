@@ -18,9 +18,9 @@
   row e of `daily` (<keys>, trade_date, prev_trade_date, daily_return, benchmark_return) and each
   window length w in `windows` (days), the rows of the same keys dated in (e.trade_date - w,
   e.trade_date], as <keys>, window_days, as_of_date (= e.trade_date), trade_date,
-  prev_trade_date, r, b.
+  prev_trade_date, r, b. as_of: the rows of `daily` to end windows on (default: all of them).
 -#}
-{% macro rolling_window_returns(daily, keys, windows) -%}
+{% macro rolling_window_returns(daily, keys, windows, as_of=none) -%}
     select
         {%- for key in keys %}
         e.{{ key }},
@@ -31,7 +31,7 @@
         d.prev_trade_date,
         d.daily_return as r,
         d.benchmark_return as b
-    from {{ daily }} as e
+    from {{ as_of or daily }} as e
     cross join (
         {%- for w in windows %}
         select {{ w }} as window_days{% if not loop.last %} union all{% endif %}
@@ -41,6 +41,41 @@
         on {% for key in keys %}d.{{ key }} = e.{{ key }} and {% endfor -%}
         d.trade_date > e.trade_date - w.window_days
         and d.trade_date <= e.trade_date
+{%- endmacro %}
+
+{#-
+  rolling_as_of_days(daily, keys, compared): the rows of `daily` a rolling mart (re)computes windows
+  ending on. A full build: all of them. An incremental one: per key, the days from the earliest one
+  whose inputs differ from those the mart stored with its own row of that day (a return new,
+  changed or gone; the `compared` columns, which daily and the mart both carry, too) onward:
+  every window that holds a changed return ends on or after it. An hourly ingest changes today's
+  return only, so one day per series is recomputed instead of every day of its history.
+-#}
+{% macro rolling_as_of_days(daily, keys, compared=[]) -%}
+    {%- if is_incremental() -%}
+    {%- set k = keys | join(', ') -%}
+    {%- set extra = (', ' ~ compared | join(', ')) if compared else '' -%}
+    select d.*
+    from {{ daily }} as d
+    join (
+        select {{ k }}, min(trade_date) as since
+        from (
+            (select {{ k }}, trade_date, prev_trade_date, daily_return, benchmark_return{{ extra }} from {{ daily }}
+             except
+             select {{ k }}, as_of_date, as_of_prev_trade_date, as_of_return, as_of_benchmark_return{{ extra }}
+             from {{ this }})
+            union all
+            (select {{ k }}, as_of_date, as_of_prev_trade_date, as_of_return, as_of_benchmark_return{{ extra }}
+             from {{ this }}
+             except
+             select {{ k }}, trade_date, prev_trade_date, daily_return, benchmark_return{{ extra }} from {{ daily }})
+        )
+        group by all
+    ) as changed
+        on {% for key in keys %}changed.{{ key }} = d.{{ key }} and {% endfor %}d.trade_date >= changed.since
+    {%- else -%}
+    select * from {{ daily }}
+    {%- endif -%}
 {%- endmacro %}
 
 {% macro risk_join(left, right, keys) -%}

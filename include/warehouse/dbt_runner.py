@@ -31,8 +31,9 @@ def warehouse_file(data_dir: Path) -> Path:
 def _error_lines(stdout: str) -> str:
     """dbt's own account of a failure that left no run results (a parse or compile error)."""
     lines = [line.strip() for line in stdout.strip().splitlines()]
-    if "Encountered an error:" in lines:
-        start = lines.index("Encountered an error:") + 1
+    marks = [i for i, line in enumerate(lines) if line.endswith("Encountered an error:")]  # after a timestamp
+    if marks:
+        start = marks[0] + 1
         return " ".join(line for line in lines[start:start + 4] if line and "DeprecationsSummary" not in line)
     return " ".join(lines[-3:])
 

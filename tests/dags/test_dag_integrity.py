@@ -3,6 +3,7 @@ import textwrap
 
 import pytest
 from airflow.dag_processing.dagbag import DagBag
+from airflow.sdk.exceptions import AirflowFailException
 
 from tests.conftest import REPO
 
@@ -26,7 +27,9 @@ def test_every_dag_has_owner_retries_tags_and_doc(dagbag):
         assert dag.doc_md and len(dag.doc_md) > 100, dag_id
         for task in dag.tasks:
             assert task.owner == "peak-trade", (dag_id, task.task_id)
-            assert task.retries >= 1, (dag_id, task.task_id)
+            # Not the one `dbt build` (a cosmos watcher producer skips on a retry instead of building
+            # again) nor the sensors reporting its result (a retry cannot change a finished build).
+            assert task.retries >= 1 or _reports_the_dbt_build(task), (dag_id, task.task_id)
             assert task.execution_timeout is not None, (dag_id, task.task_id)
 
 
@@ -41,11 +44,28 @@ def test_ingest_maps_land_and_validate_over_series(dagbag):
     assert [o.uri for o in publish.outlets] == ["peaktrade://market-data/validated-candles"]
 
 
-def test_warehouse_renders_each_model_and_shares_one_duckdb_slot(dagbag):
+def _reports_the_dbt_build(task) -> bool:
+    return task.dag_id == "warehouse_build" and task.task_id.startswith("dbt.") and task.retries == 0
+
+
+def test_warehouse_runs_one_dbt_build_and_shows_each_model(dagbag):
     dag = dagbag.dags["warehouse_build"]
-    task_ids = {t.task_id for t in dag.tasks}
-    assert {"prepare_warehouse", "dbt.stg_candles.run", "dbt.stg_candles.test", "dbt.fct_features.run", "export_marts"} <= task_ids
-    assert {t.pool for t in dag.tasks} == {"duckdb"}  # every task that opens the DuckDB file
+    tasks = {t.task_id: t for t in dag.tasks}
+    producer = tasks["dbt.dbt_producer_watcher"]
+    assert {"prepare_warehouse", "dbt.stg_candles.run", "dbt.stg_candles.test", "dbt.fct_features.run",
+            "dbt.fct_risk_metrics_rolling.test", "export_marts"} <= set(tasks)
+    # Only the tasks that open the DuckDB file take the pool's one slot: the sensors read XCom.
+    assert {t for t, task in tasks.items() if task.pool == "duckdb"} == {"prepare_warehouse", producer.task_id,
+                                                                           "export_marts"}
+    sensors = [task for task in tasks.values() if getattr(task, "producer_task_id", None)]
+    assert len(sensors) > 40 and not any(task.deferrable for task in sensors)  # no triggerer needed
+    for sensor in sensors:  # each one runs behind the build, never beside it
+        assert producer.task_id in sensor.get_flat_relative_ids(upstream=True), sensor.task_id
+        assert sensor.interceptors and not producer.interceptors  # a sensor never starts dbt itself
+    with pytest.raises(AirflowFailException, match="clear dbt_producer_watcher"):
+        sensors[0].build_and_run_cmd(context={}, cmd_flags=["--select", "stg_candles"])  # cosmos' fallback path
+    assert "tag:sweeps" in producer.exclude and producer.select is None
+    assert tasks["export_marts"].upstream_task_ids >= {"dbt.fct_features.test", "dbt.dbt_producer_watcher_done"}
     assert [a.uri for a in dag.timetable.asset_condition.objects] == ["peaktrade://market-data/validated-candles"]
 
 

@@ -7,6 +7,8 @@ validated partitions straight into raw/ (the gate has its own tests).
 """
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -53,6 +55,31 @@ def write_raw(data_dir: Path, frames: dict[Series, pd.DataFrame]) -> None:
     for series, frame in frames.items():
         for day, rows in split_by_day(frame).items():
             write_atomic(rows, partition_file(data_dir / "raw", series, day))
+
+
+def window(frames: dict[Series, pd.DataFrame], start, until) -> dict[Series, pd.DataFrame]:
+    """The candles in [start, until) of each series."""
+    start, until = (pd.Timestamp(t) if pd.Timestamp(t).tzinfo else pd.Timestamp(t, tz="UTC") for t in (start, until))
+    return {s: f[(f["timestamp"] >= start) & (f["timestamp"] < until)].reset_index(drop=True) for s, f in frames.items()}
+
+
+def land(data_dir: Path, frames: dict[Series, pd.DataFrame], start, until, hours_ago: float = 0) -> None:
+    """Write the candles in [start, until) to raw/, the files dated `hours_ago` (an earlier ingest)."""
+    began = time.time() - 1
+    write_raw(data_dir, window(frames, start, until))
+    for path in (data_dir / "raw").rglob("*.parquet"):
+        stat = path.stat()
+        if stat.st_mtime >= began:
+            os.utime(path, (stat.st_atime, stat.st_mtime - 3600 * hours_ago))
+
+
+def land_history_then_a_partial_day(data_dir: Path, frames, start, day, partial_until) -> None:
+    """History up to `day` landed two hours ago, then `day` until `partial_until` an hour ago.
+
+    The incremental models take again the files of the second their watermark falls in (macro
+    landed_since): in real runs an hourly ingest's files; written in one go here, every file."""
+    land(data_dir, frames, start, day, hours_ago=2)
+    land(data_dir, frames, day, partial_until, hours_ago=1)
 
 
 # real_frames and real_warehouse are session fixtures in tests/conftest.py (the reports use them too).

@@ -7,7 +7,7 @@ import pytest
 
 from include.series import Series
 from include.warehouse.dbt_runner import run_dbt, warehouse_file
-from tests.warehouse.conftest import query, write_raw
+from tests.warehouse.conftest import land, land_history_then_a_partial_day, query
 
 KRAKEN = Series(exchange="kraken", symbol="BTC/USDC", timeframe="1m")
 BUS_USD = Series(exchange="bus_usd", symbol="BTC/USD", timeframe="1m")
@@ -136,12 +136,10 @@ def test_incremental_run_equals_full_refresh(tmp_path, real_frames):
     start = pd.Timestamp("2023-03-01 00:00", tz="UTC")
     picked = {s: f for s, f in real_frames.items() if s in (KRAKEN, BUS_USD)}
 
-    def window(until):
-        return {s: f[(f["timestamp"] >= start) & (f["timestamp"] < until)].reset_index(drop=True) for s, f in picked.items()}
-
-    write_raw(tmp_path, window(first_cut))
+    land_history_then_a_partial_day(tmp_path, picked, start, first_cut.normalize(), first_cut)
     run_dbt(["run", "--select", "stg_candles", "int_candles_resampled"], tmp_path)
-    table = "select * from int_candles_resampled order by exchange, symbol, timeframe, ts"
+    # landed_through: the watermark of the run that wrote the row (older rows keep the first run's)
+    table = "select * exclude (landed_through) from int_candles_resampled order by exchange, symbol, timeframe, ts"
     first = query(tmp_path, table)
     assert first["ts"].max() < first_cut
     with duckdb.connect(str(warehouse_file(tmp_path))) as con:
@@ -150,7 +148,7 @@ def test_incremental_run_equals_full_refresh(tmp_path, real_frames):
             "and timeframe = '1h' and ts = timestamptz '2023-03-01 00:00:00+00'"
         )
 
-    write_raw(tmp_path, window(end))  # rewrites the partial 03-03 partition, adds 03-04
+    land(tmp_path, picked, first_cut.normalize(), end)  # rewrites the partial 03-03 partition, adds 03-04
     run_dbt(["run", "--select", "stg_candles", "int_candles_resampled"], tmp_path)
     incremental = query(tmp_path, table)
     run_dbt(["run", "--full-refresh", "--select", "int_candles_resampled"], tmp_path)

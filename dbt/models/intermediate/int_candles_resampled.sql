@@ -2,15 +2,16 @@
     materialized='incremental',
     incremental_strategy='delete+insert',
     unique_key=['exchange', 'symbol', 'timeframe', 'ts'],
-    on_schema_change='fail'
+    on_schema_change='append_new_columns'
 ) }}
 -- Landed candles resampled to every coarser target timeframe (5m, 15m, 1h, 4h, 1d) that is
 -- a multiple of the landed one, in one aggregation pass: first open and last close by ts,
 -- max high, min low, summed volume, and how many source candles each bucket holds.
 -- A bucket without a single source candle is a gap and has no row (never a zero or
 -- forward-filled candle); a bucket with some candles missing has candle_count < expected_count.
--- Incremental: per series, the buckets from the last surely-complete one (the one before the
--- latest stored bucket) onward are recomputed from their full set of source candles.
+-- Incremental (macro landed_since): per (exchange, symbol), the buckets from the one holding the
+-- earliest candle of a file landed since the last run onward are recomputed from their full set
+-- of source candles: an appended hour, a rewritten partial day and a backfill alike.
 {%- set targets = resample_target_timeframes() %}
 
 with landed_series as (
@@ -40,14 +41,8 @@ plan as (
 ),
 
 {% if is_incremental() %}
-reprocess_from as (
-    select
-        exchange,
-        symbol,
-        timeframe,
-        max(ts) - to_seconds(any_value({{ timeframe_seconds('timeframe') }})) as cutoff
-    from {{ this }}
-    group by exchange, symbol, timeframe
+changed as (
+    {{ landed_since(['exchange', 'symbol']) }}
 ),
 {% endif %}
 
@@ -69,9 +64,9 @@ candles as (
     inner join plan as p
         on c.exchange = p.exchange and c.symbol = p.symbol and c.timeframe = p.source_timeframe
     {% if is_incremental() %}
-    left join reprocess_from as r
-        on r.exchange = p.exchange and r.symbol = p.symbol and r.timeframe = p.timeframe
-    where r.cutoff is null or c.ts >= r.cutoff
+    inner join changed as ch
+        on ch.exchange = p.exchange and ch.symbol = p.symbol
+        and c.ts >= {{ resample_bucket_start('ch.since', 'p.target_seconds') }}
     {% endif %}
 )
 
@@ -88,6 +83,7 @@ select
     fsum(volume) as volume,
     count(*) as candle_count,
     expected_count,
-    count(*) = expected_count as is_complete
+    count(*) = expected_count as is_complete,
+    {{ landed_through() }} as landed_through
 from candles
 group by exchange, symbol, timeframe, source_timeframe, expected_count, bucket_ts

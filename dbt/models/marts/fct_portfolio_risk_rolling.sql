@@ -1,15 +1,30 @@
+{#- on_schema_change: a warehouse built before the new columns existed gets them, NULL, so the
+    first incremental run there recomputes everything. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key=['portfolio', 'window_days', 'as_of_date'],
+    on_schema_change='append_new_columns',
+    post_hook="delete from {{ this }} as m where m.as_of_date not in (select trade_date from {{ ref('fct_portfolio_daily') }})"
+) }}
 -- Rolling risk metrics of the equal-weight universe portfolio (fct_portfolio_daily) over 30 and
 -- 90 days: for each day d with a return, the returns dated in (d - window_days, d]. The same
 -- definitions and SQL (macro risk_metrics) as fct_risk_metrics_rolling; the benchmark is the
 -- portfolio's mean BTC return. The reports read the row as of a period's last day.
+-- Incremental like fct_risk_metrics_rolling (macro rolling_as_of_days): from the first day whose
+-- portfolio return differs from the one stored with that day's row.
 {%- set windows = [30, 90] %}
 with daily as (
     select 'equal_weight' as portfolio, trade_date, prev_trade_date, daily_return, benchmark_return
     from {{ ref('fct_portfolio_daily') }}
 ),
 
+as_of_days as (
+    {{ rolling_as_of_days('daily', ['portfolio']) }}
+),
+
 returns as (
-    {{ rolling_window_returns('daily', ['portfolio'], windows) }}
+    {{ rolling_window_returns('daily', ['portfolio'], windows, as_of='as_of_days') }}
 ),
 
 metrics as (
@@ -22,5 +37,10 @@ select
     metrics.as_of_date,
     (select min(trade_date) from daily) <= metrics.as_of_date - metrics.window_days as is_full_window,
     {{ risk_periods_per_year('1d') }} as periods_per_year,
-    metrics.* exclude (portfolio, window_days, as_of_date)
+    metrics.* exclude (portfolio, window_days, as_of_date),
+    day.prev_trade_date as as_of_prev_trade_date,
+    day.daily_return as as_of_return,
+    day.benchmark_return as as_of_benchmark_return
 from metrics
+join as_of_days as day
+    on day.portfolio = metrics.portfolio and day.trade_date = metrics.as_of_date

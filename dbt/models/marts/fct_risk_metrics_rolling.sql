@@ -1,15 +1,35 @@
+{#- on_schema_change: a warehouse built before the new columns existed gets them, NULL, so the
+    first incremental run there recomputes everything. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key=['exchange', 'symbol', 'window_days', 'as_of_date'],
+    on_schema_change='append_new_columns',
+    post_hook="delete from {{ this }} as m where not exists (select 1 from {{ ref('int_daily_returns') }} as d
+               where d.exchange = m.exchange and d.symbol = m.symbol and d.trade_date = m.as_of_date
+               and d.daily_return is not null)"
+) }}
 -- Rolling risk metrics per (exchange, symbol, window_days, as_of_date) on daily simple returns:
 -- the returns dated in (as_of_date - window_days, as_of_date], for 30- and 90-day windows,
 -- one row for each day that has a return. Same definitions and SQL as fct_risk_metrics.
+-- Incremental (macro rolling_as_of_days): each row keeps its day's own return (as_of_*); a run
+-- recomputes a series' windows from the first day whose return (or the series' source timeframe
+-- or benchmark) differs from the stored one, and the post_hook drops days whose return is gone.
 {%- set windows = [30, 90] %}
 with daily as (
-    select exchange, symbol, trade_date, prev_trade_date, daily_return, benchmark_return
+    select
+        exchange, symbol, trade_date, prev_trade_date, daily_return, benchmark_return,
+        timeframe as source_timeframe, benchmark_symbol
     from {{ ref('int_daily_returns') }}
     where daily_return is not null
 ),
 
+as_of_days as (
+    {{ rolling_as_of_days('daily', ['exchange', 'symbol'], ['source_timeframe', 'benchmark_symbol']) }}
+),
+
 returns as (
-    {{ rolling_window_returns('daily', ['exchange', 'symbol'], windows) }}
+    {{ rolling_window_returns('daily', ['exchange', 'symbol'], windows, as_of='as_of_days') }}
 ),
 
 series as (
@@ -36,6 +56,11 @@ select
     series.source_timeframe,
     series.benchmark_symbol,
     {{ risk_periods_per_year('1d') }} as periods_per_year,
-    metrics.* exclude (exchange, symbol, window_days, as_of_date)
+    metrics.* exclude (exchange, symbol, window_days, as_of_date),
+    day.prev_trade_date as as_of_prev_trade_date,
+    day.daily_return as as_of_return,
+    day.benchmark_return as as_of_benchmark_return
 from metrics
 join series using (exchange, symbol)
+join as_of_days as day
+    on day.exchange = metrics.exchange and day.symbol = metrics.symbol and day.trade_date = metrics.as_of_date
