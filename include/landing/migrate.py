@@ -26,8 +26,6 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-import pandas as pd
-
 from include.errors import PeakTradeError
 from include.landing.store import (
     CANDLE_FILE,
@@ -36,6 +34,7 @@ from include.landing.store import (
     merge_candles,
     period_file,
     period_of,
+    read_candle_files,
     read_candles,
     series_lock,
     symbol_from_key,
@@ -98,7 +97,7 @@ def _migrate_series(paths: DataPaths, folder: Path) -> tuple[int, int] | None:
                         f"market_data_backfill, or delete the file, then run python -m include.landing.migrate "
                         f"{paths.root}")
             if candles:
-                days_rows = pd.concat([read_candles(p) for p in candles], ignore_index=True)
+                days_rows = read_candle_files(candles)
                 target = period_file(paths.raw, series, period)
                 stored = read_candles(target)  # rows published since the upgrade are newer: they win
                 write_atomic(merge_candles(None, days_rows) if stored is None else merge_candles(days_rows, stored), target)

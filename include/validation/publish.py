@@ -26,7 +26,7 @@ from include.landing.store import (
     day_dir,
     file_lock,
     gaps_file,
-    read_candles,
+    read_candle_files,
     series_lock,
     store_candles,
     write_atomic,
@@ -89,7 +89,7 @@ def _promote(paths: DataPaths, run_key: str, series: Series, days: list[str]) ->
     """
     area = paths.landing(run_key)
     candidates = [candidate_file(area, series, day) for day in days]
-    frame = pd.concat([read_candles(c) for c in candidates], ignore_index=True)
+    frame = read_candle_files(candidates)
     with series_lock(paths.root, series):  # keep rows another run published since this one landed
         store_candles(paths.raw, series, frame)
     for day, candidate in zip(days, candidates):
