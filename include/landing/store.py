@@ -140,10 +140,14 @@ def period_file(area: Path, series: Series, period: str) -> Path:
 
 def stored_periods(area: Path, series: Series) -> list[str]:
     """Periods of a series with a candle file, oldest first (day and month spellings sort by time alike)."""
-    base = series_dir(area, series)
+    return _keys_with_candles(series_dir(area, series), PERIOD_KEY)
+
+
+def _keys_with_candles(base: Path, key: str) -> list[str]:
+    """Sorted values of a series folder's `<key>=<value>` subfolders that hold a candle file."""
     if not base.is_dir():
         return []
-    prefix = f"{PERIOD_KEY}="
+    prefix = f"{key}="
     return sorted(p.name[len(prefix):] for p in base.glob(f"{prefix}*") if (p / CANDLE_FILE).is_file())
 
 
@@ -252,11 +256,7 @@ def gaps_file(area: Path, series: Series, day: str) -> Path:
 
 def candidate_days(area: Path, series: Series) -> list[str]:
     """Days of a series with a candidate file in a run's landing area, oldest first."""
-    base = series_dir(area, series)
-    if not base.is_dir():
-        return []
-    prefix = f"{DAY_KEY}="
-    return sorted(p.name[len(prefix):] for p in base.glob(f"{prefix}*") if (p / CANDLE_FILE).is_file())
+    return _keys_with_candles(series_dir(area, series), DAY_KEY)
 
 
 def read_candidates(area: Path, series: Series, days: list[str]) -> pd.DataFrame:
