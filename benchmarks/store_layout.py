@@ -1,7 +1,7 @@
 """Benchmark: the landed store's layout, one file per day against one file per period.
 
 The default universe (config/peak_trade.yaml: 5 symbols x 3 simulated venues, 1h from
-365 days back and 1m from 3 days back, 1,081,800 candles) is written as validated
+365 days back and 1m from 3 days back, 196,090 candles) is written as validated
 candles in the earlier layout (one file per series and UTC day), then moved by the
 one-time migration (include/landing/migrate.py) to period files (a UTC month per
 hourly series, a UTC day per minute series). For each layout, the median of RUNS:
