@@ -223,7 +223,7 @@ def _prepare() -> dict:
     import pandas as pd
 
     from include.checked_config import load_checked_config
-    from include.landing.store import partition_file, split_by_day, write_atomic
+    from include.landing.store import store_candles
     from include.paths import DataPaths
     from include.series import Series
     from include.sources.sim.exchange import SimExchange
@@ -246,8 +246,7 @@ def _prepare() -> dict:
                 .astype("datetime64[ms, UTC]")
             frame = frame[frame["timestamp"] < pd.Timestamp(end, unit="ms", tz="UTC")]
             series = Series(exchange=VENUE, symbol=symbol, timeframe=timeframe)
-            for day, part in split_by_day(frame).items():
-                write_atomic(part, partition_file(raw, series, day))
+            store_candles(raw, series, frame)
             candles += len(frame)
     landed = time.perf_counter() - began
 

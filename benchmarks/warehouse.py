@@ -56,8 +56,8 @@ def _ms(moment: datetime) -> int:
 
 
 def land_dataset(data_dir: Path, dataset: str, start: datetime, end: datetime) -> int:
-    """Simulated candles written straight to raw/ as validated day partitions; returns the row count."""
-    from include.landing.store import partition_file, split_by_day, write_atomic
+    """Simulated candles written straight to raw/ as validated period partitions; returns the row count."""
+    from include.landing.store import store_candles
     from include.paths import DataPaths
     from include.series import Series
     from include.sources.paging import fetch_candles
@@ -69,8 +69,7 @@ def land_dataset(data_dir: Path, dataset: str, start: datetime, end: datetime) -
         client = SimExchange(venue, SEED, clock=lambda: now)
         frame = fetch_candles(client, symbol, spec["timeframe"], _ms(start), _ms(end), now, limit=5000)
         series = Series(exchange=venue, symbol=symbol, timeframe=spec["timeframe"])
-        for day, part in split_by_day(frame).items():
-            write_atomic(part, partition_file(DataPaths(data_dir).raw, series, day))
+        store_candles(DataPaths(data_dir).raw, series, frame)
         rows += len(frame)
     return rows
 

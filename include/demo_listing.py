@@ -29,15 +29,15 @@ def describe() -> str:
     config = load_config()
     paths = paths_for(config)
     lines = [f"config:              {config_path()}", f"data directory:      {paths.root}"]
-    lines.append(f"validated candles:   {paths.raw}  ({_count(paths.raw, 'candles.parquet')} partitions)")
-    lines.append(f"quarantine:          {paths.quarantine}  ({_count(paths.quarantine, '*.json')} partitions with a JSON reason)")
-    lines.append(f"recorded gaps:       {paths.gaps}  ({_count(paths.gaps, 'gaps.parquet')} partitions with gaps)")
+    lines.append(f"validated candles:   {paths.raw}  ({_count(paths.raw, 'candles.parquet')} files: a month per hourly series, a day per minute series)")
+    lines.append(f"quarantine:          {paths.quarantine}  ({_count(paths.quarantine, '*.json')} days with a JSON reason)")
+    lines.append(f"recorded gaps:       {paths.gaps}  ({_count(paths.gaps, 'gaps.parquet')} days with gaps)")
     results = sorted(paths.validation_results.glob("run=*.parquet")) if paths.validation_results.is_dir() else []
     if results:
         latest = pd.read_parquet(results[-1])
         lines.append(
             f"validation results:  {paths.validation_results}  (latest run: {int(latest['passed'].sum())} of "
-            f"{len(latest)} partitions passed, {int((latest['flagged'] != '').sum())} flagged)"
+            f"{len(latest)} days passed, {int((latest['flagged'] != '').sum())} flagged)"
         )
     lines.append(f"validation report:   {paths.data_docs / 'index.html'}")
     exports = sorted(p.stem for p in paths.exports.glob("*.parquet")) if paths.exports.is_dir() else []

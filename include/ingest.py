@@ -15,6 +15,7 @@ from include.config.loader import data_dir
 from include.config.schema import PeakTradeConfig
 from include.errors import ConfigError, closest
 from include.landing.land import incremental_window, land_series
+from include.landing.migrate import migrate_store
 from include.atomic import write_text_atomic
 from include.landing.store import symbol_key
 from include.paths import DataPaths
@@ -32,6 +33,7 @@ def plan_incremental(config: PeakTradeConfig, now: datetime) -> list[dict]:
     """One job per configured series: from after its last landed candle up to now."""
     paths = paths_for(config)
     _drop_stale_landings(paths)
+    migrate_store(paths.root)  # a data dir from before period files: once, before any window is read
     jobs = []
     for series in config.series():
         start, end = incremental_window(paths, series, config, now)
@@ -59,6 +61,7 @@ def plan_backfill(
     client = make_client(config, exchange, clock=lambda: to_ms(now))
     for symbol in symbols:
         check_listing(client, symbol, timeframe)
+    migrate_store(paths_for(config).root)  # publish merges into period files: move any day files over first
     begin = to_ms(datetime(first.year, first.month, first.day, tzinfo=timezone.utc))
     stop = to_ms(datetime(last.year, last.month, last.day, tzinfo=timezone.utc)) + DAY_MS  # end day included
     return [

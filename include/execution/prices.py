@@ -14,7 +14,7 @@ import math
 from include.errors import PeakTradeError
 from include.execution.paper_broker import Candle
 from include.features.indicators import rolling_std, simple_returns
-from include.landing.store import landed_days, partition_file, read_candles
+from include.landing.store import period_file, read_candles, stored_periods
 from include.series import Series
 from include.timeframes import timeframe_ms
 
@@ -27,10 +27,11 @@ def latest_candle(raw, venue: str, symbol: str, timeframes, vol_window: int = 20
     """(the newest validated candle, its timeframe) of the smallest timeframe with any landed candle."""
     for timeframe in sorted(timeframes, key=timeframe_ms):
         series = Series(exchange=venue, symbol=symbol, timeframe=timeframe)
-        days = landed_days(raw, series)
-        if not days:
+        periods = stored_periods(raw, series)
+        if not periods:
             continue
-        frames = [read_candles(partition_file(raw, series, day)) for day in days[-2:]]
+        # the last two periods: the newest may hold only its first candles, too few for the volatility window
+        frames = [read_candles(period_file(raw, series, period)) for period in periods[-2:]]
         rows = [f for f in frames if f is not None and len(f)]
         if not rows:
             continue

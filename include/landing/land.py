@@ -1,8 +1,9 @@
 """Land one series: fetch a window of candles and write candidate partitions.
 
-Candidates go to the run's landing area, each merged with the validated
-partition it will replace, so that the gate validates the whole day as it
-will be published. Nothing is written to `raw` here.
+Candidates go to the run's landing area, one file per UTC day (the gate's unit),
+each merged with the validated candles of that day in raw (read from their
+period file), so that the gate validates the whole day as it will be published.
+Nothing is written to `raw` here.
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
 from include.config.schema import PeakTradeConfig
-from include.landing.store import last_timestamp, merge_candles, partition_file, read_candles, split_by_day, write_atomic
+from include.landing.store import candidate_file, last_timestamp, merge_candles, read_stored, split_by_day, write_atomic
 from include.paths import DataPaths
 from include.series import Series
 from include.sources.base import ExchangeClient, check_listing
@@ -82,9 +83,11 @@ def land_series(
         frame = fetch_candles(
             client, series.symbol, series.timeframe, chunk_start, chunk_end, now_ms, limit=page_limit, retry=retry
         )
-        for day, rows in split_by_day(frame).items():
-            validated = read_candles(partition_file(paths.raw, series, day))
-            write_atomic(merge_candles(validated, rows), partition_file(area, series, day))
+        days = split_by_day(frame)
+        validated = read_stored(paths.raw, series, list(days))  # one read per period file, not per day
+        for day, rows in days.items():
+            stored = validated[validated["date"] == day].drop(columns="date")
+            write_atomic(merge_candles(stored, rows), candidate_file(area, series, day))
             landing.days.append(day)
         if len(frame):
             landing.first = landing.first or frame["timestamp"].iloc[0].isoformat()

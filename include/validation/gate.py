@@ -1,4 +1,10 @@
-"""Validate one series' candidate partitions and decide, per partition, pass or fail."""
+"""Validate one series' candidate days and decide, per UTC day, pass or fail.
+
+The verdict's unit is the day for every timeframe, although raw stores hourly and
+coarser series in month files: one bad hour withholds its day, and the month's
+other days are still published (include/validation/publish.py merges only the
+passing days into the period file).
+"""
 from __future__ import annotations
 
 import json
@@ -11,10 +17,13 @@ import pandas as pd
 
 from include.config.schema import Validation
 from include.landing.store import (
+    candidate_days,
+    candidate_file,
+    gaps_file,
     has_candle_schema,
-    landed_days,
-    partition_file,
-    read_days,
+    read_candidates,
+    read_stored,
+    read_stored_before,
     symbol_key,
     write_atomic,
 )
@@ -30,7 +39,7 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Verdict:
-    """The gate's decision on one candidate partition."""
+    """The gate's decision on one candidate day of a series."""
 
     exchange: str
     symbol: str
@@ -54,17 +63,17 @@ class Verdict:
 def validate_series(
     paths: DataPaths, run_key: str, series: Series, peers: list[str], rules: Validation, gap_tolerance: float
 ) -> list[Verdict]:
-    """Run the suite over every candidate partition of `series` landed in this run.
+    """Run the suite over every candidate day of `series` landed in this run.
 
-    Partitions stored with the candle schema are validated as one batch; each
-    partition whose schema drifted (a column missing, retyped, added) is
+    Candidates stored with the candle schema are validated as one batch; each
+    candidate whose schema drifted (a column missing, retyped, added) is
     validated alone, so it fails by itself and is never cast into shape.
     """
     area = paths.landing(run_key)
-    days = landed_days(area, series)
+    days = candidate_days(area, series)
     if not days:
         return []
-    conforming = [day for day in days if has_candle_schema(partition_file(area, series, day))]
+    conforming = [day for day in days if has_candle_schema(candidate_file(area, series, day))]
     batches = ([conforming] if conforming else []) + [[day] for day in days if day not in conforming]
     verdicts = [
         verdict
@@ -78,7 +87,7 @@ def _validate_days(
     paths: DataPaths, run_key: str, series: Series, days: list[str], peers: list[str], rules: Validation, gap_tolerance: float
 ) -> list[Verdict]:
     area = paths.landing(run_key)
-    partitions = read_days(area, series, days)
+    partitions = read_candidates(area, series, days)
     step = timeframe_ms(series.timeframe)
     warmup = _warmup(paths, series, days[0], rules.return_z_window * step)
     previous_ms = int(warmup["timestamp"].max().value // 1_000_000) if len(warmup) else None
@@ -95,8 +104,7 @@ def _validate_days(
 
 def _warmup(paths: DataPaths, series: Series, first_day: str, span_ms: int) -> pd.DataFrame:
     """Validated candles before the batch: enough for the z-score window, and the last one bounds the first gap."""
-    earlier = [day for day in landed_days(paths.raw, series) if day < first_day]
-    return read_days(paths.raw, series, earlier[-(span_ms // DAY_MS + 2):])
+    return read_stored_before(paths.raw, series, first_day, span_ms + DAY_MS)
 
 
 def peer_reference(paths: DataPaths, run_key: str, series: Series, venues: list[str], days: list[str]) -> pd.Series | None:
@@ -112,11 +120,11 @@ def peer_reference(paths: DataPaths, run_key: str, series: Series, venues: list[
     for peer in venues:
         other = Series(exchange=peer, symbol=series.symbol, timeframe=series.timeframe)
         # a peer's partition whose schema drifted is left to its own gate run, never cast into a reference
-        usable = [day for day in days if has_candle_schema(partition_file(paths.landing(run_key), other, day))]
-        fresh = read_days(paths.landing(run_key), other, usable)
+        usable = [day for day in days if has_candle_schema(candidate_file(paths.landing(run_key), other, day))]
+        fresh = read_candidates(paths.landing(run_key), other, usable)
         landed = set(fresh["date"])
         rest = [day for day in days if day not in landed]
-        frame = pd.concat([fresh, read_days(paths.raw, other, rest)], ignore_index=True)
+        frame = pd.concat([fresh, read_stored(paths.raw, other, rest)], ignore_index=True)
         if len(frame):
             closes.append(frame.drop_duplicates("timestamp").set_index("timestamp")["close"].rename(peer))
     if not closes:
@@ -194,5 +202,4 @@ def _jsonable(rows: list[dict]) -> list[dict]:
 
 
 def _save_gaps(paths: DataPaths, run_key: str, series: Series, day: str, gaps: pd.DataFrame) -> None:
-    target = partition_file(paths.landing(run_key), series, day).with_name("gaps.parquet")
-    write_atomic(gaps, target, schema=None)
+    write_atomic(gaps, gaps_file(paths.landing(run_key), series, day), schema=None)

@@ -1,9 +1,12 @@
-"""After the gate: publish passing partitions, quarantine failing ones, keep the results.
+"""After the gate: publish passing days, quarantine failing ones, keep the results.
 
-Publishing merges each candidate into the validated partition under a lock and
-replaces it atomically, so a concurrent run (an hourly ingest during a
-backfill) never loses rows. A quarantined partition keeps its candles next to a
-JSON file naming the failed expectations and sample rows.
+Publishing merges a series' passing candidate days into their period files in raw
+(a day for minute series, a month for hourly and coarser) under the series lock,
+each period file replaced atomically, so a concurrent run (an hourly ingest during
+a backfill) never loses rows and a re-landed day replaces its stored candles. A
+failing day is never merged: it goes to quarantine/.../date=<day>/ with its
+candles next to a JSON file naming the failed expectations and sample rows, while
+the month's other days, and the day's previously validated candles, stay published.
 """
 from __future__ import annotations
 
@@ -19,15 +22,17 @@ import pandas as pd
 
 from include.atomic import write_text_atomic
 from include.landing.store import (
+    candidate_file,
+    day_dir,
     file_lock,
-    merge_candles,
-    partition_file,
-    read_candles,
-    series_dir,
+    gaps_file,
+    read_candle_files,
     series_lock,
+    store_candles,
     write_atomic,
 )
 from include.paths import DataPaths
+from include.series import Series
 from include.validation.gate import Verdict
 from include.validation.gx_context import gx_context
 from include.validation.suite import SUITE_NAME
@@ -56,13 +61,17 @@ class PublishSummary:
 def publish(paths: DataPaths, run_key: str, verdicts: list[Verdict], keep_days: int = 14) -> PublishSummary:
     labels = sorted({v.series.label for v in verdicts})
     summary = PublishSummary(series=len(labels), partitions=len(verdicts), validated_series=labels)
-    for verdict in verdicts:
-        if not partition_file(paths.landing(run_key), verdict.series, verdict.day).is_file():
-            continue  # moved by an earlier attempt of this publish: a retry picks up where it stopped
-        if verdict.passed:
-            _promote(paths, run_key, verdict)
-        else:
+    # a candidate already gone was moved by an earlier attempt of this publish: a retry picks up where it stopped
+    pending = [v for v in verdicts if candidate_file(paths.landing(run_key), v.series, v.day).is_file()]
+    for verdict in pending:
+        if not verdict.passed:
             _quarantine(paths, run_key, verdict)
+    passing: dict[Series, list[str]] = {}
+    for verdict in pending:
+        if verdict.passed:
+            passing.setdefault(verdict.series, []).append(verdict.day)
+    for series, days in passing.items():
+        _promote(paths, run_key, series, days)
     summary.quarantined = [f"{v.series.label} {v.day}" for v in verdicts if not v.passed]
     summary.passed = sum(v.passed for v in verdicts)
     summary.flagged = sum(v.passed and bool(v.flagged) for v in verdicts)
@@ -72,28 +81,30 @@ def publish(paths: DataPaths, run_key: str, verdicts: list[Verdict], keep_days: 
     return summary
 
 
-def _promote(paths: DataPaths, run_key: str, verdict: Verdict) -> None:
-    series, day = verdict.series, verdict.day
-    candidate = partition_file(paths.landing(run_key), series, day)
-    target = partition_file(paths.raw, series, day)
-    with series_lock(paths.root, series):
-        if target.is_file():  # keep rows another run published since this one landed
-            write_atomic(merge_candles(read_candles(target), read_candles(candidate)), target)
-        else:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(candidate, target)
-    gaps = candidate.with_name("gaps.parquet")
-    destination = partition_file(paths.gaps, series, day).with_name("gaps.parquet")
-    if gaps.is_file():
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(gaps, destination)
-    else:  # the day was re-landed without gaps: drop the stale record
-        destination.unlink(missing_ok=True)
+def _promote(paths: DataPaths, run_key: str, series: Series, days: list[str]) -> None:
+    """Merge the passing days into their period files in one write per period, then move their gap records.
+
+    A candidate is removed only after its rows are in raw: a crash in between leaves it
+    for the retry, which merges the same rows again (idempotent).
+    """
+    area = paths.landing(run_key)
+    candidates = [candidate_file(area, series, day) for day in days]
+    frame = read_candle_files(candidates)
+    with series_lock(paths.root, series):  # keep rows another run published since this one landed
+        store_candles(paths.raw, series, frame)
+    for day, candidate in zip(days, candidates):
+        gaps, destination = gaps_file(area, series, day), gaps_file(paths.gaps, series, day)
+        if gaps.is_file():
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(gaps, destination)
+        else:  # the day was re-landed without gaps: drop the stale record
+            destination.unlink(missing_ok=True)
+        candidate.unlink()
 
 
 def _quarantine(paths: DataPaths, run_key: str, verdict: Verdict) -> Path:
     series, day = verdict.series, verdict.day
-    folder = series_dir(paths.quarantine, series) / f"date={day}"
+    folder = day_dir(paths.quarantine, series, day)
     folder.mkdir(parents=True, exist_ok=True)
     reason = {
         "series": {"exchange": series.exchange, "symbol": series.symbol, "timeframe": series.timeframe},
@@ -107,7 +118,7 @@ def _quarantine(paths: DataPaths, run_key: str, verdict: Verdict) -> Path:
     }
     # Reason first, then the candles: a partition in quarantine always has its explanation.
     write_text_atomic(json.dumps(reason, indent=2, default=str), folder / f"{run_key}.json")
-    os.replace(partition_file(paths.landing(run_key), series, day), folder / f"{run_key}.parquet")
+    os.replace(candidate_file(paths.landing(run_key), series, day), folder / f"{run_key}.parquet")
     return folder
 
 

@@ -4,6 +4,8 @@ dbt's source reads every raw partition with one glob. Given a partition that los
 its file, a file whose columns drifted, or no files at all, DuckDB fails with an
 error about a glob or a cast that names neither the series nor what to do; these
 checks run first (in `warehouse_build`'s prepare task and in `run_dbt`) and say both.
+A data directory still in the old day layout is migrated to period files first
+(include/landing/migrate.py): dbt's glob cannot read the two layouts side by side.
 
 Schemas are read from the Parquet footers only, and only of files that are new or
 rewritten since the last check that passed (the marker records each file's inode,
@@ -22,7 +24,8 @@ import pyarrow.parquet as pq
 
 from include.atomic import write_text_atomic
 from include.errors import PeakTradeError
-from include.landing.store import CANDLE_FILE, CANDLE_SCHEMA
+from include.landing.migrate import migrate_store
+from include.landing.store import CANDLE_FILE, CANDLE_SCHEMA, DAY_KEY, GAPS_FILE, PERIOD_KEY, partition_period
 from include.paths import DataPaths
 
 SERIES_GLOB = "exchange=*/symbol=*/timeframe=*"
@@ -42,16 +45,17 @@ class LandedSummary:
 def check_landed(data_dir: Path) -> LandedSummary:
     """Raise WarehouseInputError for an empty universe, a missing partition or a drifted schema."""
     paths = DataPaths(Path(data_dir))
+    migrate_store(paths.root)
     series_dirs = sorted(d for d in paths.raw.glob(SERIES_GLOB) if d.is_dir())
-    files = sorted(paths.raw.glob(f"{SERIES_GLOB}/date=*/{CANDLE_FILE}"))
+    files = sorted(paths.raw.glob(f"{SERIES_GLOB}/{PERIOD_KEY}=*/{CANDLE_FILE}"))
     if not files:
         raise WarehouseInputError(
             f"empty universe: no validated candles under {paths.raw} "
-            f"(expected {SERIES_GLOB}/date=YYYY-MM-DD/{CANDLE_FILE}); "
+            f"(expected {SERIES_GLOB}/{PERIOD_KEY}=YYYY-MM or YYYY-MM-DD/{CANDLE_FILE}); "
             "run market_data_ingest or market_data_backfill first"
         )
     for series_dir in series_dirs:
-        _check_days(paths, series_dir)
+        _check_periods(paths, series_dir)
     marker = paths.preflight_marker
     checked = _read_marker(marker)
     current = {str(f.relative_to(paths.raw)): _identity(f) for f in files}
@@ -83,7 +87,7 @@ def _check_schema(path: Path) -> None:
     try:
         schema = pq.read_schema(path)
     except (OSError, pa.ArrowInvalid) as exc:
-        raise WarehouseInputError(f"unreadable partition {path}: {exc}; re-land the day with market_data_backfill") from exc
+        raise WarehouseInputError(f"unreadable partition {path}: {exc}; re-land its days with market_data_backfill") from exc
     if schema.remove_metadata().equals(CANDLE_SCHEMA):
         return
     found = {field.name: field.type for field in schema}
@@ -96,36 +100,57 @@ def _check_schema(path: Path) -> None:
     expected = ", ".join(f"{f.name} {f.type}" for f in CANDLE_SCHEMA)
     raise WarehouseInputError(
         f"Parquet schema drift in {path}: {'; '.join(problems) or 'column order differs'} "
-        f"(a candle partition holds exactly: {expected}); re-land the day with market_data_backfill"
+        f"(a candle partition holds exactly: {expected}); re-land its days with market_data_backfill"
     )
 
 
-def _check_days(paths: DataPaths, series_dir: Path) -> None:
-    """Every day between a series' first and last partition is landed, quarantined or a recorded gap."""
-    dated = {d.name.removeprefix("date="): d for d in series_dir.glob("date=*") if d.is_dir()}
-    for day, folder in sorted(dated.items()):
+def _check_periods(paths: DataPaths, series_dir: Path) -> None:
+    """Every period between a series' first and last partition is landed, or all its days quarantined or a recorded gap.
+
+    Days inside a period file are the gate's business: it records every run of missing
+    candles (gaps/) and quarantines every failing day, so only whole files are checked here.
+    """
+    prefix = f"{PERIOD_KEY}="
+    stored = {d.name.removeprefix(prefix): d for d in series_dir.glob(f"{prefix}*") if d.is_dir()}
+    for period, folder in sorted(stored.items()):
         if not (folder / CANDLE_FILE).is_file():
             raise WarehouseInputError(
                 f"missing partition: {folder} has no {CANDLE_FILE} (a deleted or interrupted write); "
-                "re-land the day with market_data_backfill or remove the empty folder"
+                "re-land its days with market_data_backfill or remove the empty folder"
             )
-    days = sorted(dated)
-    first, last = date.fromisoformat(days[0]), date.fromisoformat(days[-1])
+    if not stored:
+        return
+    monthly = partition_period(series_dir.name.removeprefix("timeframe=")) == "month"
+    periods = sorted(stored)
+    first, last = _first_day(periods[0]), _first_day(periods[-1])
     relative = series_dir.relative_to(paths.raw)
-    explained = _gap_days(paths.gaps / relative) | {d.name.removeprefix("date=") for d in (paths.quarantine / relative).glob("date=*")}
-    for offset in range((last - first).days + 1):
-        day = (first + timedelta(days=offset)).isoformat()
-        if day not in dated and day not in explained:
+    explained = _gap_days(paths.gaps / relative) | {
+        d.name.removeprefix(f"{DAY_KEY}=") for d in (paths.quarantine / relative).glob(f"{DAY_KEY}=*")}
+    day = first
+    while day <= last:
+        following = _next_month(day) if monthly else day + timedelta(days=1)
+        period = day.isoformat()[:7] if monthly else day.isoformat()
+        days = [(day + timedelta(days=i)).isoformat() for i in range((following - day).days)]
+        if period not in stored and not all(d in explained for d in days):
             raise WarehouseInputError(
-                f"missing partition: {series_dir / f'date={day}' / CANDLE_FILE} does not exist, and the day is "
-                f"neither quarantined nor a recorded gap (the series has days {days[0]} to {days[-1]}); "
-                "re-land it with market_data_backfill"
+                f"missing partition: {series_dir / f'{prefix}{period}' / CANDLE_FILE} does not exist, and "
+                f"{'its days are' if monthly else 'the day is'} neither quarantined nor a recorded gap "
+                f"(the series has partitions {periods[0]} to {periods[-1]}); re-land it with market_data_backfill"
             )
+        day = following
+
+
+def _first_day(period: str) -> date:
+    return date.fromisoformat(period if len(period) == 10 else f"{period}-01")
+
+
+def _next_month(day: date) -> date:
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
 
 
 def _gap_days(gaps_dir: Path) -> set[str]:
     """UTC days wholly or partly inside a recorded gap of the series."""
-    files = [str(p) for p in gaps_dir.glob("date=*/gaps.parquet")]
+    files = [str(p) for p in gaps_dir.glob(f"{DAY_KEY}=*/{GAPS_FILE}")]
     if not files:
         return set()
     table = pa.concat_tables(pq.read_table(f, columns=["gap_start", "gap_end"]) for f in files)

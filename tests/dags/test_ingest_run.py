@@ -126,7 +126,8 @@ def test_backfill_lands_a_past_window(airflow_env):
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
     raw = _raw_rows(root)
     window = raw[(raw["exchange"] == "sim_gamma") & (raw["symbol"] == "ETH-USDT")]
-    days = window[window["date"].astype(str).isin(["2025-06-01", "2025-06-02"])].sort_values("timestamp")
+    day = window["timestamp"].dt.tz_convert("UTC").dt.strftime("%Y-%m-%d")  # raw's partitions are months for 1h
+    days = window[day.isin(["2025-06-01", "2025-06-02"])].sort_values("timestamp")
     # two full days of hourly candles, exactly the simulator's (a simulated venue may skip one or two)
     start = int(pd.Timestamp("2025-06-01", tz="UTC").value // 1_000_000)
     want = _sim_candles("sim_gamma", "ETH/USDT", start, start + 47 * HOUR_MS)

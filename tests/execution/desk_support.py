@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from include.landing.store import partition_file, split_by_day, write_atomic
+from include.landing.store import store_candles
 from include.series import Series
 from include.sources.sim.exchange import SimExchange
 from include.timeframes import DAY_MS, to_ms
@@ -52,8 +52,7 @@ def land_sim(data: Path, symbols=SYMBOLS, days: int = 120, hours_days: int = 2) 
                 .astype("datetime64[ms, UTC]")
             frame = frame[frame["timestamp"] < pd.Timestamp(end, unit="ms", tz="UTC")]
             series = Series(exchange=VENUE, symbol=symbol, timeframe=timeframe)
-            for day, part in split_by_day(frame).items():
-                write_atomic(part, partition_file(data / "raw", series, day))
+            store_candles(data / "raw", series, frame)
     write_daily_returns(data, symbols, client, end, days)
 
 

@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 
 from include.config.schema import Validation
 from include.landing.land import land_series
-from include.landing.store import landed_days, partition_file, read_candles
+from include.landing.store import period_file, read_candles, stored_periods
 from include.paths import DataPaths
 from include.series import Series
 from include.sources.sim.exchange import SimExchange
@@ -48,13 +48,13 @@ def test_relanding_same_interval_is_idempotent(tmp_path):
 
     landing1, verdicts1 = _cycle(paths, "run1")
     raw1, gaps1 = _files(paths.raw), _files(paths.gaps)
-    counts1 = {d: len(read_candles(partition_file(paths.raw, SERIES, d))) for d in landed_days(paths.raw, SERIES)}
+    counts1 = {d: len(read_candles(period_file(paths.raw, SERIES, d))) for d in stored_periods(paths.raw, SERIES)}
 
     landing2, verdicts2 = _cycle(paths, "run2")
 
     assert [v.passed for v in verdicts1] == [True, True] and [v.passed for v in verdicts2] == [True, True]
     stamps = sorted(
-        int(t) for d in counts1 for t in read_candles(partition_file(paths.raw, SERIES, d))["timestamp"].astype("int64")
+        int(t) for d in counts1 for t in read_candles(period_file(paths.raw, SERIES, d))["timestamp"].astype("int64")
     )
     missing = _missing_by_day(stamps)
     assert sum(missing.values()) > 0  # the days do have gaps to record
@@ -65,7 +65,7 @@ def test_relanding_same_interval_is_idempotent(tmp_path):
     assert _files(paths.raw) == raw1  # byte-identical partitions
     assert _files(paths.gaps) == gaps1
     for day, count in counts1.items():
-        frame = read_candles(partition_file(paths.raw, SERIES, day))
+        frame = read_candles(period_file(paths.raw, SERIES, day))
         assert len(frame) == count
         assert frame["timestamp"].is_unique
     assert [v.rows for v in verdicts2] == [v.rows for v in verdicts1]

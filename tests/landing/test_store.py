@@ -21,11 +21,14 @@ from include.landing import store
 from include.landing.land import incremental_window, land_series
 from include.landing.store import (
     CANDLE_SCHEMA,
-    landed_days,
+    candidate_days,
+    candidate_file,
     last_timestamp,
     merge_candles,
-    partition_file,
     read_candles,
+    read_stored,
+    stored_days,
+    stored_periods,
     write_atomic,
 )
 from include.paths import DataPaths
@@ -183,7 +186,8 @@ def test_incremental_window_resumes_right_after_last_landed_candle(tmp_path):
     landing = _land_validate_publish(paths, "run2", sim_client("sim_alpha", end), SERIES, start, end, end)
     assert pd.Timestamp(landing.first) == last + pd.Timedelta(minutes=1)
     assert landing.rows == (end - start) // MINUTE
-    stored = pd.concat([read_candles(partition_file(paths.raw, SERIES, d)) for d in landed_days(paths.raw, SERIES)])
+    assert stored_periods(paths.raw, SERIES) == ["2024-03-01", "2024-03-02"]  # minutes: one file per day
+    stored = read_stored(paths.raw, SERIES, stored_days(paths.raw, SERIES)).drop(columns="date")
     stamps = stored["timestamp"].astype("int64").to_numpy()
     assert stored["timestamp"].is_unique
     assert (np.diff(stamps) == MINUTE).all()  # one unbroken minute grid across both runs
@@ -214,7 +218,8 @@ def test_landing_that_fails_mid_way_leaves_raw_untouched(tmp_path):
     now = end + DAY_MS
     _land_validate_publish(paths, "run1", sim_client("sim_alpha", now), hourly, T0, end, now)
     before = raw_snapshot(paths)
-    assert len(before) == 36
+    assert sorted(before) == [f"exchange=sim_alpha/symbol=BTC-USDT/timeframe=1h/period={m}/candles.parquet"
+                              for m in ("2024-03", "2024-04")]  # hours: one file per month
 
     # Another seed quotes other prices, so a candidate that leaked into raw would change its bytes.
     # 100-row pages: the first chunk (720 candles) takes calls 1-8, call 10 is inside the second chunk.
@@ -226,9 +231,9 @@ def test_landing_that_fails_mid_way_leaves_raw_untouched(tmp_path):
     assert type(failure.value) is SourceError  # not retried as transient
 
     assert client.calls == 10  # a non-transient error is not retried
-    written = landed_days(paths.landing("run2"), hourly)
+    written = candidate_days(paths.landing("run2"), hourly)
     assert len(written) == 30  # the first chunk was landed before the failure...
-    first = read_candles(partition_file(paths.landing("run2"), hourly, written[0]))
-    assert not first["close"].equals(read_candles(partition_file(paths.raw, hourly, written[0]))["close"])
+    first = read_candles(candidate_file(paths.landing("run2"), hourly, written[0]))
+    assert not first["close"].equals(read_stored(paths.raw, hourly, written[:1])["close"])
     assert raw_snapshot(paths) == before  # ...and raw did not change
-    assert len(landed_days(paths.raw, hourly)) == 36
+    assert len(stored_days(paths.raw, hourly)) == 36

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from include.series import Series
-from include.landing.store import partition_file, series_dir, split_by_day, symbol_from_key, symbol_key, write_atomic
+from include.landing.store import series_dir, store_candles, symbol_from_key, symbol_key
 
 FORMS = {
     "BTC/USDT": "BTC-USDT",                                    # spot: today's partition names stay readable
@@ -79,7 +79,6 @@ def test_landed_partitions_read_back_through_hive_partitioning_decode_to_their_s
         series = Series(exchange="sim_alpha", symbol=symbol, timeframe="1m")
         parts = ("exchange=sim_alpha", f"symbol={FORMS[symbol]}", "timeframe=1m")  # one folder per symbol
         assert series_dir(tmp_path, series).relative_to(tmp_path).parts == parts
-        for day, rows in split_by_day(candles).items():
-            write_atomic(rows, partition_file(tmp_path, series, day))
+        store_candles(tmp_path, series, candles)
     landed = pd.read_parquet(tmp_path)
     assert sorted(symbol_from_key(k) for k in landed["symbol"].astype(str)) == sorted(FORMS)

@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 
 from include.config.schema import Validation
 from include.landing.land import land_series
-from include.landing.store import CANDLE_SCHEMA, partition_file, series_dir
+from include.landing.store import CANDLE_SCHEMA, candidate_file, day_dir
 from include.paths import DataPaths
 from include.series import Series
 from include.sources.sim.exchange import SimExchange
@@ -58,7 +58,7 @@ def land_sim(paths: DataPaths, run: str, exchange: str, timeframe: str = "1h", d
 
 
 def candidate(paths: DataPaths, run: str, series: Series, day: str) -> Path:
-    return partition_file(paths.landing(run), series, day)
+    return candidate_file(paths.landing(run), series, day)
 
 
 def rewrite_candidate(paths: DataPaths, run: str, series: Series, day: str, change: Callable) -> list[pd.Timestamp]:
@@ -112,7 +112,7 @@ def sample_times(entry: dict) -> set[pd.Timestamp]:
 
 
 def quarantine_folder(paths: DataPaths, series: Series, day: str) -> Path:
-    return series_dir(paths.quarantine, series) / f"date={day}"
+    return day_dir(paths.quarantine, series, day)
 
 
 def quarantine_reason(paths: DataPaths, series: Series, day: str, run: str) -> dict:

@@ -12,8 +12,9 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from include.landing.store import landed_days, partition_file
+from include.landing.store import period_file, read_candles, stored_days, stored_periods
 from include.paths import DataPaths
+from include.timeframes import DAY_MS
 from include.validation.gate import validate_series
 from include.validation.publish import publish
 
@@ -184,8 +185,7 @@ def test_broken_partition_is_quarantined_alone(tmp_path, bad_day, change, expect
     assert named["sample_rows"] == entry["sample_rows"]
     if broken_rows:
         assert set(broken_rows) <= sample_times(named)
-    assert not partition_file(paths.raw, SERIES, bad_day).exists()
-    assert landed_days(paths.raw, SERIES) == [d for d in DAYS if d != bad_day]
+    assert stored_days(paths.raw, SERIES) == [d for d in DAYS if d != bad_day]
     assert sorted(p.name for p in paths.quarantine.rglob("*.json")) == [f"{RUN}.json"]  # nothing else quarantined
     assert not paths.landing(RUN).exists()
 
@@ -226,3 +226,36 @@ def test_schema_drift_in_a_peer_fails_only_the_peer(tmp_path):
         assert all(v.passed and v.failed == [] and v.flagged == [] for v in verdicts[venue].values()), venue
     assert [d for d, v in verdicts["sim_beta"].items() if not v.passed] == [FIRST]
     assert (OF_TYPE, "close") in keys(verdicts["sim_beta"][FIRST].failed)
+
+
+def test_a_bad_hour_withholds_its_day_and_the_rest_of_the_month_is_published(tmp_path):
+    """Hourly candles live in one file per month, but the verdict is per day: re-landing three days
+    of a stored month with one bad hour publishes the two good days into the month file, keeps the
+    bad day's previously validated candles, and quarantines only the bad day's candidate."""
+    paths = DataPaths(tmp_path / "data")
+    land_sim(paths, "first", SERIES.exchange, "1h", days=10)
+    publish(paths, "first", validate_series(paths, "first", SERIES, [], RULES, RULES.max_gap_ratio))
+    month = period_file(paths.raw, SERIES, "2024-03")
+    before = read_candles(month)
+    assert stored_periods(paths.raw, SERIES) == ["2024-03"] and len(before) == 240
+
+    relanded = DAYS[4:7]
+    land_sim(paths, "second", SERIES.exchange, "1h", days=3, start_ms=T0 + 4 * DAY_MS)
+    for day in relanded:  # a corrected volume on every re-landed candle: visible once published
+        rewrite_candidate(paths, "second", SERIES, day, rows_change(lambda df: (df.assign(volume=df["volume"] + 1.0), [])))
+    rewrite_candidate(paths, "second", SERIES, relanded[1], rows_change(lambda df: _set(df, 5, "volume", -1.0)))
+    verdicts = by_day(validate_series(paths, "second", SERIES, [], RULES, RULES.max_gap_ratio))
+    assert {day: v.passed for day, v in verdicts.items()} == {relanded[0]: True, relanded[1]: False, relanded[2]: True}
+
+    publish(paths, "second", list(verdicts.values()))
+
+    after = read_candles(month)
+    assert stored_periods(paths.raw, SERIES) == ["2024-03"]
+    pd.testing.assert_series_equal(after["timestamp"], before["timestamp"])  # nothing lost, nothing added
+    day = after["timestamp"].dt.strftime("%Y-%m-%d")
+    changed = after["volume"] != before["volume"]
+    assert sorted(set(day[changed])) == [relanded[0], relanded[2]]  # the good days' corrections are published
+    assert (after["volume"][changed] == before["volume"][changed] + 1.0).all()
+    assert (after["volume"] >= 0).all()  # the bad hour is not
+    assert sorted(p.name for p in quarantine_folder(paths, SERIES, relanded[1]).iterdir()) == ["second.json", "second.parquet"]
+    assert not paths.landing("second").exists()

@@ -18,7 +18,7 @@ import pytest
 
 from include.config.schema import FileSpec, Validation
 from include.landing.land import land_series
-from include.landing.store import landed_days, partition_file, read_candles
+from include.landing.store import gaps_file, read_stored, stored_days
 from include.paths import DataPaths
 from include.series import Series
 from include.sources.file_source import FileExchange
@@ -96,13 +96,13 @@ def test_kraken_gaps_are_recorded_not_failed_with_thin_market_tolerance(tmp_path
 
     publish(paths, "thin", list(verdicts.values()))
 
-    assert landed_days(paths.raw, KRAKEN) == KRAKEN_DAYS
+    assert stored_days(paths.raw, KRAKEN) == KRAKEN_DAYS
     for day, verdict in verdicts.items():
-        gaps = pq.read_table(partition_file(paths.gaps, KRAKEN, day).with_name("gaps.parquet")).to_pandas()
+        gaps = pq.read_table(gaps_file(paths.gaps, KRAKEN, day)).to_pandas()
         assert len(gaps) == facts[day]["runs"]
         assert gaps["missing_candles"].sum() == verdict.missing_candles
         assert (gaps["missing_candles"] > 0).all()
-        stored = read_candles(partition_file(paths.raw, KRAKEN, day))
+        stored = read_stored(paths.raw, KRAKEN, [day]).drop(columns="date")
         assert len(stored) == verdict.rows  # published as landed: no invented candles
         gap_starts = set(gaps["gap_start"])
         assert not gap_starts & set(stored["timestamp"])
@@ -134,7 +134,7 @@ def test_kraken_is_quarantined_for_gap_ratio_with_default_tolerance(tmp_path):
 
     publish(paths, "strict", list(verdicts.values()))
 
-    assert landed_days(paths.raw, KRAKEN) == []
+    assert stored_days(paths.raw, KRAKEN) == []
     for day in KRAKEN_DAYS:
         reason = quarantine_reason(paths, KRAKEN, day, "strict")
         failed = entry_for(reason["failed_expectations"], GAP_RATIO)
@@ -209,7 +209,7 @@ def test_usdc_depeg_is_flagged_by_deviation_not_quarantined(binanceus):
             assert verdict.passed and verdict.failed == [], (venue, day, verdict.failed)
     assert not paths.quarantine.exists() or not any(paths.quarantine.rglob("*.parquet"))
     for venue in BUS_FILES:
-        assert landed_days(paths.raw, Series(exchange=venue, symbol="BTC/USD", timeframe="1m")) == BUS_DAYS
+        assert stored_days(paths.raw, Series(exchange=venue, symbol="BTC/USD", timeframe="1m")) == BUS_DAYS
     results = results_table(paths, "bus").set_index(["exchange", "date"])
     for day in flagged:
         assert "expect_column_values_to_be_between(deviation_bps)" in results.loc[("bus_usdc", day), "flagged"].split(",")
@@ -224,7 +224,7 @@ def test_zero_volume_candles_pass(binanceus):
         window = rows[(rows[:, 0] >= ms(2023, 3, 9)) & (rows[:, 0] < ms(2023, 3, 15))]
         zero_in_file = int((window[:, 5] == 0).sum())
         assert zero_in_file > 0
-        stored = pd.concat([read_candles(partition_file(paths.raw, series, d)) for d in BUS_DAYS])
+        stored = read_stored(paths.raw, series, BUS_DAYS)
         assert len(stored) == len(window) == 6 * 1440
         assert int((stored["volume"] == 0).sum()) == zero_in_file
         assert all(v.passed and v.gap_ratio == 0 and v.missing_candles == 0 for v in verdicts[venue].values())

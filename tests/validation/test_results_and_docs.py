@@ -1,7 +1,7 @@
 """After publish: one results row per partition with the right flags, and a Data Docs site."""
 from __future__ import annotations
 
-from include.landing.store import landed_days
+from include.landing.store import stored_days
 from include.paths import DataPaths
 from include.validation.gate import validate_series
 from include.validation.publish import publish
@@ -42,7 +42,7 @@ def test_results_table_and_data_docs(tmp_path):
     assert {(v.exchange, v.day): v.rows for v in verdicts} == {(r.exchange, r.date): r.rows for r in results.itertuples()}
     assert summary.partitions == 6 and summary.passed == 5
     assert summary.quarantined == [f"sim_gamma BTC/USDT 1m {days[1]}"]
-    assert landed_days(paths.raw, sim_series("sim_gamma", "1m")) == [days[0]]
+    assert stored_days(paths.raw, sim_series("sim_gamma", "1m")) == [days[0]]
 
     index = paths.data_docs / "index.html"
     assert summary.data_docs == str(index)

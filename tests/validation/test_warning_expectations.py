@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-from include.landing.store import landed_days, partition_file, read_candles
+from include.landing.store import read_candles, read_stored, stored_days
 from include.paths import DataPaths
 from include.validation.gate import validate_series
 from include.validation.publish import publish
@@ -89,8 +89,8 @@ def test_single_candle_jump_is_flagged_by_return_z_and_still_published(tmp_path)
 
     publish(paths, RUN, list(verdicts.values()))
 
-    assert landed_days(paths.raw, series) == DAYS
-    assert read_candles(partition_file(paths.raw, series, BAD))["close"].tolist() == published_close
+    assert stored_days(paths.raw, series) == DAYS
+    assert read_stored(paths.raw, series, [BAD]).drop(columns="date")["close"].tolist() == published_close
     assert not paths.quarantine.exists() or not any(paths.quarantine.rglob("*.parquet"))
     results = results_table(paths, RUN).set_index("date")
     assert results["passed"].all()
@@ -140,7 +140,7 @@ def test_cross_exchange_deviation_is_flagged_and_still_published(tmp_path):
     publish(paths, RUN, [v for vs in verdicts.values() for v in vs.values()])
 
     for venue in VENUES:
-        assert landed_days(paths.raw, sim_series(venue, "1h")) == DAYS
+        assert stored_days(paths.raw, sim_series(venue, "1h")) == DAYS
     assert not paths.quarantine.exists() or not any(paths.quarantine.rglob("*.parquet"))
     results = results_table(paths, RUN)
     row = results[(results["exchange"] == "sim_beta") & (results["date"] == BAD)].iloc[0]

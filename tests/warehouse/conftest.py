@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from include.config.schema import FileSpec
-from include.landing.store import partition_file, split_by_day, write_atomic
+from include.landing.store import store_candles
 from include.series import Series
 from include.sources.file_source import parse_file
 from include.warehouse.dbt_runner import warehouse_file
@@ -52,9 +52,9 @@ def real_candles() -> dict[Series, pd.DataFrame]:
 
 
 def write_raw(data_dir: Path, frames: dict[Series, pd.DataFrame]) -> None:
+    """Candles as validated period partitions, merged with what raw holds (as publishing does)."""
     for series, frame in frames.items():
-        for day, rows in split_by_day(frame).items():
-            write_atomic(rows, partition_file(data_dir / "raw", series, day))
+        store_candles(data_dir / "raw", series, frame)
 
 
 def window(frames: dict[Series, pd.DataFrame], start, until) -> dict[Series, pd.DataFrame]:

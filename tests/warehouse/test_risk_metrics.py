@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 from scipy import integrate, stats
 
-from include.landing.store import partition_file, write_atomic
+from include.landing.store import gaps_file, write_atomic
 from include.metrics import risk
 from include.paths import DataPaths
 from include.series import Series
@@ -292,7 +292,7 @@ def record_gap_day(data_dir, series: Series, day) -> None:
                         "gap_end": [pd.Timestamp(day, tz="UTC") + pd.Timedelta(hours=23, minutes=59)],
                         "missing_candles": [1440]})
     next_day = (pd.Timestamp(day) + pd.Timedelta(days=1)).date().isoformat()
-    write_atomic(gap, partition_file(DataPaths(data_dir).gaps, series, next_day).with_name("gaps.parquet"), schema=None)
+    write_atomic(gap, gaps_file(DataPaths(data_dir).gaps, series, next_day), schema=None)
 
 
 def test_daily_returns_use_the_finest_of_equally_long_timeframes_and_leave_absent_days_absent(arranged, real_frames):

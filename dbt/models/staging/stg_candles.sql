@@ -6,9 +6,9 @@
     post_hook="delete from {{ this }} where source_file not in (select filename from read_blob('" ~ landed_candles_glob() ~ "'))"
 ) }}
 -- Typed, deduplicated candles with unified BASE/QUOTE symbols; nothing else.
--- Materialised (incremental) because the landed candles are one small Parquet file per
--- series and day: every read of the glob opens thousands of files (3 s for a year of 30
--- hourly series), and downstream models read this one table instead. A run reloads only
+-- Materialised (incremental) because the landed candles are many Parquet files (one per
+-- series and period: a day for minute series, a month for hourly and coarser ones,
+-- include/landing/store.py), and downstream models read this one table instead. A run reloads only
 -- the partition files that are new or rewritten since the last run (by path and
 -- modification time, listed without opening them), replacing their rows; rows of a file
 -- that no longer exists are deleted after the run.
@@ -46,7 +46,7 @@ select
     url_decode(replace(replace(replace(l.symbol, '-', '/'), '_', ':'), '~', '%')) as symbol,
     l.timeframe,
     l."timestamp"::timestamptz as ts,
-    l."date" as trade_date,
+    timezone('UTC', l."timestamp"::timestamptz)::date as trade_date,
     l.open::double as open,
     l.high::double as high,
     l.low::double as low,
@@ -56,4 +56,4 @@ select
     f.last_modified as source_modified
 from landed as l
 join files as f on f.filename = l.filename
-qualify row_number() over (partition by l.exchange, l.symbol, l.timeframe, l."timestamp" order by l."date") = 1
+qualify row_number() over (partition by l.exchange, l.symbol, l.timeframe, l."timestamp" order by l.filename) = 1
