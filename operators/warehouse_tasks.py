@@ -18,6 +18,7 @@ from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, SourceRend
 
 from include.checked_config import load_checked_config
 from include.config.loader import PROJECT_ROOT, data_dir
+from include.warehouse.dbt_manifest import MANIFEST, fresh_manifest
 from include.warehouse.dbt_runner import DBT_PROJECT
 from include.warehouse.exports import EXPORTED_MARTS, LEDGER_MARTS
 from operators.common import bad_input_fails_fast
@@ -27,12 +28,13 @@ DUCKDB_POOL = "duckdb"
 MART_ASSETS = {name: Asset(name=f"mart_{name}", uri=f"peaktrade://warehouse/{name}") for name in EXPORTED_MARTS}
 
 
-def dbt_project_configs() -> tuple[ProjectConfig, ProfileConfig]:
-    """The dbt project and its DuckDB profile, pointed at the configured data directory."""
+def dbt_project_configs(manifest: Path | None = None) -> tuple[ProjectConfig, ProfileConfig]:
+    """The dbt project (and its manifest, to render from) and its DuckDB profile, pointed at the data directory."""
     data = str(data_dir(load_checked_config()))
     return (
         ProjectConfig(
-            DBT_PROJECT, env_vars={"PEAKTRADE_DATA_DIR": data, "PEAKTRADE_ROOT": str(PROJECT_ROOT)}, install_dbt_deps=False
+            DBT_PROJECT, env_vars={"PEAKTRADE_DATA_DIR": data, "PEAKTRADE_ROOT": str(PROJECT_ROOT)},
+            install_dbt_deps=False, manifest_path=manifest,
         ),
         ProfileConfig(profile_name="peak_trade", target_name="local", profiles_yml_filepath=DBT_PROJECT / "profiles.yml"),
     )
@@ -60,7 +62,13 @@ def dbt_task_group(group_id: str = "dbt") -> DbtTaskGroup:
     finds the result, no triggerer is needed (`airflow dags test` runs tasks one at a time in one
     process, where a sensor started before the producer would wait forever).
     """
-    project_config, profile_config = dbt_project_configs()
+    # The graph from make's manifest when it is current: no dbt process at parse time (dbt ls takes
+    # 13 s, past Airflow's 30 s parse timeout on a busy machine); a stale or missing one means dbt ls.
+    manifest = fresh_manifest()
+    if manifest is None:
+        log.warning("dbt manifest %s is missing or older than the dbt project: rendering with dbt ls (slow); "
+                    "`make` or `python -m include.warehouse.dbt_manifest` writes it", MANIFEST)
+    project_config, profile_config = dbt_project_configs(manifest)
     group = DbtTaskGroup(
         group_id=group_id,
         project_config=project_config,
@@ -73,7 +81,7 @@ def dbt_task_group(group_id: str = "dbt") -> DbtTaskGroup:
             setup_operator_args={"pool": DUCKDB_POOL, "interceptors": [], "retries": 0},
         ),
         render_config=RenderConfig(
-            load_method=LoadMode.DBT_LS,
+            load_method=LoadMode.DBT_LS if manifest is None else LoadMode.DBT_MANIFEST,
             test_behavior=TestBehavior.AFTER_EACH,
             # No source tasks: in watcher mode they would add a `dbt source freshness` process per run;
             # `dbt build` still runs the sources' tests.

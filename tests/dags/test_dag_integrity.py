@@ -69,6 +69,54 @@ def test_warehouse_runs_one_dbt_build_and_shows_each_model(dagbag):
     assert [a.uri for a in dag.timetable.asset_condition.objects] == ["peaktrade://market-data/validated-candles"]
 
 
+def _rendered_dbt_group(monkeypatch, manifest) -> dict[str, set[str]]:
+    from airflow.sdk import DAG
+
+    import operators.warehouse_tasks as warehouse_tasks
+
+    monkeypatch.setattr(warehouse_tasks, "fresh_manifest", lambda: manifest)
+    with DAG("render_check", schedule=None) as dag:
+        warehouse_tasks.dbt_task_group()
+    return {task.task_id: set(task.upstream_task_ids) for task in dag.tasks}
+
+
+def test_warehouse_renders_from_the_manifest_exactly_as_from_dbt_ls(monkeypatch):
+    """Parsing reads make's manifest instead of running `dbt ls`; both give the same tasks and edges."""
+    from include.warehouse.dbt_manifest import fresh_manifest
+
+    manifest = fresh_manifest()
+    assert manifest is not None, "tests/conftest.py writes the manifest at session start"
+    monkeypatch.setenv("AIRFLOW__COSMOS__ENABLE_CACHE_DBT_LS", "False")
+    from_manifest = _rendered_dbt_group(monkeypatch, manifest)
+    from_dbt_ls = _rendered_dbt_group(monkeypatch, None)
+    assert len(from_manifest) > 40 and from_manifest == from_dbt_ls
+
+
+def test_a_manifest_older_than_a_model_is_not_used(tmp_path, monkeypatch):
+    import os
+
+    from include.warehouse import dbt_manifest
+
+    project = tmp_path / "dbt"
+    (project / "models").mkdir(parents=True)
+    (project / "dbt_project.yml").write_text("name: x")
+    model = project / "models" / "m.sql"
+    model.write_text("select 1")
+    manifest = project / "target" / "manifest.json"
+    manifest.parent.mkdir()
+    manifest.write_text("{}")
+    monkeypatch.setattr(dbt_manifest, "DBT_PROJECT", project)
+    monkeypatch.setattr(dbt_manifest, "MANIFEST", manifest)
+    os.utime(model, (1_000, 1_000))
+    os.utime(project / "dbt_project.yml", (1_000, 1_000))
+    assert dbt_manifest.fresh_manifest() == manifest
+    os.utime(model, None)  # the model edited after the manifest was written
+    os.utime(manifest, (2_000, 2_000))
+    assert dbt_manifest.fresh_manifest() is None
+    manifest.unlink()
+    assert dbt_manifest.fresh_manifest() is None
+
+
 def test_sweep_maps_chunks_and_publishes_in_the_duckdb_pool(dagbag):
     dag = dagbag.dags["nightly_sweep"]
     tasks = {t.task_id: t for t in dag.tasks}
