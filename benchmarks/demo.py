@@ -65,6 +65,12 @@ def run(tmp: Path) -> dict:
     }
 
 
+def table_rows(payload: dict) -> list[tuple[str, str, str]]:
+    steps = ", ".join(f"{p['phase']} {p['seconds']:.0f} s" for p in payload["phases"])
+    verdict = "within" if payload["within_goal"] else "over"
+    return [("make demo (fresh clone)", f"{payload['total_s']:.0f} s", f"{verdict} the {payload['goal_s']} s goal; {steps}")]
+
+
 if __name__ == "__main__":
     import json
     import tempfile

@@ -17,6 +17,8 @@ Results (stable names, a rerun overwrites them):
   benchmarks/results/venue.json               submit -> fill -> ledger on the Binance emulator (median, p99 of 1,000
                                               orders); a 20-symbol rebalance there, no faults and 10% faulted
   benchmarks/results/portfolio_backtest.json  shared-cash backtest of 30 assets x a year of 1h vs 30 sleeves
+  benchmarks/results/store_layout.json        the default universe's raw store as day files vs period files
+  benchmarks/results/demo.json                `make demo` in a fresh clone, install included, by phase
   benchmarks/results/overfitting.json         DSR and PBO (S=16) of a 10,000-trial x 365-day sweep vs its time per trial
 
 All work happens in a temporary directory (default under benchmarks/tmp/,
@@ -32,12 +34,32 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks import (backtest, ingest_dag, landing, overfitting, portfolio, portfolio_backtest, rebalance_dag,
-                        reports, sweep_batch, venue, warehouse, warehouse_dag)
+from benchmarks import (backtest, demo, ingest_dag, landing, overfitting, portfolio, portfolio_backtest,
+                        rebalance_dag, reports, store_layout, sweep_batch, venue, warehouse, warehouse_dag)
 from benchmarks.common import DEFAULT_TMP_PARENT, command_info, machine_info, utc_now, write_result
 
-BENCHMARKS = ("landing", "market_data_ingest", "warehouse", "backtest", "sweep_batch", "reports", "portfolio",
-              "rebalance", "portfolio_backtest", "venue", "overfitting")
+# name -> how to run it (the work dir and the parsed arguments in, the JSON payload out), in run order.
+RUNNERS = {
+    "landing": lambda tmp, args: landing.run(tmp, args.runs),
+    "store_layout": lambda tmp, args: store_layout.run(tmp),
+    "market_data_ingest": lambda tmp, args: ingest_dag.run(tmp, cold=not args.no_cold),
+    "warehouse": lambda tmp, args: warehouse.run(tmp),
+    "backtest": lambda tmp, args: backtest.run(tmp),
+    "sweep_batch": lambda tmp, args: sweep_batch.run(tmp),
+    "reports": lambda tmp, args: reports.run(tmp),
+    "portfolio": lambda tmp, args: portfolio.run(tmp),
+    "rebalance": lambda tmp, args: rebalance_dag.run(tmp),
+    "portfolio_backtest": lambda tmp, args: portfolio_backtest.run(tmp),
+    "venue": lambda tmp, args: venue.run(tmp),
+    "overfitting": lambda tmp, args: overfitting.run(tmp),
+    "demo": lambda tmp, args: demo.run(tmp),
+}
+BENCHMARKS = tuple(RUNNERS)
+# The benchmarks whose module formats its own summary rows.
+TABLE_ROWS = {"store_layout": store_layout.table_rows, "backtest": backtest.table_rows,
+              "sweep_batch": sweep_batch.table_rows, "reports": reports.table_rows, "portfolio": portfolio.table_rows,
+              "portfolio_backtest": portfolio_backtest.table_rows, "overfitting": overfitting.table_rows,
+              "rebalance": rebalance_dag.table_rows, "venue": venue.table_rows, "demo": demo.table_rows}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -66,28 +88,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"[{name}]")
             started = utc_now()
             t0 = time.perf_counter()
-            if name == "landing":
-                payload = landing.run(tmp, args.runs)
-            elif name == "warehouse":
-                payload = warehouse.run(tmp)
-            elif name == "backtest":
-                payload = backtest.run(tmp)
-            elif name == "sweep_batch":
-                payload = sweep_batch.run(tmp)
-            elif name == "reports":
-                payload = reports.run(tmp)
-            elif name == "portfolio":
-                payload = portfolio.run(tmp)
-            elif name == "rebalance":
-                payload = rebalance_dag.run(tmp)
-            elif name == "venue":
-                payload = venue.run(tmp)
-            elif name == "portfolio_backtest":
-                payload = portfolio_backtest.run(tmp)
-            elif name == "overfitting":
-                payload = overfitting.run(tmp)
-            else:
-                payload = ingest_dag.run(tmp, cold=not args.no_cold)
+            payload = RUNNERS[name](tmp, args)
             header = {
                 "benchmark": name,
                 "timestamp": started,
@@ -149,22 +150,8 @@ def _table_rows(name: str, payload: dict) -> list[tuple[str, str, str]]:
                 f"{r['ratio_pandas_compute_over_feature_models']:.2f}x",
             ))
         out += warehouse_dag.table_rows(payload["airflow"])
-    elif name == "backtest":
-        out += backtest.table_rows(payload)
-    elif name == "sweep_batch":
-        out += sweep_batch.table_rows(payload)
-    elif name == "reports":
-        out += reports.table_rows(payload)
-    elif name == "portfolio":
-        out += portfolio.table_rows(payload)
-    elif name == "portfolio_backtest":
-        out += portfolio_backtest.table_rows(payload)
-    elif name == "overfitting":
-        out += overfitting.table_rows(payload)
-    elif name == "rebalance":
-        out += rebalance_dag.table_rows(payload)
-    elif name == "venue":
-        out += venue.table_rows(payload)
+    elif name in TABLE_ROWS:
+        out += TABLE_ROWS[name](payload)
     else:
         for kind in ("incremental", "cold"):
             r = payload.get(kind)

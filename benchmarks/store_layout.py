@@ -130,6 +130,17 @@ def run(tmp: Path) -> dict:
     }
 
 
+def table_rows(payload: dict) -> list[tuple[str, str, str]]:
+    r = payload["results"]
+    days, periods = r["day_files"], r["period_files"]
+    return [(
+        "store layout: period files", f"{periods['files']:,} files",
+        f"day files {days['files']:,}; dbt source read {days['source_read_all_rows_s']:.2f} s -> "
+        f"{periods['source_read_all_rows_s']:.2f} s; preflight {periods['preflight_cold_s']:.2f} s cold; "
+        f"one-time migration {r['migration']['seconds']:.0f} s",
+    )]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.store_layout", description=__doc__.splitlines()[0])
     parser.add_argument("--tmp-dir", type=Path, default=DEFAULT_TMP_PARENT, help="parent of the temporary work dir")
