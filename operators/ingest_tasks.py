@@ -72,7 +72,10 @@ def validate(landing: dict) -> dict:
     return outcome
 
 
-@task(outlets=[VALIDATED_CANDLES], trigger_rule=TriggerRule.ALL_DONE)
+# All done, so the series that validated are published when others failed; at least one success, so a
+# plan that failed (bad form input: its upstreams are then failed and upstream_failed) leaves publish
+# upstream_failed at once instead of running on no plan and retrying a TypeError.
+@task(outlets=[VALIDATED_CANDLES], trigger_rule=TriggerRule.ALL_DONE_MIN_ONE_SUCCESS)
 def publish(jobs: list[dict]) -> dict:
     """Publish passing partitions, quarantine failing ones, build Data Docs; then report missing series."""
     from include.ingest import publish as publish_run

@@ -117,6 +117,7 @@ def test_backfill_with_bad_params_fails_before_any_work(airflow_env):
     assert result.returncode != 0
     assert "symbol 'BTC/USDX' is not listed on exchange 'sim_alpha'" in output
     assert "task_id=land" not in output.split("is not listed")[1]  # nothing ran after the check
+    assert "task_id=publish" not in output.split("is not listed")[1]  # publish is upstream_failed, not retried
 
 
 def test_backfill_lands_a_past_window(airflow_env):
