@@ -49,18 +49,22 @@ def simulate_batch(open_, high, low, close, signals, sizes, slip, atr, initial_c
     # the trades as a ring, Kelly's window plus the open one: the runs' stats need no trade list, and a short
     # buffer stays in cache (a row per trade over the whole run would stream through memory)
     ring = int(kelly_cfg[kernel.K_WINDOW]) + 2 if kelly_cfg[kernel.K_ON] == 1 else 2
+    plan_sizes, plan_merges = summary.pairwise_plan(n)
     for w in prange(workers):
         equity = np.empty(n)
         exposure = np.empty(0)  # the summaries need none: skip its division per bar
         trade_rows = np.empty((ring, trades.TRADE_FIELDS))
         events = np.empty((n + 1, breaker_events.EVENT_FIELDS))
         scratch = np.empty(n)
+        leaf = np.empty(summary.PAIRWISE_BLOCK)
+        partial = np.empty((64, 3))
         for i in range(w, k, workers):
             acct, _ = kernel.run(open_, high, low, close, signals[i], sizes, slip, atr, initial_capital,
                                  fee_signal, fee_exit, kelly_cfg, exit_cfg, breaker_cfg, equity, exposure,
                                  trade_rows, events)
             row = out[i]
-            summary.performance(equity, initial_capital, periods, scratch, row)
+            summary.performance(equity, initial_capital, periods, plan_sizes, plan_merges, leaf, partial, scratch,
+                                row)
             row[summary.N_TRADES] = summary.closed_trades(trade_rows, int(acct[trades.N_TRADES]))
             row[summary.FINAL_EQUITY] = equity[n - 1]
             if keep:

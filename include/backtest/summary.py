@@ -1,12 +1,15 @@
-"""The sweep metrics of one run, in Numba, equal to result.performance to the last bit.
+"""The sweep metrics of one run, in Numba, equal to result.performance to 1e-12 relative.
 
 The batch kernel (batch.py) summarises each run inside Numba so only one row per
 parameter set returns to Python. The definitions are include/metrics/risk.py's;
-this module repeats NumPy's order of operations so the numbers are the same floats:
+this module repeats NumPy's order of operations where one pass allows it:
 - a sum is NumPy's pairwise summation (np.add.reduce on a contiguous float64
-  array: blocks of 8 accumulators up to 128 values, halves above; pairwise_sum);
+  array: blocks of 8 accumulators up to 128 values, halves above; pairwise_sum),
+  streamed leaf by leaf (pairwise_plan), so no array of returns is stored;
 - a product is a left-to-right loop (np.multiply.reduce has no pairwise form);
-- mean = sum / n; std (ddof=1) = sqrt(sum((x - mean) ** 2) / (n - 1)), as np.std;
+- mean = sum / n, the same float as NumPy's; std (ddof=1) from sum(x ** 2) - sum(x) * mean
+  (one pass; np.std sums (x - mean) ** 2 after a first pass: a few ulps apart for returns,
+  whose squared mean is tiny against their variance);
 - NaN returns are dropped first (risk._values), fewer than 2 left = every metric NaN.
 tests/sweeps/test_batch_evaluator.py holds pairwise_sum to np.sum bit for bit and every
 row to run_backtest's metrics on the real candles.
@@ -74,6 +77,76 @@ def _block_sum(a, lo, n, center, form):
 
 
 @njit(cache=True)
+def _leaf_sums(a, n):
+    """_block_sum of a[:n] for VALUES, DEVIATIONS about 0 (x ** 2) and SHORTFALLS at once: the same
+    accumulators and order in one read of the leaf (scalars: an array of accumulators is an allocation)."""
+    if n < 8:
+        return _tail_sums(a, 0, n, 0.0, 0.0, 0.0)
+    v0, q0, d0 = _terms(a[0])
+    v1, q1, d1 = _terms(a[1])
+    v2, q2, d2 = _terms(a[2])
+    v3, q3, d3 = _terms(a[3])
+    v4, q4, d4 = _terms(a[4])
+    v5, q5, d5 = _terms(a[5])
+    v6, q6, d6 = _terms(a[6])
+    v7, q7, d7 = _terms(a[7])
+    end = n - n % 8
+    for i in range(8, end, 8):
+        x, xx, yy = _terms(a[i + 0])
+        v0 += x
+        q0 += xx
+        d0 += yy
+        x, xx, yy = _terms(a[i + 1])
+        v1 += x
+        q1 += xx
+        d1 += yy
+        x, xx, yy = _terms(a[i + 2])
+        v2 += x
+        q2 += xx
+        d2 += yy
+        x, xx, yy = _terms(a[i + 3])
+        v3 += x
+        q3 += xx
+        d3 += yy
+        x, xx, yy = _terms(a[i + 4])
+        v4 += x
+        q4 += xx
+        d4 += yy
+        x, xx, yy = _terms(a[i + 5])
+        v5 += x
+        q5 += xx
+        d5 += yy
+        x, xx, yy = _terms(a[i + 6])
+        v6 += x
+        q6 += xx
+        d6 += yy
+        x, xx, yy = _terms(a[i + 7])
+        v7 += x
+        q7 += xx
+        d7 += yy
+    sv = ((v0 + v1) + (v2 + v3)) + ((v4 + v5) + (v6 + v7))
+    sq = ((q0 + q1) + (q2 + q3)) + ((q4 + q5) + (q6 + q7))
+    sd = ((d0 + d1) + (d2 + d3)) + ((d4 + d5) + (d6 + d7))
+    return _tail_sums(a, end, n, sv, sq, sd)
+
+
+@njit(cache=True, inline="always")
+def _terms(x):
+    y = min(x, 0.0)
+    return x, x * x, y * y
+
+
+@njit(cache=True, inline="always")
+def _tail_sums(a, lo, n, sv, sq, sd):
+    for i in range(lo, n):
+        x, xx, yy = _terms(a[i])
+        sv += x
+        sq += xx
+        sd += yy
+    return sv, sq, sd
+
+
+@njit(cache=True)
 def _half(n):
     half = n // 2
     return half - half % 8
@@ -122,8 +195,127 @@ def bar_returns(equity, initial_capital, returns):
 
 
 @njit(cache=True)
-def performance(equity, initial_capital, periods, scratch, out):
-    """result.performance of equity's bar returns into out[TOTAL_RETURN:MAX_DRAWDOWN + 1]; scratch: n floats."""
+def pairwise_plan(n):
+    """The leaves of pairwise_sum's tree over n values, in order: (sizes, merges), merges[i] = how many
+    left + right additions the walk makes after leaf i (the stack of partial sums pops that many times).
+    Folding values into leaves of these sizes and merging as told is pairwise_sum's arithmetic, streamed."""
+    cap = n // 64 + 2  # leaves hold more than 64 values (a half of > 128, rounded down to 8s), but the last
+    sizes = np.zeros(cap, np.int64)
+    merges = np.zeros(cap, np.int64)
+    if n <= PAIRWISE_BLOCK:
+        sizes[0] = n
+        return sizes[:1], merges[:1]
+    starts = np.empty(64, np.int64)
+    lengths = np.empty(64, np.int64)
+    stage = np.zeros(64, np.int64)
+    top, leaves = 0, 0
+    starts[0], lengths[0] = 0, n
+    while top >= 0:
+        first, size = starts[top], lengths[top]
+        if size <= PAIRWISE_BLOCK:
+            sizes[leaves] = size
+            leaves += 1
+            top -= 1
+        elif stage[top] < 2:
+            half = _half(size)
+            child_start, child_size = (first, half) if stage[top] == 0 else (first + half, size - half)
+            stage[top] += 1
+            top += 1
+            starts[top], lengths[top], stage[top] = child_start, child_size, 0
+        else:
+            merges[leaves - 1] += 1
+            top -= 1
+    return sizes[:leaves], merges[:leaves]
+
+
+@njit(cache=True)
+def performance(equity, initial_capital, periods, plan_sizes, plan_merges, leaf, partial, scratch, out):
+    """result.performance of equity's bar returns into out[TOTAL_RETURN:MAX_DRAWDOWN + 1], in one pass.
+
+    plan_sizes, plan_merges: pairwise_plan(len(equity)); leaf: PAIRWISE_BLOCK floats; partial: (64, 3)
+    floats; scratch: n floats (used only when a return is NaN: see below)."""
+    # Per value: result.bar_returns, the running product (np.prod / np.cumprod: left to right),
+    # risk._constant (max == min: no value differs from the first) and risk.drawdown_series:
+    # wealth / max(running max of wealth, 1) - 1, its minimum. x - 1 rounds monotonically, so the
+    # minimum of the ratios minus 1 is the same float. A ratio is divided out only where it may be a
+    # new minimum (wealth below worst * peak, widened by far more than rounding can move a quotient):
+    # the division is the loop's cost. A NaN ratio (a NaN wealth, inf / inf) is NumPy's NaN.
+    # The sums (of x, x ** 2, min(x, 0) ** 2) stream through pairwise_sum's tree: each leaf of values
+    # is summed as NumPy sums a block once it is full, and the partial sums merge as the plan says;
+    # no array of returns. The plan assumes no NaN return (the count is then the number of bars); a
+    # NaN (a NaN equity) makes the count smaller, the tree another, and performance_stored runs instead.
+    n = equity.shape[0]
+    previous = initial_capital
+    growth = running = 1.0
+    first = 0.0
+    worst = 1.0
+    undefined = varies = False
+    filled, leaves, depth = 0, 0, 0
+    for j in range(n):
+        x = equity[j] / previous - 1.0
+        previous = equity[j]
+        if x != x:
+            performance_stored(equity, initial_capital, periods, scratch, out)
+            return
+        if j == 0:
+            first = x
+        else:
+            varies = varies or x != first
+        growth *= 1.0 + x  # (1.0 * (1 + x) is 1 + x: the first factor as NumPy has it)
+        if growth > running or j == 0:
+            running = growth
+        peak = running if running > 1.0 else 1.0
+        if growth != growth or growth == math.inf:
+            undefined = True
+        elif growth < worst * peak * WIDEN:
+            ratio = growth / peak
+            undefined = undefined or ratio != ratio
+            if ratio < worst:
+                worst = ratio
+        leaf[filled] = x
+        filled += 1
+        if filled == plan_sizes[leaves]:
+            partial[depth, VALUES], partial[depth, DEVIATIONS], partial[depth, SHORTFALLS] = _leaf_sums(leaf, filled)
+            depth += 1
+            for _ in range(plan_merges[leaves]):
+                depth -= 1
+                for form in range(3):
+                    partial[depth - 1, form] = partial[depth - 1, form] + partial[depth, form]
+            leaves += 1
+            filled = 0
+    for k in range(TOTAL_RETURN, MAX_DRAWDOWN + 1):
+        out[k] = math.nan
+    if n < MIN_OBSERVATIONS:
+        return
+    # mean and the shortfall sum are NumPy's floats; the squared deviations' sum is sum(x ** 2) - sum(x) * mean
+    # (not NumPy's order: within a few ulps of it while mean ** 2 is small against the variance, as for returns)
+    mean = partial[0, VALUES] / n
+    deviations = max(partial[0, DEVIATIONS] - partial[0, VALUES] * mean, 0.0)
+    _ratios(growth, periods, n, undefined, worst, varies, mean, deviations, partial[0, SHORTFALLS], out)
+
+
+@njit(cache=True)
+def _ratios(growth, periods, m, undefined, worst, varies, mean, deviations, shortfalls, out):
+    """The metrics from the pass's running values and sums (m values; deviations: sum((x - mean) ** 2))."""
+    deepest = math.nan if undefined else worst - 1.0
+    out[TOTAL_RETURN] = growth - 1.0
+    annual = growth ** (periods / m) - 1.0
+    out[ANNUAL_RETURN] = annual
+    std = math.sqrt(deviations / (m - 1))
+    out[ANNUAL_VOLATILITY] = std * math.sqrt(periods)
+    if varies:
+        out[SHARPE] = mean / std * math.sqrt(periods)
+    downside = math.sqrt(shortfalls / m) * math.sqrt(periods)
+    if downside > 0:
+        out[SORTINO] = mean * periods / downside
+    out[MAX_DRAWDOWN] = deepest
+    if deepest < 0:
+        out[CALMAR] = annual / abs(deepest)
+
+
+@njit(cache=True)
+def performance_stored(equity, initial_capital, periods, scratch, out):
+    """performance for an equity with NaN returns: the returns kept in scratch (n floats), NumPy's two passes."""
     # One pass: result.bar_returns, risk._values (drop NaN), then per value the running product
     # (np.prod / np.cumprod: left to right), risk._constant (max == min: no value differs from the first)
     # and risk.drawdown_series: wealth / max(running max of wealth, 1) - 1, its minimum. x - 1 rounds
@@ -163,21 +355,10 @@ def performance(equity, initial_capital, periods, scratch, out):
     if m < MIN_OBSERVATIONS:
         return
     r = scratch  # the values, compacted
-    deepest = math.nan if undefined else worst - 1.0
-    out[TOTAL_RETURN] = growth - 1.0
-    annual = growth ** (periods / m) - 1.0
-    out[ANNUAL_RETURN] = annual
     mean = pairwise_sum(r, 0, m) / m
-    std = math.sqrt(pairwise_sum(r, 0, m, mean, DEVIATIONS) / (m - 1))  # np.std: sum((x - mean) ** 2)
-    out[ANNUAL_VOLATILITY] = std * math.sqrt(periods)
-    if varies:
-        out[SHARPE] = mean / std * math.sqrt(periods)
-    downside = math.sqrt(pairwise_sum(r, 0, m, 0.0, SHORTFALLS) / m) * math.sqrt(periods)
-    if downside > 0:
-        out[SORTINO] = mean * periods / downside
-    out[MAX_DRAWDOWN] = deepest
-    if deepest < 0:
-        out[CALMAR] = annual / abs(deepest)
+    deviations = pairwise_sum(r, 0, m, mean, DEVIATIONS)  # np.std: sum((x - mean) ** 2)
+    _ratios(growth, periods, m, undefined, worst, varies, mean, deviations, pairwise_sum(r, 0, m, 0.0, SHORTFALLS),
+            out)
 
 
 @njit(cache=True)

@@ -11,7 +11,7 @@ from optuna.trial import TrialState
 from include.backtest import Bars, Costs, run_backtest
 from include.backtest import batch
 from include.backtest.config import Breaker, Exits, Sizing
-from include.backtest.summary import FIELDS, pairwise_sum
+from include.backtest.summary import FIELDS, pairwise_plan, pairwise_sum, performance, performance_stored
 from include.strategies.registry import get_strategy
 from include.sweeps.evaluate import Evaluator, series_bars
 from include.sweeps.spec import METRICS
@@ -50,6 +50,22 @@ def test_summary_fields_cover_the_sweep_metrics():
 def test_pairwise_sum_is_numpys_sum_bit_for_bit(n):
     values = np.random.default_rng(n).standard_normal(n + 3) * 1e-3
     assert pairwise_sum(values, 3, n) == np.sum(values[3:])
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 7, 129, 1000, 8193, 100_003])
+def test_streamed_metrics_equal_the_stored_two_pass_ones(n):
+    """performance (one pass, the sums streamed through pairwise_sum's tree) against performance_stored (the
+    returns kept, NumPy's two passes), also with a NaN equity, where performance hands over to the other."""
+    equity = 1e4 * np.cumprod(1 + np.random.default_rng(n).standard_normal(n) * 1e-3)
+    sizes, merges = pairwise_plan(n)
+    assert sizes.sum() == n and (sizes <= 128).all()
+    for nan_at in (None, n // 2) if n > 2 else (None,):
+        if nan_at is not None:
+            equity[nan_at] = np.nan
+        got, want = np.full(len(FIELDS), np.nan), np.full(len(FIELDS), np.nan)
+        performance(equity, 1e4, 525_600.0, sizes, merges, np.empty(128), np.empty((64, 3)), np.empty(n), got)
+        performance_stored(equity, 1e4, 525_600.0, np.empty(n), want)
+        assert_same(dict(zip(FIELDS, got)), dict(zip(FIELDS, want)), f"n={n} NaN at {nan_at}", names=FIELDS[:7])
 
 
 @pytest.mark.parametrize("venue", ["bus_usdt", "bus_usdc", "bus_usd", "kraken"])
@@ -94,7 +110,12 @@ def test_evaluator_many_equals_one_call_per_trial(score):
         want = evaluate(params)
         assert got.keys() == want.keys()
         assert_same(got, want, f"{score} {params}", names=(*METRICS, "n_trades"))
-        assert got["per_series"] == want["per_series"]  # the same floats, None for NaN
+        assert got["per_series"].keys() == want["per_series"].keys()
+        for label, metrics in want["per_series"].items():  # None for NaN
+            assert got["per_series"][label].keys() == metrics.keys()
+            assert_same({k: math.nan if v is None else v for k, v in got["per_series"][label].items()},
+                        {k: math.nan if v is None else v for k, v in metrics.items()}, f"{score} {params} {label}",
+                        names=metrics.keys())
         for (first, daily), (first_want, daily_want) in zip(got["daily_returns"], want["daily_returns"], strict=True):
             assert first == first_want
             np.testing.assert_array_equal(daily, daily_want)
