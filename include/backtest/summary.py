@@ -246,43 +246,39 @@ def performance(equity, initial_capital, periods, plan_sizes, plan_merges, leaf,
     # NaN (a NaN equity) makes the count smaller, the tree another, and performance_stored runs instead.
     n = equity.shape[0]
     previous = initial_capital
-    growth = running = 1.0
-    first = 0.0
-    worst = 1.0
+    growth = worst = 1.0
     undefined = varies = False
-    filled, leaves, depth = 0, 0, 0
-    for j in range(n):
-        x = equity[j] / previous - 1.0
-        previous = equity[j]
-        if x != x:
-            performance_stored(equity, initial_capital, periods, scratch, out)
-            return
-        if j == 0:
-            first = x
-        else:
+    first = equity[0] / initial_capital - 1.0 if n > 0 else 0.0
+    running = -math.inf  # the first growth is the first running maximum
+    j, depth = 0, 0
+    for leaves in range(plan_sizes.shape[0]):
+        size = plan_sizes[leaves]
+        for i in range(size):  # a leaf of values: the bar loop without a leaf-end test per bar
+            x = equity[j] / previous - 1.0
+            previous = equity[j]
+            j += 1
+            if x != x:
+                performance_stored(equity, initial_capital, periods, scratch, out)
+                return
             varies = varies or x != first
-        growth *= 1.0 + x  # (1.0 * (1 + x) is 1 + x: the first factor as NumPy has it)
-        if growth > running or j == 0:
-            running = growth
-        peak = running if running > 1.0 else 1.0
-        if growth != growth or growth == math.inf:
-            undefined = True
-        elif growth < worst * peak * WIDEN:
-            ratio = growth / peak
-            undefined = undefined or ratio != ratio
-            if ratio < worst:
-                worst = ratio
-        leaf[filled] = x
-        filled += 1
-        if filled == plan_sizes[leaves]:
-            partial[depth, VALUES], partial[depth, DEVIATIONS], partial[depth, SHORTFALLS] = _leaf_sums(leaf, filled)
-            depth += 1
-            for _ in range(plan_merges[leaves]):
-                depth -= 1
-                for form in range(3):
-                    partial[depth - 1, form] = partial[depth - 1, form] + partial[depth, form]
-            leaves += 1
-            filled = 0
+            growth *= 1.0 + x  # (1.0 * (1 + x) is 1 + x: the first factor as NumPy has it)
+            if growth > running:
+                running = growth
+            peak = running if running > 1.0 else 1.0
+            if growth != growth or growth == math.inf:
+                undefined = True
+            elif growth < worst * peak * WIDEN:
+                ratio = growth / peak
+                undefined = undefined or ratio != ratio
+                if ratio < worst:
+                    worst = ratio
+            leaf[i] = x
+        partial[depth, VALUES], partial[depth, DEVIATIONS], partial[depth, SHORTFALLS] = _leaf_sums(leaf, size)
+        depth += 1
+        for _ in range(plan_merges[leaves]):
+            depth -= 1
+            for form in range(3):
+                partial[depth - 1, form] = partial[depth - 1, form] + partial[depth, form]
     for k in range(TOTAL_RETURN, MAX_DRAWDOWN + 1):
         out[k] = math.nan
     if n < MIN_OBSERVATIONS:
