@@ -83,6 +83,20 @@ def test_batch_equals_run_backtest_on_the_real_candles(venue):
         Bars(real_series()[venue].iloc[:300].reset_index(drop=True), "1m"), SMA, GRID[-2:], COSTS, **SETTINGS))
 
 
+@pytest.mark.parametrize("exits, breaker", [
+    (None, None), (None, SETTINGS["breaker"]), (Exits(stop_loss=0.01, take_profit=0.02), None),
+    (Exits(stop_loss=0.01, take_profit=0.02), SETTINGS["breaker"]), (Exits(trail_atr_mult=2.0), None),
+    (SETTINGS["exits"], SETTINGS["breaker"])])
+def test_every_compiled_variant_equals_run_backtest(exits, breaker):
+    """kernel.run_variant runs a loop compiled per set of optional parts (exits, trailing stop, breaker): each
+    equals run_backtest's general loop."""
+    bars = Bars(real_series()["kraken"].iloc[:8_000].reset_index(drop=True), "1m")
+    settings = {**SETTINGS, "exits": exits, "breaker": breaker}
+    for params, row in zip(GRID, batch.run_batch(bars, SMA, GRID, COSTS, **settings), strict=True):
+        want = run_backtest(bars, SMA, params, COSTS, check_lookahead=False, **settings).metrics
+        assert_same(row, want, f"{exits} {breaker} {params}")
+
+
 def test_blocks_bound_the_memory_and_keep_the_results(monkeypatch):
     bars = Bars(real_series()["kraken"].iloc[:5_000].reset_index(drop=True), "1m")
     whole = batch.run_batch(bars, SMA, GRID, COSTS, **SETTINGS)
