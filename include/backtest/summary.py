@@ -77,76 +77,6 @@ def _block_sum(a, lo, n, center, form):
 
 
 @njit(cache=True)
-def _leaf_sums(a, n):
-    """_block_sum of a[:n] for VALUES, DEVIATIONS about 0 (x ** 2) and SHORTFALLS at once: the same
-    accumulators and order in one read of the leaf (scalars: an array of accumulators is an allocation)."""
-    if n < 8:
-        return _tail_sums(a, 0, n, 0.0, 0.0, 0.0)
-    v0, q0, d0 = _terms(a[0])
-    v1, q1, d1 = _terms(a[1])
-    v2, q2, d2 = _terms(a[2])
-    v3, q3, d3 = _terms(a[3])
-    v4, q4, d4 = _terms(a[4])
-    v5, q5, d5 = _terms(a[5])
-    v6, q6, d6 = _terms(a[6])
-    v7, q7, d7 = _terms(a[7])
-    end = n - n % 8
-    for i in range(8, end, 8):
-        x, xx, yy = _terms(a[i + 0])
-        v0 += x
-        q0 += xx
-        d0 += yy
-        x, xx, yy = _terms(a[i + 1])
-        v1 += x
-        q1 += xx
-        d1 += yy
-        x, xx, yy = _terms(a[i + 2])
-        v2 += x
-        q2 += xx
-        d2 += yy
-        x, xx, yy = _terms(a[i + 3])
-        v3 += x
-        q3 += xx
-        d3 += yy
-        x, xx, yy = _terms(a[i + 4])
-        v4 += x
-        q4 += xx
-        d4 += yy
-        x, xx, yy = _terms(a[i + 5])
-        v5 += x
-        q5 += xx
-        d5 += yy
-        x, xx, yy = _terms(a[i + 6])
-        v6 += x
-        q6 += xx
-        d6 += yy
-        x, xx, yy = _terms(a[i + 7])
-        v7 += x
-        q7 += xx
-        d7 += yy
-    sv = ((v0 + v1) + (v2 + v3)) + ((v4 + v5) + (v6 + v7))
-    sq = ((q0 + q1) + (q2 + q3)) + ((q4 + q5) + (q6 + q7))
-    sd = ((d0 + d1) + (d2 + d3)) + ((d4 + d5) + (d6 + d7))
-    return _tail_sums(a, end, n, sv, sq, sd)
-
-
-@njit(cache=True, inline="always")
-def _terms(x):
-    y = min(x, 0.0)
-    return x, x * x, y * y
-
-
-@njit(cache=True, inline="always")
-def _tail_sums(a, lo, n, sv, sq, sd):
-    for i in range(lo, n):
-        x, xx, yy = _terms(a[i])
-        sv += x
-        sq += xx
-        sd += yy
-    return sv, sq, sd
-
-
-@njit(cache=True)
 def _half(n):
     half = n // 2
     return half - half % 8
@@ -155,51 +85,46 @@ def _half(n):
 @njit(cache=True)
 def pairwise_sum(a, lo, n, center=0.0, form=VALUES):
     """a[lo:lo + n].sum() in NumPy's order (numpy/_core/src/umath/loops_utils.h.src, pairwise_sum):
-    halves (a multiple of 8 first) down to blocks, left + right. NumPy recurses; this walks the same
-    tree with an explicit stack (a recursive function breaks Numba's cache of its callers).
+    halves (a multiple of 8 first) down to blocks, left + right: the leaves and merges of pairwise_plan.
     center, form: sum _term(x) instead of x (see _term)."""
-    if n <= PAIRWISE_BLOCK:
-        return _block_sum(a, lo, n, center, form)
-    starts = np.empty(64, np.int64)  # depth <= log2(n): 64 levels cover any array
-    sizes = np.empty(64, np.int64)
-    stage = np.zeros(64, np.int64)
-    sums = np.empty(64)
-    top, n_sums = 0, 0
-    starts[0], sizes[0] = lo, n
-    while top >= 0:
-        first, size = starts[top], sizes[top]
-        if size <= PAIRWISE_BLOCK:
-            sums[n_sums] = _block_sum(a, first, size, center, form)
-            n_sums += 1
-            top -= 1
-        elif stage[top] < 2:  # descend into the left half, then the right half
-            half = _half(size)
-            child_start, child_size = (first, half) if stage[top] == 0 else (first + half, size - half)
-            stage[top] += 1
-            top += 1
-            starts[top], sizes[top], stage[top] = child_start, child_size, 0
-        else:
-            n_sums -= 1
-            sums[n_sums - 1] = sums[n_sums - 1] + sums[n_sums]
-            top -= 1
+    sizes, merges = pairwise_plan(n)
+    sums = np.empty(64)  # depth <= log2(n): 64 levels cover any array
+    depth = 0
+    for leaf in range(sizes.shape[0]):
+        sums[depth] = _block_sum(a, lo, sizes[leaf], center, form)
+        lo += sizes[leaf]
+        depth += 1
+        for _ in range(merges[leaf]):
+            depth -= 1
+            sums[depth - 1] = sums[depth - 1] + sums[depth]
     return sums[0]
 
 
-@njit(cache=True)
-def bar_returns(equity, initial_capital, returns):
-    """result.bar_returns into `returns` (NaN kept)."""
-    previous = initial_capital
-    for j in range(equity.shape[0]):
-        returns[j] = equity[j] / previous - 1.0
-        previous = equity[j]
+@njit(cache=True, inline="always")
+def _drawdown(growth, running, worst, undefined):
+    """(worst, undefined) after this wealth: risk.drawdown_series is wealth / max(running max, 1) - 1; x - 1
+    rounds monotonically, so the minimum of the ratios minus 1 is the same float. A ratio is divided out only
+    where it may be a new minimum (wealth below worst * peak, widened by far more than rounding can move a
+    quotient): the division is the loop's cost. A NaN ratio (a NaN wealth, inf / inf) is NumPy's NaN."""
+    peak = running if running > 1.0 else 1.0
+    if growth != growth or growth == math.inf:
+        return worst, True
+    if growth < worst * peak * WIDEN:
+        ratio = growth / peak
+        undefined = undefined or ratio != ratio
+        if ratio < worst:
+            worst = ratio
+    return worst, undefined
 
 
 @njit(cache=True)
 def pairwise_plan(n):
-    """The leaves of pairwise_sum's tree over n values, in order: (sizes, merges), merges[i] = how many
-    left + right additions the walk makes after leaf i (the stack of partial sums pops that many times).
-    Folding values into leaves of these sizes and merging as told is pairwise_sum's arithmetic, streamed."""
-    cap = n // 64 + 2  # leaves hold more than 64 values (a half of > 128, rounded down to 8s), but the last
+    """The leaves of NumPy's pairwise tree over n values, in order: (sizes, merges), merges[i] = how many
+    left + right additions follow leaf i (the stack of partial sums pops that many times). Summing leaves of
+    these sizes (_block_sum) and merging as told is NumPy's arithmetic (pairwise_sum), also streamed
+    (performance). NumPy recurses; this walks the same tree with an explicit stack (a recursive function
+    breaks Numba's cache of its callers)."""
+    cap = n // 64 + 2  # above one block, every leaf holds at least 64 values (halves are rounded down to 8s)
     sizes = np.zeros(cap, np.int64)
     merges = np.zeros(cap, np.int64)
     if n <= PAIRWISE_BLOCK:
@@ -264,16 +189,10 @@ def performance(equity, initial_capital, periods, plan_sizes, plan_merges, leaf,
             growth *= 1.0 + x  # (1.0 * (1 + x) is 1 + x: the first factor as NumPy has it)
             if growth > running:
                 running = growth
-            peak = running if running > 1.0 else 1.0
-            if growth != growth or growth == math.inf:
-                undefined = True
-            elif growth < worst * peak * WIDEN:
-                ratio = growth / peak
-                undefined = undefined or ratio != ratio
-                if ratio < worst:
-                    worst = ratio
+            worst, undefined = _drawdown(growth, running, worst, undefined)
             leaf[i] = x
-        partial[depth, VALUES], partial[depth, DEVIATIONS], partial[depth, SHORTFALLS] = _leaf_sums(leaf, size)
+        for form in range(3):  # (VALUES, DEVIATIONS about 0: x ** 2, SHORTFALLS)
+            partial[depth, form] = _block_sum(leaf, 0, size, 0.0, form)
         depth += 1
         for _ in range(plan_merges[leaves]):
             depth -= 1
@@ -338,14 +257,7 @@ def performance_stored(equity, initial_capital, periods, scratch, out):
             if growth > running:
                 running = growth
         m += 1
-        peak = running if running > 1.0 else 1.0
-        if growth != growth or growth == math.inf:
-            undefined = True
-        elif growth < worst * peak * WIDEN:
-            ratio = growth / peak
-            undefined = undefined or ratio != ratio
-            if ratio < worst:
-                worst = ratio
+        worst, undefined = _drawdown(growth, running, worst, undefined)
     for k in range(TOTAL_RETURN, MAX_DRAWDOWN + 1):
         out[k] = math.nan
     if m < MIN_OBSERVATIONS:
