@@ -100,6 +100,15 @@ def pairwise_sum(a, lo, n, center=0.0, form=VALUES):
     return sums[0]
 
 
+@njit(cache=True)
+def bar_returns(equity, initial_capital, returns):
+    """result.bar_returns into `returns` (NaN kept)."""
+    previous = initial_capital
+    for j in range(equity.shape[0]):
+        returns[j] = equity[j] / previous - 1.0
+        previous = equity[j]
+
+
 @njit(cache=True, inline="always")
 def _drawdown(growth, running, worst, undefined):
     """(worst, undefined) after this wealth: risk.drawdown_series is wealth / max(running max, 1) - 1; x - 1
