@@ -39,9 +39,10 @@ N_FIELDS = len(summary.FIELDS)
 
 @njit(cache=True, parallel=True)
 def simulate_batch(open_, high, low, close, signals, sizes, slip, atr, initial_capital, fee_signal, fee_exit,
-                   kelly_cfg, exit_cfg, breaker_cfg, periods, returns_out, threads):
+                   kelly_cfg, exit_cfg, breaker_cfg, periods, returns_out, threads, parts):
     """One summary row per row of signals; returns_out: (rows, bars) to keep each run's bar returns, or (0, 0).
-    threads: numba.get_num_threads() (an argument: a kernel calling it cannot be cached)."""
+    threads: numba.get_num_threads() (an argument: a kernel calling it cannot be cached). parts: kernel.parts_of
+    the configs (without exposure): this kernel is compiled once per variant (kernel.run_variant)."""
     k, n = signals.shape
     out = np.empty((k, N_FIELDS))
     workers = min(k, threads)
@@ -49,18 +50,22 @@ def simulate_batch(open_, high, low, close, signals, sizes, slip, atr, initial_c
     # the trades as a ring, Kelly's window plus the open one: the runs' stats need no trade list, and a short
     # buffer stays in cache (a row per trade over the whole run would stream through memory)
     ring = int(kelly_cfg[kernel.K_WINDOW]) + 2 if kelly_cfg[kernel.K_ON] == 1 else 2
+    plan_sizes, plan_merges = summary.pairwise_plan(n)
     for w in prange(workers):
         equity = np.empty(n)
         exposure = np.empty(0)  # the summaries need none: skip its division per bar
         trade_rows = np.empty((ring, trades.TRADE_FIELDS))
         events = np.empty((n + 1, breaker_events.EVENT_FIELDS))
         scratch = np.empty(n)
+        leaf = np.empty(summary.PAIRWISE_BLOCK)
+        partial = np.empty((64, 3))
         for i in range(w, k, workers):
-            acct, _ = kernel.run(open_, high, low, close, signals[i], sizes, slip, atr, initial_capital,
-                                 fee_signal, fee_exit, kelly_cfg, exit_cfg, breaker_cfg, equity, exposure,
-                                 trade_rows, events)
+            acct, _ = kernel.run_variant(open_, high, low, close, signals[i], sizes, slip, atr, initial_capital,
+                                         fee_signal, fee_exit, kelly_cfg, exit_cfg, breaker_cfg, equity, exposure,
+                                         trade_rows, events, parts)
             row = out[i]
-            summary.performance(equity, initial_capital, periods, scratch, row)
+            summary.performance(equity, initial_capital, periods, plan_sizes, plan_merges, leaf, partial, scratch,
+                                row)
             row[summary.N_TRADES] = summary.closed_trades(trade_rows, int(acct[trades.N_TRADES]))
             row[summary.FINAL_EQUITY] = equity[n - 1]
             if keep:
@@ -118,6 +123,7 @@ def iter_batch(bars: Bars, strategy: Strategy, params_list: Sequence[Mapping[str
     validated = [validate_params(strategy, p) for p in params_list]
     inputs = engine_inputs(bars, costs, sizing, exits, breaker, initial_capital)
     rows = max(1, min(block_rows(len(bars), keep_returns), len(validated)))
+    parts = kernel.parts_of(inputs[-2], inputs[-1], False)  # (exit_cfg, breaker_cfg; no exposure series)
     columns = SharedColumns(bars.frame, strategy)
     signal_buffer = np.empty((rows, len(bars)))  # reused by every block: fresh pages cost a fault each
     for start in range(0, len(validated), rows):
@@ -134,7 +140,7 @@ def iter_batch(bars: Bars, strategy: Strategy, params_list: Sequence[Mapping[str
         clock.lap("signals")
         returns = np.empty((len(block), len(bars)) if keep_returns else (0, 0))  # handed out: not reused
         out = simulate_batch(bars.open, bars.high, bars.low, bars.close, signals, *inputs, float(bars.periods),
-                             returns, numba.get_num_threads())
+                             returns, numba.get_num_threads(), parts)
         clock.lap("kernel")
         yield start, out, returns if keep_returns else None
 

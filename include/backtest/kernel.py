@@ -9,6 +9,11 @@ Per bar j, in this order:
 Everything the decision at bar j reads (signal, sizes, volatility, ATR) is known at
 bar j's close; nothing of bar j+1 is.
 
+Compiled variants: the optional parts of a bar (exits, the trailing stop, the breaker, the exposure
+series) cost per bar even when a run has them off (their calls keep the loop's values out of
+registers), so run_variant (the batch kernel's entry) runs a loop compiled for the parts the
+configs have (parts_of); run computes the same loop with the parts as runtime flags.
+
 Order rule: the engine orders only when the target exposure changes (a new signal
 value, a new breaker scale, or an exit); a position is not rebalanced while its
 target holds, so units stay fixed and exposure drifts with the price.
@@ -18,7 +23,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+from numba import njit, types
+from numba.extending import overload
 
 from include.backtest import breaker
 from include.backtest import exits
@@ -36,6 +42,9 @@ B_ON, B_WARN, B_HALVE, B_HALT, B_SCALE, B_HALT_BARS = range(6)
 L_STOP, L_TARGET, L_TRAIL, L_BEST = range(4)
 # decision state: the signal and size the held target came from, the held target, the pending order.
 D_SIGNAL, D_SIZE, D_SCALE, D_HELD, D_STOPPED, D_PENDING, D_TARGET, D_REASON = range(8)
+# the optional per-bar parts of a run (parts_of): stop-loss / take-profit / trailing exits, the trailing stop's
+# update, the breaker, the exposure series
+EXITS, TRAILING, BREAKER, EXPOSURE = 1, 2, 4, 8
 
 
 @borrowing
@@ -132,11 +141,76 @@ def simulate(open_, high, low, close, signal, sizes, slip, atr, initial_capital,
 
 
 @njit(cache=True)
+def parts_of(exit_cfg, breaker_cfg, keep_exposure):
+    """The run's variant: which optional per-bar parts it has (EXITS | TRAILING | BREAKER | EXPOSURE)."""
+    has_exits = not (math.isnan(exit_cfg[X_STOP]) and math.isnan(exit_cfg[X_TARGET])
+                     and math.isnan(exit_cfg[X_TRAIL_MULT]))
+    return ((EXITS if has_exits else 0) | (TRAILING if not math.isnan(exit_cfg[X_TRAIL_MULT]) else 0)
+            | (BREAKER if breaker_cfg[B_ON] == 1 else 0) | (EXPOSURE if keep_exposure else 0))
+
+
+def _flags(parts):
+    """(exits, trailing, breaker, exposure) of a variant (overloaded below)."""
+
+
+@overload(_flags)
+def _flags_typed(parts):
+    # A literal variant (run_variant) gives constants: the compiled loop has only its own parts. Each branch
+    # it leaves out would cost per bar even when skipped (its calls keep the loop's values out of registers).
+    if isinstance(parts, types.IntegerLiteral):
+        v = parts.literal_value
+        constant = (v & EXITS != 0, v & TRAILING != 0, v & BREAKER != 0, v & EXPOSURE != 0)
+        return lambda parts: constant
+    return lambda parts: (parts & EXITS != 0, parts & TRAILING != 0, parts & BREAKER != 0, parts & EXPOSURE != 0)
+
+
+@njit(cache=True)
 def run(open_, high, low, close, signal, sizes, slip, atr, initial_capital, fee_signal, fee_exit,
         kelly_cfg, exit_cfg, breaker_cfg, equity, exposure, trade_rows, events):
     """The pass itself, into caller-owned buffers (equity, exposure: n, or exposure empty to skip it; events:
     n + 1 rows) so the batch kernel (batch.py) reuses one set per thread. trade_rows: n + 1 rows keep every trade; fewer make it a
     ring (trade i at row i % rows) that must hold Kelly's window plus one. Returns (account vector, events)."""
+    return run_as(open_, high, low, close, signal, sizes, slip, atr, initial_capital, fee_signal, fee_exit,
+                  kelly_cfg, exit_cfg, breaker_cfg, equity, exposure, trade_rows, events,
+                  parts_of(exit_cfg, breaker_cfg, exposure.shape[0] > 0))
+
+
+def _fixed(parts):
+    """run_as for one variant, compiled on its own: parts is a constant there, so the loop has only its parts."""
+    @njit(cache=True)
+    def run_fixed(open_, high, low, close, signal, sizes, slip, atr, initial_capital, fee_signal, fee_exit,
+                  kelly_cfg, exit_cfg, breaker_cfg, equity, exposure, trade_rows, events):
+        return run_as(open_, high, low, close, signal, sizes, slip, atr, initial_capital, fee_signal, fee_exit,
+                      kelly_cfg, exit_cfg, breaker_cfg, equity, exposure, trade_rows, events, parts)
+    return run_fixed
+
+
+@njit(cache=True)
+def run_variant(open_, high, low, close, signal, sizes, slip, atr, initial_capital, fee_signal, fee_exit,
+                kelly_cfg, exit_cfg, breaker_cfg, equity, exposure, trade_rows, events, parts):
+    """run for a variant given (parts = parts_of(...) of these configs): the variants without an exposure series
+    run a loop compiled for them alone, without the parts they do not have."""
+    args = (open_, high, low, close, signal, sizes, slip, atr, initial_capital, fee_signal, fee_exit,
+            kelly_cfg, exit_cfg, breaker_cfg, equity, exposure, trade_rows, events)
+    if parts == 0:
+        return _PLAIN(*args)
+    if parts == BREAKER:
+        return _BREAKER(*args)
+    if parts == EXITS:
+        return _EXITS(*args)
+    if parts == EXITS | BREAKER:
+        return _EXITS_BREAKER(*args)
+    if parts == EXITS | TRAILING:
+        return _TRAILING(*args)
+    if parts == EXITS | TRAILING | BREAKER:
+        return _TRAILING_BREAKER(*args)
+    return run_as(*args, parts)
+
+
+@njit(cache=True)
+def run_as(open_, high, low, close, signal, sizes, slip, atr, initial_capital, fee_signal, fee_exit,
+           kelly_cfg, exit_cfg, breaker_cfg, equity, exposure, trade_rows, events, parts):
+    """run with its variant given (parts_of)."""
     n = close.shape[0]
     n_events = 0
     acct = trades.new_account(initial_capital)
@@ -144,13 +218,9 @@ def run(open_, high, low, close, signal, sizes, slip, atr, initial_capital, fee_
     dec = np.zeros(8)
     dec[D_SCALE] = 1.0
     bstate = np.array([0.0, initial_capital, 0.0])
-    has_exits = not (math.isnan(exit_cfg[X_STOP]) and math.isnan(exit_cfg[X_TARGET])
-                     and math.isnan(exit_cfg[X_TRAIL_MULT]))
-    trailing = not math.isnan(exit_cfg[X_TRAIL_MULT])
+    has_exits, trailing, breaker_on, keep_exposure = _flags(parts)
     trail_cfg = (exit_cfg[X_TRAIL_MULT], exit_cfg[X_TRAIL_MIN], exit_cfg[X_TRAIL_MAX], exit_cfg[X_LOCK_TRIGGER],
                  exit_cfg[X_LOCK_PROFIT])
-    keep_exposure = exposure.shape[0] > 0
-    breaker_on = breaker_cfg[B_ON] == 1
     ruined = False
     for j in range(n):
         if dec[D_PENDING] == 1:
@@ -198,3 +268,7 @@ def run(open_, high, low, close, signal, sizes, slip, atr, initial_capital, fee_
     if acct[trades.UNITS] != 0:
         trades.record_trade(acct, trade_rows, n - 1, trades.OPEN, close[n - 1])
     return acct, n_events
+
+
+_PLAIN, _BREAKER, _EXITS, _EXITS_BREAKER, _TRAILING, _TRAILING_BREAKER = (
+    _fixed(p) for p in (0, BREAKER, EXITS, EXITS | BREAKER, EXITS | TRAILING, EXITS | TRAILING | BREAKER))

@@ -1,12 +1,15 @@
-"""The sweep metrics of one run, in Numba, equal to result.performance to the last bit.
+"""The sweep metrics of one run, in Numba, equal to result.performance to 1e-12 relative.
 
 The batch kernel (batch.py) summarises each run inside Numba so only one row per
 parameter set returns to Python. The definitions are include/metrics/risk.py's;
-this module repeats NumPy's order of operations so the numbers are the same floats:
+this module repeats NumPy's order of operations where one pass allows it:
 - a sum is NumPy's pairwise summation (np.add.reduce on a contiguous float64
-  array: blocks of 8 accumulators up to 128 values, halves above; pairwise_sum);
+  array: blocks of 8 accumulators up to 128 values, halves above; pairwise_sum),
+  streamed leaf by leaf (pairwise_plan), so no array of returns is stored;
 - a product is a left-to-right loop (np.multiply.reduce has no pairwise form);
-- mean = sum / n; std (ddof=1) = sqrt(sum((x - mean) ** 2) / (n - 1)), as np.std;
+- mean = sum / n, the same float as NumPy's; std (ddof=1) from sum(x ** 2) - sum(x) * mean
+  (one pass; np.std sums (x - mean) ** 2 after a first pass: a few ulps apart for returns,
+  whose squared mean is tiny against their variance);
 - NaN returns are dropped first (risk._values), fewer than 2 left = every metric NaN.
 tests/sweeps/test_batch_evaluator.py holds pairwise_sum to np.sum bit for bit and every
 row to run_backtest's metrics on the real candles.
@@ -82,33 +85,18 @@ def _half(n):
 @njit(cache=True)
 def pairwise_sum(a, lo, n, center=0.0, form=VALUES):
     """a[lo:lo + n].sum() in NumPy's order (numpy/_core/src/umath/loops_utils.h.src, pairwise_sum):
-    halves (a multiple of 8 first) down to blocks, left + right. NumPy recurses; this walks the same
-    tree with an explicit stack (a recursive function breaks Numba's cache of its callers).
+    halves (a multiple of 8 first) down to blocks, left + right: the leaves and merges of pairwise_plan.
     center, form: sum _term(x) instead of x (see _term)."""
-    if n <= PAIRWISE_BLOCK:
-        return _block_sum(a, lo, n, center, form)
-    starts = np.empty(64, np.int64)  # depth <= log2(n): 64 levels cover any array
-    sizes = np.empty(64, np.int64)
-    stage = np.zeros(64, np.int64)
-    sums = np.empty(64)
-    top, n_sums = 0, 0
-    starts[0], sizes[0] = lo, n
-    while top >= 0:
-        first, size = starts[top], sizes[top]
-        if size <= PAIRWISE_BLOCK:
-            sums[n_sums] = _block_sum(a, first, size, center, form)
-            n_sums += 1
-            top -= 1
-        elif stage[top] < 2:  # descend into the left half, then the right half
-            half = _half(size)
-            child_start, child_size = (first, half) if stage[top] == 0 else (first + half, size - half)
-            stage[top] += 1
-            top += 1
-            starts[top], sizes[top], stage[top] = child_start, child_size, 0
-        else:
-            n_sums -= 1
-            sums[n_sums - 1] = sums[n_sums - 1] + sums[n_sums]
-            top -= 1
+    sizes, merges = pairwise_plan(n)
+    sums = np.empty(64)  # depth <= log2(n): 64 levels cover any array
+    depth = 0
+    for leaf in range(sizes.shape[0]):
+        sums[depth] = _block_sum(a, lo, sizes[leaf], center, form)
+        lo += sizes[leaf]
+        depth += 1
+        for _ in range(merges[leaf]):
+            depth -= 1
+            sums[depth - 1] = sums[depth - 1] + sums[depth]
     return sums[0]
 
 
@@ -121,9 +109,137 @@ def bar_returns(equity, initial_capital, returns):
         previous = equity[j]
 
 
+@njit(cache=True, inline="always")
+def _drawdown(growth, running, worst, undefined):
+    """(worst, undefined) after this wealth: risk.drawdown_series is wealth / max(running max, 1) - 1; x - 1
+    rounds monotonically, so the minimum of the ratios minus 1 is the same float. A ratio is divided out only
+    where it may be a new minimum (wealth below worst * peak, widened by far more than rounding can move a
+    quotient): the division is the loop's cost. A NaN ratio (a NaN wealth, inf / inf) is NumPy's NaN."""
+    peak = running if running > 1.0 else 1.0
+    if growth != growth or growth == math.inf:
+        return worst, True
+    if growth < worst * peak * WIDEN:
+        ratio = growth / peak
+        undefined = undefined or ratio != ratio
+        if ratio < worst:
+            worst = ratio
+    return worst, undefined
+
+
 @njit(cache=True)
-def performance(equity, initial_capital, periods, scratch, out):
-    """result.performance of equity's bar returns into out[TOTAL_RETURN:MAX_DRAWDOWN + 1]; scratch: n floats."""
+def pairwise_plan(n):
+    """The leaves of NumPy's pairwise tree over n values, in order: (sizes, merges), merges[i] = how many
+    left + right additions follow leaf i (the stack of partial sums pops that many times). Summing leaves of
+    these sizes (_block_sum) and merging as told is NumPy's arithmetic (pairwise_sum), also streamed
+    (performance). NumPy recurses; this walks the same tree with an explicit stack (a recursive function
+    breaks Numba's cache of its callers)."""
+    cap = n // 64 + 2  # above one block, every leaf holds at least 64 values (halves are rounded down to 8s)
+    sizes = np.zeros(cap, np.int64)
+    merges = np.zeros(cap, np.int64)
+    if n <= PAIRWISE_BLOCK:
+        sizes[0] = n
+        return sizes[:1], merges[:1]
+    starts = np.empty(64, np.int64)
+    lengths = np.empty(64, np.int64)
+    stage = np.zeros(64, np.int64)
+    top, leaves = 0, 0
+    starts[0], lengths[0] = 0, n
+    while top >= 0:
+        first, size = starts[top], lengths[top]
+        if size <= PAIRWISE_BLOCK:
+            sizes[leaves] = size
+            leaves += 1
+            top -= 1
+        elif stage[top] < 2:
+            half = _half(size)
+            child_start, child_size = (first, half) if stage[top] == 0 else (first + half, size - half)
+            stage[top] += 1
+            top += 1
+            starts[top], lengths[top], stage[top] = child_start, child_size, 0
+        else:
+            merges[leaves - 1] += 1
+            top -= 1
+    return sizes[:leaves], merges[:leaves]
+
+
+@njit(cache=True)
+def performance(equity, initial_capital, periods, plan_sizes, plan_merges, leaf, partial, scratch, out):
+    """result.performance of equity's bar returns into out[TOTAL_RETURN:MAX_DRAWDOWN + 1], in one pass.
+
+    plan_sizes, plan_merges: pairwise_plan(len(equity)); leaf: PAIRWISE_BLOCK floats; partial: (64, 3)
+    floats; scratch: n floats (used only when a return is NaN: see below)."""
+    # Per value: result.bar_returns, the running product (np.prod / np.cumprod: left to right),
+    # risk._constant (max == min: no value differs from the first) and risk.drawdown_series:
+    # wealth / max(running max of wealth, 1) - 1, its minimum. x - 1 rounds monotonically, so the
+    # minimum of the ratios minus 1 is the same float. A ratio is divided out only where it may be a
+    # new minimum (wealth below worst * peak, widened by far more than rounding can move a quotient):
+    # the division is the loop's cost. A NaN ratio (a NaN wealth, inf / inf) is NumPy's NaN.
+    # The sums (of x, x ** 2, min(x, 0) ** 2) stream through pairwise_sum's tree: each leaf of values
+    # is summed as NumPy sums a block once it is full, and the partial sums merge as the plan says;
+    # no array of returns. The plan assumes no NaN return (the count is then the number of bars); a
+    # NaN (a NaN equity) makes the count smaller, the tree another, and performance_stored runs instead.
+    n = equity.shape[0]
+    previous = initial_capital
+    growth = worst = 1.0
+    undefined = varies = False
+    first = equity[0] / initial_capital - 1.0 if n > 0 else 0.0
+    running = -math.inf  # the first growth is the first running maximum
+    j, depth = 0, 0
+    for leaves in range(plan_sizes.shape[0]):
+        size = plan_sizes[leaves]
+        for i in range(size):  # a leaf of values: the bar loop without a leaf-end test per bar
+            x = equity[j] / previous - 1.0
+            previous = equity[j]
+            j += 1
+            if x != x:
+                performance_stored(equity, initial_capital, periods, scratch, out)
+                return
+            varies = varies or x != first
+            growth *= 1.0 + x  # (1.0 * (1 + x) is 1 + x: the first factor as NumPy has it)
+            if growth > running:
+                running = growth
+            worst, undefined = _drawdown(growth, running, worst, undefined)
+            leaf[i] = x
+        for form in range(3):  # (VALUES, DEVIATIONS about 0: x ** 2, SHORTFALLS)
+            partial[depth, form] = _block_sum(leaf, 0, size, 0.0, form)
+        depth += 1
+        for _ in range(plan_merges[leaves]):
+            depth -= 1
+            for form in range(3):
+                partial[depth - 1, form] = partial[depth - 1, form] + partial[depth, form]
+    for k in range(TOTAL_RETURN, MAX_DRAWDOWN + 1):
+        out[k] = math.nan
+    if n < MIN_OBSERVATIONS:
+        return
+    # mean and the shortfall sum are NumPy's floats; the squared deviations' sum is sum(x ** 2) - sum(x) * mean
+    # (not NumPy's order: within a few ulps of it while mean ** 2 is small against the variance, as for returns)
+    mean = partial[0, VALUES] / n
+    deviations = max(partial[0, DEVIATIONS] - partial[0, VALUES] * mean, 0.0)
+    _ratios(growth, periods, n, undefined, worst, varies, mean, deviations, partial[0, SHORTFALLS], out)
+
+
+@njit(cache=True)
+def _ratios(growth, periods, m, undefined, worst, varies, mean, deviations, shortfalls, out):
+    """The metrics from the pass's running values and sums (m values; deviations: sum((x - mean) ** 2))."""
+    deepest = math.nan if undefined else worst - 1.0
+    out[TOTAL_RETURN] = growth - 1.0
+    annual = growth ** (periods / m) - 1.0
+    out[ANNUAL_RETURN] = annual
+    std = math.sqrt(deviations / (m - 1))
+    out[ANNUAL_VOLATILITY] = std * math.sqrt(periods)
+    if varies:
+        out[SHARPE] = mean / std * math.sqrt(periods)
+    downside = math.sqrt(shortfalls / m) * math.sqrt(periods)
+    if downside > 0:
+        out[SORTINO] = mean * periods / downside
+    out[MAX_DRAWDOWN] = deepest
+    if deepest < 0:
+        out[CALMAR] = annual / abs(deepest)
+
+
+@njit(cache=True)
+def performance_stored(equity, initial_capital, periods, scratch, out):
+    """performance for an equity with NaN returns: the returns kept in scratch (n floats), NumPy's two passes."""
     # One pass: result.bar_returns, risk._values (drop NaN), then per value the running product
     # (np.prod / np.cumprod: left to right), risk._constant (max == min: no value differs from the first)
     # and risk.drawdown_series: wealth / max(running max of wealth, 1) - 1, its minimum. x - 1 rounds
@@ -150,34 +266,16 @@ def performance(equity, initial_capital, periods, scratch, out):
             if growth > running:
                 running = growth
         m += 1
-        peak = running if running > 1.0 else 1.0
-        if growth != growth or growth == math.inf:
-            undefined = True
-        elif growth < worst * peak * WIDEN:
-            ratio = growth / peak
-            undefined = undefined or ratio != ratio
-            if ratio < worst:
-                worst = ratio
+        worst, undefined = _drawdown(growth, running, worst, undefined)
     for k in range(TOTAL_RETURN, MAX_DRAWDOWN + 1):
         out[k] = math.nan
     if m < MIN_OBSERVATIONS:
         return
     r = scratch  # the values, compacted
-    deepest = math.nan if undefined else worst - 1.0
-    out[TOTAL_RETURN] = growth - 1.0
-    annual = growth ** (periods / m) - 1.0
-    out[ANNUAL_RETURN] = annual
     mean = pairwise_sum(r, 0, m) / m
-    std = math.sqrt(pairwise_sum(r, 0, m, mean, DEVIATIONS) / (m - 1))  # np.std: sum((x - mean) ** 2)
-    out[ANNUAL_VOLATILITY] = std * math.sqrt(periods)
-    if varies:
-        out[SHARPE] = mean / std * math.sqrt(periods)
-    downside = math.sqrt(pairwise_sum(r, 0, m, 0.0, SHORTFALLS) / m) * math.sqrt(periods)
-    if downside > 0:
-        out[SORTINO] = mean * periods / downside
-    out[MAX_DRAWDOWN] = deepest
-    if deepest < 0:
-        out[CALMAR] = annual / abs(deepest)
+    deviations = pairwise_sum(r, 0, m, mean, DEVIATIONS)  # np.std: sum((x - mean) ** 2)
+    _ratios(growth, periods, m, undefined, worst, varies, mean, deviations, pairwise_sum(r, 0, m, 0.0, SHORTFALLS),
+            out)
 
 
 @njit(cache=True)

@@ -11,7 +11,7 @@ from optuna.trial import TrialState
 from include.backtest import Bars, Costs, run_backtest
 from include.backtest import batch
 from include.backtest.config import Breaker, Exits, Sizing
-from include.backtest.summary import FIELDS, pairwise_sum
+from include.backtest.summary import FIELDS, pairwise_plan, pairwise_sum, performance, performance_stored
 from include.strategies.registry import get_strategy
 from include.sweeps.evaluate import Evaluator, series_bars
 from include.sweeps.spec import METRICS
@@ -52,6 +52,22 @@ def test_pairwise_sum_is_numpys_sum_bit_for_bit(n):
     assert pairwise_sum(values, 3, n) == np.sum(values[3:])
 
 
+@pytest.mark.parametrize("n", [0, 1, 2, 7, 129, 1000, 8193, 100_003])
+def test_streamed_metrics_equal_the_stored_two_pass_ones(n):
+    """performance (one pass, the sums streamed through pairwise_sum's tree) against performance_stored (the
+    returns kept, NumPy's two passes), also with a NaN equity, where performance hands over to the other."""
+    equity = 1e4 * np.cumprod(1 + np.random.default_rng(n).standard_normal(n) * 1e-3)
+    sizes, merges = pairwise_plan(n)
+    assert sizes.sum() == n and (sizes <= 128).all()
+    for nan_at in (None, n // 2) if n > 2 else (None,):
+        if nan_at is not None:
+            equity[nan_at] = np.nan
+        got, want = np.full(len(FIELDS), np.nan), np.full(len(FIELDS), np.nan)
+        performance(equity, 1e4, 525_600.0, sizes, merges, np.empty(128), np.empty((64, 3)), np.empty(n), got)
+        performance_stored(equity, 1e4, 525_600.0, np.empty(n), want)
+        assert_same(dict(zip(FIELDS, got)), dict(zip(FIELDS, want)), f"n={n} NaN at {nan_at}", names=FIELDS[:7])
+
+
 @pytest.mark.parametrize("venue", ["bus_usdt", "bus_usdc", "bus_usd", "kraken"])
 def test_batch_equals_run_backtest_on_the_real_candles(venue):
     bars = Bars(real_series()[venue], "1m")
@@ -65,6 +81,20 @@ def test_batch_equals_run_backtest_on_the_real_candles(venue):
     assert {"stop_loss", "take_profit", "trailing_stop", "breaker", "halve", "halt"} <= reasons
     assert any(math.isnan(row["sharpe_ratio"]) for row in batch.run_batch(
         Bars(real_series()[venue].iloc[:300].reset_index(drop=True), "1m"), SMA, GRID[-2:], COSTS, **SETTINGS))
+
+
+@pytest.mark.parametrize("exits, breaker", [
+    (None, None), (None, SETTINGS["breaker"]), (Exits(stop_loss=0.01, take_profit=0.02), None),
+    (Exits(stop_loss=0.01, take_profit=0.02), SETTINGS["breaker"]), (Exits(trail_atr_mult=2.0), None),
+    (SETTINGS["exits"], SETTINGS["breaker"])])
+def test_every_compiled_variant_equals_run_backtest(exits, breaker):
+    """kernel.run_variant runs a loop compiled per set of optional parts (exits, trailing stop, breaker): each
+    equals run_backtest's general loop."""
+    bars = Bars(real_series()["kraken"].iloc[:8_000].reset_index(drop=True), "1m")
+    settings = {**SETTINGS, "exits": exits, "breaker": breaker}
+    for params, row in zip(GRID, batch.run_batch(bars, SMA, GRID, COSTS, **settings), strict=True):
+        want = run_backtest(bars, SMA, params, COSTS, check_lookahead=False, **settings).metrics
+        assert_same(row, want, f"{exits} {breaker} {params}")
 
 
 def test_blocks_bound_the_memory_and_keep_the_results(monkeypatch):
@@ -94,7 +124,12 @@ def test_evaluator_many_equals_one_call_per_trial(score):
         want = evaluate(params)
         assert got.keys() == want.keys()
         assert_same(got, want, f"{score} {params}", names=(*METRICS, "n_trades"))
-        assert got["per_series"] == want["per_series"]  # the same floats, None for NaN
+        assert got["per_series"].keys() == want["per_series"].keys()
+        for label, metrics in want["per_series"].items():  # None for NaN
+            assert got["per_series"][label].keys() == metrics.keys()
+            assert_same({k: math.nan if v is None else v for k, v in got["per_series"][label].items()},
+                        {k: math.nan if v is None else v for k, v in metrics.items()}, f"{score} {params} {label}",
+                        names=metrics.keys())
         for (first, daily), (first_want, daily_want) in zip(got["daily_returns"], want["daily_returns"], strict=True):
             assert first == first_want
             np.testing.assert_array_equal(daily, daily_want)
