@@ -36,6 +36,8 @@ def services(tmp_path_factory):
         # Paused until every DAG is parsed: an asset event only queues DAGs that already exist.
         "export AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION=True",
         "export AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC=2 AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL=10",
+        # Each file parsed once: re-parsing all of them every 30 s (the default) costs about a core here.
+        "export AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL=3600",
     )
     root = cli.root
     assert cli('pools set duckdb 1 "DuckDB warehouse file"').returncode == 0
