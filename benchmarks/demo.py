@@ -39,9 +39,6 @@ def phases(lines: list[tuple[float, str]], total: float) -> list[dict]:
 def run(tmp: Path) -> dict:
     clone = tmp / "demo-clone"
     subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
-    shared = ROOT.parent / "shared"
-    if shared.exists() and not (clone.parent / "shared").exists():
-        (clone.parent / "shared").symlink_to(shared)  # the real candles some tests read; the demo does not
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "PEAKTRADE", "VIRTUAL_ENV"))}
     env["CI"] = "true"
     lines: list[tuple[float, str]] = []

@@ -1,8 +1,6 @@
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key=['exchange', 'symbol', 'timeframe', 'ts'],
-    on_schema_change='append_new_columns'
+    unique_key=['exchange', 'symbol', 'timeframe', 'ts']
 ) }}
 -- Landed candles resampled to every coarser target timeframe (5m, 15m, 1h, 4h, 1d) that is
 -- a multiple of the landed one, in one aggregation pass: first open and last close by ts,

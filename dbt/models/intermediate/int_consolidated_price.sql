@@ -1,10 +1,6 @@
-{#- on_schema_change: a warehouse built before the new columns existed gets them, NULL, so the
-    first incremental run there recomputes everything. -#}
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key=['symbol', 'timeframe', 'ts'],
-    on_schema_change='append_new_columns'
+    unique_key=['symbol', 'timeframe', 'ts']
 ) }}
 -- One consolidated price per (symbol, timeframe, ts) across every venue quoting the symbol:
 -- the volume-weighted mean of the venues' closes, or their plain mean when no venue traded

@@ -12,8 +12,8 @@ the recursions from the state stored with that bar (see _intermediate.yml).
 def model(dbt, session):
     dbt.config(
         materialized="incremental",
-        incremental_strategy="delete+insert",
         unique_key=["exchange", "symbol", "timeframe", "ts"],
+        on_schema_change="ignore",  # dbt's own default, kept over the project's append_new_columns
     )
     from include.features.series_features import build_indicators
 

@@ -1,6 +1,5 @@
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
     unique_key=['exchange', 'symbol', 'timeframe', 'ts'],
     on_schema_change='fail'
 ) }}

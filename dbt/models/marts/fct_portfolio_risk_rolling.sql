@@ -1,10 +1,6 @@
-{#- on_schema_change: a warehouse built before the new columns existed gets them, NULL, so the
-    first incremental run there recomputes everything. -#}
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
     unique_key=['portfolio', 'window_days', 'as_of_date'],
-    on_schema_change='append_new_columns',
     post_hook="delete from {{ this }} as m where m.as_of_date not in (select trade_date from {{ ref('fct_portfolio_daily') }})"
 ) }}
 -- Rolling risk metrics of the equal-weight universe portfolio (fct_portfolio_daily) over 30 and

@@ -1,10 +1,6 @@
-{#- on_schema_change: a warehouse built before the new columns existed gets them, NULL, so the
-    first incremental run there recomputes everything. -#}
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
     unique_key=['exchange', 'symbol', 'window_days', 'as_of_date'],
-    on_schema_change='append_new_columns',
     post_hook="delete from {{ this }} as m where not exists (select 1 from {{ ref('int_daily_returns') }} as d
                where d.exchange = m.exchange and d.symbol = m.symbol and d.trade_date = m.as_of_date
                and d.daily_return is not null)"

@@ -1,6 +1,5 @@
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
     unique_key=['source_file'],
     on_schema_change='fail',
     post_hook="delete from {{ this }} where source_file not in (select filename from read_blob('" ~ landed_candles_glob() ~ "'))"

@@ -1,8 +1,6 @@
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
     unique_key=['sweep', 'run_id'],
-    on_schema_change='append_new_columns',
     tags=['sweeps']
 ) }}
 -- Every trial of every published grid / random / tpe / nsga2 run, with its run's head, its

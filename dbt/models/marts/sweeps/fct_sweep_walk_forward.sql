@@ -1,8 +1,6 @@
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
     unique_key=['sweep', 'run_id'],
-    on_schema_change='append_new_columns',
     tags=['sweeps']
 ) }}
 -- The folds of every published walk_forward run with its run's head. Built by run, like

@@ -1,6 +1,5 @@
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
     unique_key=['sweep', 'run_id'],
     on_schema_change='fail',
     tags=['sweeps']

@@ -1,8 +1,6 @@
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
     unique_key=['sweep', 'run_id'],
-    on_schema_change='append_new_columns',
     tags=['sweeps']
 ) }}
 -- The daily returns of each published run's best run (include/sweeps/strategy_returns.py: for
