@@ -7,7 +7,7 @@ UV_VERSION := 0.13.9
 UV := $(VENV)/bin/uv
 export PEAKTRADE_ROOT := $(CURDIR)
 
-.PHONY: demo test airflow bench soak lock clean
+.PHONY: demo test airflow bench soak lock clean system-deps
 
 $(VENV)/.runtime: requirements.txt
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -21,7 +21,12 @@ DBT_MANIFEST := dbt/target/manifest.json
 $(DBT_MANIFEST): $(VENV)/.runtime dbt/dbt_project.yml $(shell find dbt/models dbt/macros dbt/tests dbt/seeds -type f 2>/dev/null)
 	$(VENV)/bin/python -m include.warehouse.dbt_manifest
 
-$(VENV)/.test: $(VENV)/.runtime requirements-test.txt
+# Debian's Chromium for the browser tests (Playwright drives /usr/bin/chromium: its own download needs internet).
+system-deps:
+	@command -v chromium >/dev/null || { SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get install -y -q chromium >/dev/null || { $$SUDO apt-get update -q && $$SUDO apt-get install -y -q chromium >/dev/null; }; }
+
+$(VENV)/.test: $(VENV)/.runtime requirements-test.txt | system-deps
 	$(UV) pip install -q --python $(VENV)/bin/python -r requirements-test.txt
 	@touch $@
 
