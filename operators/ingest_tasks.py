@@ -9,7 +9,7 @@ import logging
 from datetime import datetime, timezone
 
 from airflow.sdk import Asset, TriggerRule, get_current_context, task
-from airflow.sdk.exceptions import AirflowSkipException
+from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
 from include.checked_config import load_checked_config
 from include.paths import run_key
@@ -86,8 +86,11 @@ def publish(jobs: list[dict]) -> dict:
     missing = [j["label"] for j in jobs if j["label"] not in summary.validated_series]
     if missing:
         raise RuntimeError(f"{len(missing)} of {len(jobs)} series did not land or validate: {', '.join(missing)}")
-    if summary.passed == 0:  # no asset event: downstream DAGs have nothing new to read
-        raise AirflowSkipException("no new partition passed validation")
+    nothing_passed = summary.nothing_passed()
+    if nothing_passed:  # a failed run (and its failure notification), never a green one with publish skipped
+        raise AirflowFailException(nothing_passed)
+    if summary.passed == 0:  # nothing new landed: no asset event, downstream DAGs have nothing new to read
+        raise AirflowSkipException("no new partition to validate")
     context["outlet_events"][VALIDATED_CANDLES].extra = {
         "partitions": summary.partitions,
         "passed": summary.passed,

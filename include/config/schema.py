@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 
+from include.errors import closest
 from include.series import Series
 from include.strict import Strict
 from include.timeframes import timeframe_ms
@@ -129,11 +130,51 @@ def resolve_start(value: str | date, now: datetime) -> datetime:
     return start.replace(minute=0, second=0, microsecond=0)
 
 
+# Airflow's own presets (airflow.utils.dates.cron_presets, which include/ cannot import) and its two
+# special timetables; anything else must be a five-field cron expression croniter accepts, as Airflow's.
+CRON_PRESETS = {
+    "@hourly": "0 * * * *",
+    "@daily": "0 0 * * *",
+    "@weekly": "0 0 * * 0",
+    "@monthly": "0 0 1 * *",
+    "@quarterly": "0 0 1 */3 *",
+    "@yearly": "0 0 1 1 *",
+}
+SPECIAL_SCHEDULES = ("@once", "@continuous")
+
+
+def _is_schedule(value: str) -> str:
+    """A schedule Airflow accepts, checked here so a bad one is a config error with its key path,
+    not one DAG's import error in Airflow's words."""
+    from croniter import CroniterError, croniter
+
+    if value in SPECIAL_SCHEDULES:
+        return value
+    expression = CRON_PRESETS.get(value, value)
+    valid = ("valid: a five-field cron expression 'minute hour day-of-month month day-of-week' in UTC "
+             f"such as '0 2 * * *' or '*/15 * * * *', or one of {', '.join([*CRON_PRESETS, *SPECIAL_SCHEDULES])}")
+    fields = expression.split()
+    if not expression.startswith("@") and len(fields) != 5:  # croniter's own aliases (@midnight) pass to it
+        raise ValueError(f"{value!r} has {len(fields)} fields, not 5; {valid}")
+    try:
+        croniter(expression)
+    except (CroniterError, ValueError) as exc:  # a field out of range (minute 61, month 13) or unparseable
+        raise ValueError(f"{value!r} is not a valid cron expression ({exc}); {valid}") from None
+    try:  # parses but never fires (30 February): Airflow would load it and never run the DAG
+        croniter(expression, datetime(2000, 1, 1)).get_next(datetime)
+    except CroniterError:
+        raise ValueError(f"{value!r} never fires (no such day); {valid}") from None
+    return value
+
+
+Schedule = Annotated[str, AfterValidator(_is_schedule)]
+
+
 class Schedules(Strict):
-    ingest: str = "@hourly"
-    nightly_sweep: str = "0 2 * * *"  # cron, UTC
-    daily_report: str = "30 6 * * *"  # reports the UTC day just gone
-    weekly_report: str = "0 7 * * 1"  # Monday: reports the ISO week just gone
+    ingest: Schedule = "@hourly"
+    nightly_sweep: Schedule = "0 2 * * *"  # cron, UTC
+    daily_report: Schedule = "30 6 * * *"  # reports the UTC day just gone
+    weekly_report: Schedule = "0 7 * * 1"  # Monday: reports the ISO week just gone
 
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
@@ -179,11 +220,26 @@ class Notifications(Strict):
     telegram_conn_id: str | None = None
 
 
+def _is_ratio(value: float) -> float:
+    if not 0 <= value <= 1:
+        raise ValueError(f"{value!r} is not a share of missing candles; valid: a number from 0 to 1 "
+                         "(0.8 tolerates a day with 80% of its candles missing)")
+    return value
+
+
+GapRatio = Annotated[float, AfterValidator(_is_ratio)]
+
+
 class Validation(Strict):
     max_gap_ratio: float = Field(0.05, ge=0, le=1)
-    # "exchange" or "exchange:SYMBOL" -> tolerance, for venues that are thin by nature.
-    gap_ratio_overrides: dict[str, float] = {}
+    # "<exchange id>" or "<exchange id>:<symbol>" of the universe -> tolerance, for venues that are thin by
+    # nature; the keys are checked against the universe by PeakTradeConfig (gap_override_problems).
+    gap_ratio_overrides: dict[str, GapRatio] = {}
+    # A single-candle move beyond max_abs_return_z is flagged; beyond it AND taking the close more than
+    # max_cross_exchange_deviation_bps away from the other venues (a move they do not confirm), or beyond
+    # max_abs_return_z_quarantine (confirmed or not), its day is quarantined.
     max_abs_return_z: float = Field(12.0, gt=0)
+    max_abs_return_z_quarantine: float = Field(100.0, gt=0)
     return_z_window: int = Field(500, ge=20)
     max_cross_exchange_deviation_bps: float = Field(100.0, gt=0)
     # Failing rows copied into the quarantine reason, per expectation.
@@ -191,10 +247,40 @@ class Validation(Strict):
     # Days of GX results kept for Data Docs.
     keep_results_days: int = Field(14, ge=1)
 
+    @model_validator(mode="after")
+    def _quarantine_above_flag(self):
+        if self.max_abs_return_z_quarantine <= self.max_abs_return_z:
+            raise ValueError(f"max_abs_return_z_quarantine ({self.max_abs_return_z_quarantine:g}) must be above "
+                             f"max_abs_return_z ({self.max_abs_return_z:g}): moves between the two are flagged, "
+                             "moves beyond the higher one quarantined")
+        return self
+
     def gap_tolerance(self, exchange: str, symbol: str) -> float:
         return self.gap_ratio_overrides.get(
             f"{exchange}:{symbol}", self.gap_ratio_overrides.get(exchange, self.max_gap_ratio)
         )
+
+    @staticmethod
+    def gap_override_key(exchange: str, symbol: str) -> str:
+        """The gap_ratio_overrides key for one series (its exchange and symbol; the timeframe is not part of it)."""
+        return f"{exchange}:{symbol}"
+
+
+def gap_override_problems(overrides: dict[str, float], universe: Universe) -> list[str]:
+    """Each validation.gap_ratio_overrides key that names no exchange (or exchange:symbol) of the universe."""
+    valid = {spec.id: spec.symbols or universe.symbols for spec in universe.exchanges}
+    problems = []
+    for key in overrides:
+        where = f"validation.gap_ratio_overrides.{key}"  # the key path as include.strict spells it
+        exchange, _, symbol = key.partition(":")
+        if exchange not in valid:
+            problems.append(f"{where}: {exchange!r} is not an exchange id of the universe; keys are "
+                            f"'<exchange id>' or '<exchange id>:<symbol>', {closest(exchange, valid)}")
+        elif symbol and symbol not in valid[exchange]:
+            choices = [f"{exchange}:{s}" for s in valid[exchange]]
+            problems.append(f"{where}: {symbol!r} is not a symbol of {exchange!r} in the universe; "
+                            f"{closest(key, choices)}")
+    return problems
 
 
 class Simulator(Strict):
@@ -230,6 +316,13 @@ class PeakTradeConfig(Strict):
     portfolio: dict[str, Any] = {}
     # The desk (venue, symbols, limits, ledger), checked by include.execution.settings (ExecutionSettings).
     execution: dict[str, Any] = {}
+
+    @model_validator(mode="after")
+    def _gap_overrides_name_the_universe(self):
+        problems = gap_override_problems(self.validation.gap_ratio_overrides, self.universe)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
 
     def series(self) -> list[Series]:
         """Every (exchange, symbol, timeframe) the universe declares."""

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, ValidationError, field_validator
 
+from include.config.schema import Schedule
 from include.errors import ConfigError, closest
 from include.strict import Strict, describe_validation_errors
 
@@ -138,7 +139,7 @@ class ExecutionSettings(Strict):
     risk: RiskSettings = RiskSettings()
     hard_limits: HardLimits = HardLimits()
     ledger_url: str | None = None  # None: SQLite at DataPaths.ledger; env PEAKTRADE_LEDGER_URL overrides
-    monitor_schedule: str = "*/15 * * * *"  # cron, UTC: the risk monitor
+    monitor_schedule: Schedule = "*/15 * * * *"  # cron, UTC: the risk monitor (checked as schedules.* are)
     venues: dict[str, VenueAccount] = {}  # real venue accounts by name (the form's `broker`); "paper" is reserved
 
 

@@ -24,6 +24,7 @@ what would be valid. Candles are never resampled, gap-filled or repaired.
 from __future__ import annotations
 
 import gzip
+import warnings
 import zipfile
 import zlib
 from contextlib import contextmanager
@@ -402,8 +403,19 @@ def parse_generic_csv(path: str | Path, columns: Mapping[str, str], timestamp_un
     compression = "gzip" if _is_gzip(path) else None
     header = _read_csv(path, where, _EXPECTED["csv"], nrows=0, compression=compression)
     usecols = _check_mapping(columns, [str(c) for c in header.columns], where)
-    frame = _read_csv(path, where, _EXPECTED["csv"], usecols=usecols, compression=compression)
-    frame, lines = _drop_blank_rows(frame, 2)
+    # Every column is read, so a row with more fields than the header is an error, as it is for the
+    # headerless formats: usecols would drop the extra field silently, and pandas takes a first data row
+    # one field longer than the header as an index column (index_col=False warns instead: made an error).
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", pd.errors.ParserWarning)
+        try:
+            frame = _read_csv(path, where, _EXPECTED["csv"], index_col=False, compression=compression)
+        except pd.errors.ParserWarning:
+            raise MalformedDataError(
+                f"{where}: line 2 has more fields than the header's {header.shape[1]} ({', '.join(map(str, header.columns))}); "
+                f"expected {_EXPECTED['csv']}"
+            ) from None
+    frame, lines = _drop_blank_rows(frame[usecols], 2)
     if len(frame) == 0:
         raise MalformedDataError(f"{where}: header only, no candle rows; expected at least one candle")
     return _generic(frame, columns, timestamp_unit, where, lambda i: f"line {lines[i]}")

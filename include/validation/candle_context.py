@@ -16,6 +16,9 @@ from include.series import Series
 PRICE_COLUMNS = ["open", "high", "low", "close"]
 CANDLE_COLUMNS = CANDLE_SCHEMA.names
 KEY_COLUMNS = ["exchange", "symbol", "timeframe", "timestamp"]
+DERIVED_COLUMNS = ["offset_ms", "gap_ratio", "return_z", "deviation_bps", "unconfirmed_move_bps"]
+# Every column of a validation frame, exactly: a partition with one more (or one less) fails the gate.
+FRAME_COLUMNS = ["exchange", "symbol", "timeframe", "date", *CANDLE_COLUMNS, *DERIVED_COLUMNS]
 
 
 def _ms(timestamps: pd.Series) -> np.ndarray:
@@ -71,6 +74,24 @@ def deviation_bps(frame: pd.DataFrame, reference: pd.Series | None) -> pd.Series
     return (frame["close"] / ref - 1.0) * 1e4
 
 
+def unconfirmed_move_bps(frame: pd.DataFrame, step: int, max_abs_z: float) -> pd.Series:
+    """Of a flagged move (|return_z| beyond max_abs_z), the part the other venues did not make, in bps.
+
+    That is the change of the candle's deviation from their median since the candle before: a real
+    market move (a crash, the USDC de-peg) shows on every venue, so the deviation barely changes even
+    where a venue already trades apart; a bad print (a 50x spike) moves one venue alone. Without the
+    candle before (the first of a batch, after a gap) the deviation itself counts. 0 for unflagged
+    moves and where no other venue quotes the symbol.
+    """
+    order = frame.sort_values("timestamp")
+    stamps, deviation = _ms(order["timestamp"]), order["deviation_bps"]
+    follows = np.concatenate(([False], np.diff(stamps) == step))
+    before = deviation.shift(1).where(follows, 0.0).fillna(0.0)
+    change = (deviation - before).reindex(frame.index)
+    flagged = frame["return_z"].abs() > max_abs_z
+    return change.where(flagged & change.notna(), 0.0).astype("float64")
+
+
 def validation_frame(
     series: Series,
     step: int,
@@ -103,6 +124,7 @@ def validation_frame(
     z = return_z(context.set_index("timestamp")["close"], rules.return_z_window)
     frame["return_z"] = frame["timestamp"].map(z).astype("float64")
     frame["deviation_bps"] = deviation_bps(frame, reference).astype("float64")
+    frame["unconfirmed_move_bps"] = unconfirmed_move_bps(frame, step, rules.max_abs_return_z)
     return frame
 
 

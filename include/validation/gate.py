@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from dataclasses import asdict, dataclass, field
 
 import great_expectations as gx
@@ -30,7 +31,7 @@ from include.landing.store import (
 from include.paths import DataPaths
 from include.series import Series
 from include.timeframes import DAY_MS, timeframe_ms
-from include.validation.candle_context import partition_gaps, validation_frame
+from include.validation.candle_context import CANDLE_COLUMNS, partition_gaps, validation_frame
 from include.validation.gx_context import gx_context
 from include.validation.suite import CRITICAL, build_suite
 
@@ -51,6 +52,8 @@ class Verdict:
     missing_candles: int
     failed: list[dict] = field(default_factory=list)  # critical expectations that failed
     flagged: list[dict] = field(default_factory=list)  # warning expectations that failed
+    stored_candles: int = 0  # validated candles of the day already in raw when the gate ran
+    revised_candles: int = 0  # of those, how many this candidate changes (a re-landing with other values)
 
     @property
     def series(self) -> Series:
@@ -96,10 +99,45 @@ def _validate_days(
     result = _run_suite(paths, run_key, series, frame, rules, gap_tolerance)
     gaps = partition_gaps(frame, step, previous_ms) if "offset_ms" in frame else {}
     verdicts = _verdicts(series, frame, result, gaps, rules.sample_rows)
+    stored, revised = _revisions(read_stored(paths.raw, series, days), partitions)
+    for verdict in verdicts:
+        verdict.stored_candles, verdict.revised_candles = stored.get(verdict.day, 0), revised.get(verdict.day, 0)
+        for entry in verdict.failed:
+            if entry["kwargs"].get("column") == "gap_ratio" and verdict.gap_ratio is not None:
+                entry["tolerate_with"] = gap_override_hint(series, verdict.gap_ratio)
     for verdict in verdicts:
         if verdict.day in gaps and len(gaps[verdict.day]):
             _save_gaps(paths, run_key, series, verdict.day, gaps[verdict.day])
     return verdicts
+
+
+def gap_override_hint(series: Series, ratio: float) -> dict:
+    """The setting that would let this day's gaps pass: its key path and the value it needs (rounded up)."""
+    key = Validation.gap_override_key(series.exchange, series.symbol)
+    needed = min(1.0, math.ceil(round(ratio * 100, 6)) / 100)
+    return {
+        "setting": f"validation.gap_ratio_overrides.{key}",
+        "value": needed,
+        "yaml": f'validation: {{gap_ratio_overrides: {{"{key}": {needed:g}}}}}',
+    }
+
+
+def _revisions(stored: pd.DataFrame, candidates: pd.DataFrame) -> tuple[dict[str, int], dict[str, int]]:
+    """Per day: validated candles in raw, and how many of them the candidate changes or drops."""
+    if stored.empty:
+        return {}, {}
+    counts = stored.groupby("date").size().to_dict()
+    columns = [c for c in CANDLE_COLUMNS[1:] if c in candidates]
+    if "timestamp" not in candidates or len(columns) < len(CANDLE_COLUMNS) - 1:
+        return counts, dict(counts)  # a drifted candidate cannot be compared: it would revise the whole day
+    try:
+        joined = stored.merge(candidates[["timestamp", *columns]], on="timestamp", how="left", suffixes=("", "_new"))
+        old, new = joined[columns].to_numpy(dtype="float64"), joined[[f"{c}_new" for c in columns]].to_numpy(dtype="float64")
+    except (ValueError, TypeError):  # a retyped timestamp or price column
+        return counts, dict(counts)
+    same = (old == new) | (np.isnan(old) & np.isnan(new))
+    changed = ~same.all(axis=1)
+    return counts, joined.loc[changed, "date"].value_counts().to_dict()
 
 
 def _warmup(paths: DataPaths, series: Series, first_day: str, span_ms: int) -> pd.DataFrame:

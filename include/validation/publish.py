@@ -7,10 +7,14 @@ a backfill) never loses rows and a re-landed day replaces its stored candles. A
 failing day is never merged: it goes to quarantine/.../date=<day>/ with its
 candles next to a JSON file naming the failed expectations and sample rows, while
 the month's other days, and the day's previously validated candles, stay published.
+A re-landing never replaces validated candles silently: a failing one is quarantined
+with a note that raw keeps the validated day, and a flagged one that changes stored
+candles is logged and counted in the results (revised_candles) and the summary.
 """
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import time
@@ -37,6 +41,8 @@ from include.validation.gate import Verdict
 from include.validation.gx_context import gx_context
 from include.validation.suite import SUITE_NAME
 
+log = logging.getLogger(__name__)
+
 
 @dataclass
 class PublishSummary:
@@ -48,14 +54,29 @@ class PublishSummary:
     results_file: str = ""
     data_docs: str = ""
     validated_series: list[str] = field(default_factory=list)
+    kept_validated: list[str] = field(default_factory=list)  # quarantined re-landings: raw keeps the validated day
+    revised_flagged: list[str] = field(default_factory=list)  # flagged re-landings that changed validated candles
+    quarantine_dir: str = ""
 
     def line(self) -> str:
-        failed = ", ".join(self.quarantined[:5]) + (" ..." if len(self.quarantined) > 5 else "")
+        failed = _listed(self.quarantined)
+        revised = f"; flagged re-landings replaced validated candles of {_listed(self.revised_flagged)}" if self.revised_flagged else ""
         return (
             f"validated {self.partitions} partitions of {self.series} series: {self.passed} passed "
-            f"({self.flagged} with flags), {len(self.quarantined)} quarantined{': ' + failed if failed else ''}; "
+            f"({self.flagged} with flags), {len(self.quarantined)} quarantined{': ' + failed if failed else ''}{revised}; "
             f"report: {self.data_docs}; results: {self.results_file}"
         )
+
+    def nothing_passed(self) -> str | None:
+        """The one message for a run that validated partitions and published none of them, else None."""
+        if not self.partitions or self.passed:
+            return None
+        return (f"all {self.partitions} partitions quarantined: {_listed(self.quarantined)}; nothing was published. "
+                f"Each reason is in {self.quarantine_dir}/.../date=<day>/<run>.json; report: {self.data_docs}")
+
+
+def _listed(items: list[str], shown: int = 5) -> str:
+    return ", ".join(items[:shown]) + (f" and {len(items) - shown} more" if len(items) > shown else "")
 
 
 def publish(paths: DataPaths, run_key: str, verdicts: list[Verdict], keep_days: int = 14) -> PublishSummary:
@@ -73,6 +94,14 @@ def publish(paths: DataPaths, run_key: str, verdicts: list[Verdict], keep_days: 
     for series, days in passing.items():
         _promote(paths, run_key, series, days)
     summary.quarantined = [f"{v.series.label} {v.day}" for v in verdicts if not v.passed]
+    summary.kept_validated = [f"{v.series.label} {v.day}" for v in verdicts if not v.passed and v.stored_candles]
+    summary.revised_flagged = [f"{v.series.label} {v.day}" for v in verdicts if v.passed and v.flagged and v.revised_candles]
+    summary.quarantine_dir = str(paths.quarantine)
+    for verdict in verdicts:
+        if verdict.passed and verdict.flagged and verdict.revised_candles:
+            log.warning("%s %s: a flagged re-landing replaced %d of %d validated candles (%s); see the results file",
+                        verdict.series.label, verdict.day, verdict.revised_candles, verdict.stored_candles,
+                        ", ".join(_names(verdict.flagged)))
     summary.passed = sum(v.passed for v in verdicts)
     summary.flagged = sum(v.passed and bool(v.flagged) for v in verdicts)
     summary.results_file = str(_write_results(paths, run_key, verdicts))
@@ -116,6 +145,13 @@ def _quarantine(paths: DataPaths, run_key: str, verdict: Verdict) -> Path:
         "failed_expectations": verdict.failed,
         "flagged_expectations": verdict.flagged,
     }
+    if verdict.stored_candles:
+        reason["validated_data"] = (
+            f"kept: raw still holds the {verdict.stored_candles} validated candles of {day}; this landing would have "
+            f"changed {verdict.revised_candles} of them and is quarantined instead"
+        )
+        log.warning("%s %s: re-landing failed the gate (%s) and is quarantined in %s; the %d validated candles stay "
+                    "published", series.label, day, ", ".join(_names(verdict.failed)), folder, verdict.stored_candles)
     # Reason first, then the candles: a partition in quarantine always has its explanation.
     write_text_atomic(json.dumps(reason, indent=2, default=str), folder / f"{run_key}.json")
     os.replace(candidate_file(paths.landing(run_key), series, day), folder / f"{run_key}.parquet")
@@ -140,6 +176,7 @@ def _write_results(paths: DataPaths, run_key: str, verdicts: list[Verdict]) -> P
                 "failed": ",".join(_names(v.failed)),
                 "flagged": ",".join(_names(v.flagged)),
                 "flagged_rows": sum(f["unexpected_count"] for f in v.flagged),
+                "revised_candles": v.revised_candles,
             }
             for v in verdicts
         ]

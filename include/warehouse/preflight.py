@@ -20,6 +20,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from include.atomic import write_text_atomic
@@ -89,6 +90,7 @@ def _check_schema(path: Path) -> None:
     except (OSError, pa.ArrowInvalid) as exc:
         raise WarehouseInputError(f"unreadable partition {path}: {exc}; re-land its days with market_data_backfill") from exc
     if schema.remove_metadata().equals(CANDLE_SCHEMA):
+        _check_finite(path)
         return
     found = {field.name: field.type for field in schema}
     problems = [f"column '{f.name}' is missing" for f in CANDLE_SCHEMA if f.name not in found]
@@ -102,6 +104,22 @@ def _check_schema(path: Path) -> None:
         f"Parquet schema drift in {path}: {'; '.join(problems) or 'column order differs'} "
         f"(a candle partition holds exactly: {expected}); re-land its days with market_data_backfill"
     )
+
+
+def _check_finite(path: Path) -> None:
+    """No inf or NaN price or volume: DuckDB would carry it into every return and metric downstream."""
+    table = pq.read_table(path, columns=CANDLE_SCHEMA.names[1:])
+    for name in table.column_names:
+        bad = pc.invert(pc.is_finite(table[name]))
+        if pc.any(bad).as_py():
+            row = pc.index(bad, True).as_py()
+            value = table[name][row].as_py()
+            stamp = pq.read_table(path, columns=["timestamp"])["timestamp"][row].as_py()
+            raise WarehouseInputError(
+                f"non-finite value in {path}: {name} is {value} at {stamp:%Y-%m-%d %H:%M} UTC "
+                f"({pc.sum(bad).as_py()} such rows); a candle's prices and volume are finite numbers. "
+                "move the file out of raw, then re-land its days with market_data_backfill (the gate quarantines such a candle)"
+            )
 
 
 def _check_periods(paths: DataPaths, series_dir: Path) -> None:
