@@ -90,7 +90,7 @@ def publish(jobs: list[dict]) -> dict:
     if nothing_passed:  # a failed run (and its failure notification), never a green one with publish skipped
         raise AirflowFailException(nothing_passed)
     if summary.passed == 0:  # nothing new landed: no asset event, downstream DAGs have nothing new to read
-        raise AirflowSkipException("no new partition to validate")
+        raise AirflowSkipException("no new candles landed: nothing to validate or publish")
     context["outlet_events"][VALIDATED_CANDLES].extra = {
         "partitions": summary.partitions,
         "passed": summary.passed,

@@ -106,7 +106,7 @@ def test_second_run_is_incremental_and_adds_no_duplicates(airflow_env):
     output = result.stdout + result.stderr
     assert "planned 4 series" in output
     if new_rows == 0:  # nothing new: publish skips, so no second asset event wakes downstream DAGs
-        assert "no new partition passed validation" in output
+        assert "no new candles landed: nothing to validate or publish" in output
 
 
 def test_backfill_with_bad_params_fails_before_any_work(airflow_env):
