@@ -222,7 +222,7 @@ class Notifications(Strict):
 
 def _is_ratio(value: float) -> float:
     if not 0 <= value <= 1:
-        raise ValueError(f"{value!r} is not a share of missing candles; valid: a number from 0 to 1 "
+        raise ValueError(f"{value:g} is not a share of missing candles; valid: a number from 0 to 1 "
                          "(0.8 tolerates a day with 80% of its candles missing)")
     return value
 
