@@ -34,7 +34,8 @@ def line_chart(lines: list[Line], fmt: Callable[[float], str], *, title: str, wi
     if hi == lo:
         lo, hi = lo - (abs(lo) or 1) * 0.01, hi + (abs(hi) or 1) * 0.01
     pad = (hi - lo) * 0.06
-    lo, hi = lo - (0 if any(line.fill for line in lines) and lo >= 0 else pad), hi + pad
+    filled = any(line.fill for line in lines)  # a drawdown: zero is the top, nothing above it
+    lo, hi = lo - pad, hi if filled and hi == 0 else hi + pad
 
     def x(d: date) -> float:
         return left + plot_w * (d - first).days / span

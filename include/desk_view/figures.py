@@ -219,7 +219,9 @@ def quality(data_dir: Path, reports_dir: Path) -> Quality:
     status = ["quarantined" if not ok else "flagged" if flag else "passed" for ok, flag in zip(frame.passed, flagged)]
     frame = frame.assign(status=status, detail=[fail if not ok else flag for ok, fail, flag
                                                 in zip(frame.passed, frame.failed, frame.flagged)])
-    problems = frame[frame.status != "passed"].sort_values(["status", "exchange", "symbol", "timeframe", "date"])
+    order = {"quarantined": 0, "flagged": 1}  # the worse first
+    problems = frame[frame.status != "passed"].assign(order=lambda f: f.status.map(order)).sort_values(
+        ["order", "exchange", "symbol", "timeframe", "date"])
     return Quality(run=str(frame.run.iloc[0]), validated_at=pd.Timestamp(frame.validated_at.max()).to_pydatetime(),
                    passed=int((frame.status == "passed").sum()), flagged=int(flagged.sum()),
                    quarantined=int((~frame.passed).sum()),

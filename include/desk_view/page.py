@@ -41,8 +41,9 @@ def render(fig: DeskFigures, facts: AirflowFacts) -> str:
         '<section class="row">', _card("Equity (indexed to 100 at the paper desk's first day)", _equity_chart(fig)),
         _card("Drawdown from the running peak", _drawdown_chart(fig)), "</section>",
         _card(_positions_title(fig), _positions(fig)),
-        '<section class="row">', _card(_day_title(fig, "Orders"), _orders(fig)),
-        _card(_day_title(fig, "Fills"), _fills(fig)), "</section>",
+        _card(_day_title(fig, "Orders") + ' <span class="muted">slippage against the arrival price, + = a cost</span>',
+              _orders(fig)),
+        _card(_day_title(fig, "Fills"), _fills(fig)),
         '<section class="row">', _card("Data quality: latest validation", _quality(fig)),
         _card("Reports", _reports(fig)), "</section>",
         _card("Best parameters of the last sweeps", _sweeps(fig)),
@@ -102,7 +103,7 @@ def _tiles(fig: DeskFigures, facts: AirflowFacts) -> str:
         tiles.append(_tile("Data quality", "no validation yet", _dq_link(fig), "", "quality"))
     else:
         cls = "bad" if q.quarantined else "warn" if q.flagged else "ok"
-        tiles.append(_tile("Data quality", f'<span data-testid="quality">{q.passed} passed &middot; {q.flagged} flagged '
+        tiles.append(_tile("Data quality", f'<span class="small" data-testid="quality">{q.passed} passed &middot; {q.flagged} flagged '
                            f'&middot; {q.quarantined} quarantined</span>',
                            f"run {escape(q.run)} at {q.validated_at:%Y-%m-%d %H:%M} UTC {_dq_link(fig)}", cls))
     return f'<section class="tiles">{"".join(tiles)}</section>'
@@ -132,8 +133,13 @@ def _equity_chart(fig: DeskFigures) -> str:
 
 
 def _drawdown_chart(fig: DeskFigures) -> str:
-    lines = [Line(p.label, colour, list(p.history.trade_date), list(p.history.drawdown), fill=True)
-             for p, colour in ((fig.paper, PAPER_COLOUR), (fig.benchmark, BENCHMARK_COLOUR)) if len(p.history)]
+    """Over the equity chart's days (from the paper desk's first), so the two read side by side."""
+    start = fig.paper.history.trade_date.min() if len(fig.paper.history) else None
+    lines = []
+    for p, colour in ((fig.paper, PAPER_COLOUR), (fig.benchmark, BENCHMARK_COLOUR)):
+        h = p.history if start is None else p.history[p.history.trade_date >= start]
+        if len(h):
+            lines.append(Line(p.label, colour, list(h.trade_date), list(h.drawdown), fill=True))
     return line_chart(lines, lambda v: f"{v * 100:.1f} %", title="drawdown, % below the peak")
 
 
@@ -155,11 +161,13 @@ def _text(col: str):
     return lambda r: (escape("" if pd.isna(r[col]) else str(r[col])), "")
 
 
-def _num(col: str, fmt, signed: bool = False):
+def _num(col: str, fmt, signed: bool = False, cost: bool = False):
+    """signed: green above zero, red below; cost: the other way (slippage: + is a cost)."""
     def cell(r):
         v = r[col]
-        text = fmt(v)
-        return escape(text), "num " + (_signed(None if pd.isna(v) else float(v)) if signed else "")
+        value = None if pd.isna(v) else float(v)
+        cls = _signed(-value if cost and value is not None else value) if signed else ""
+        return escape(fmt(v)), "num " + cls
     return cell
 
 
@@ -205,7 +213,7 @@ def _orders(fig: DeskFigures) -> str:
     return _table(fig.orders, {
         "time": _time("time"), "symbol": _text("symbol"), "side": _text("side"), "amount": _num("amount", _qty),
         "status": _text("status"), "filled": _num("filled", _qty), "avg price": _num("average_price", price),
-        "arrival": _num("arrival_price", price), "slippage": _num("slippage_bps", _bps, signed=True),
+        "arrival": _num("arrival_price", price), "slippage": _num("slippage_bps", _bps, signed=True, cost=True),
         "fees": _num("fees", lambda v: money(v, "").strip()),
     }, "orders", "no order yet")
 
@@ -215,8 +223,8 @@ def _fills(fig: DeskFigures) -> str:
     return _table(fig.fills, {
         "time": _time("time"), "symbol": _text("symbol"), "side": _text("side"), "amount": _num("amount", _qty),
         "price": _num("price", price), "arrival": _num("arrival_price", price),
-        "slippage": _num("slippage_bps", _bps, signed=True),
-        f"slippage ({cur})": _num("slippage", lambda v: money(v, "").strip(), signed=True),
+        "slippage": _num("slippage_bps", _bps, signed=True, cost=True),
+        f"slippage ({cur})": _num("slippage", lambda v: money(v, "").strip(), signed=True, cost=True),
         "fee": _num("fee", lambda v: money(v, "").strip()),
     }, "fills", "no fill yet")
 
@@ -230,7 +238,8 @@ def _quality(fig: DeskFigures) -> str:
                f'<b class="{"neg" if q.quarantined else ""}">{q.quarantined} quarantined</b>. {_dq_link(fig)}</p>')
     problems = q.problems.head(12)
     table = _table(problems, {"status": _text("status"), "series": lambda r: (
-        escape(f"{r.exchange} {r.symbol} {r.timeframe}"), ""), "day": _text("date"), "why": _text("detail")},
+        escape(f"{r.exchange} {r.symbol} {r.timeframe}"), ""), "day": _text("date"), "why": lambda r: (
+        escape(str(r.detail)), "wrap")},
         "quality-problems", "every partition passed without a flag")
     more = f'<p class="muted">and {len(q.problems) - 12} more in the report</p>' if len(q.problems) > 12 else ""
     return summary + table + more
@@ -282,7 +291,7 @@ def _dag_runs(facts: AirflowFacts) -> str:
         paused = ' <span class="muted">(paused)</span>' if r.get("paused") else ""
         rows.append(f'<tr data-dag="{escape(r["dag_id"])}"><td><a href="../dags/{dag}" target="_top">'
                     f'{escape(r["dag_id"])}</a>{paused}</td><td>{pill}</td><td>{run}</td><td>{when}</td></tr>')
-    return ('<table data-testid="dag-runs"><thead><tr><th>DAG</th><th>state</th><th>last run</th><th>ended (UTC)</th>'
+    return ('<table data-testid="dag-runs"><thead><tr><th>DAG</th><th>state</th><th>last run</th><th>when (UTC)</th>'
             f'</tr></thead><tbody>{"".join(rows)}</tbody></table>')
 
 
@@ -306,12 +315,14 @@ h2{font-size:14px;margin:0 0 8px;color:#444c56;font-weight:600}
 .tile.ok{border-left-color:#2da44e}.tile.warn{border-left-color:#d4a72c}.tile.bad{border-left-color:#cf222e;background:#fff5f5}
 .tile .label{font-size:12px;color:#57606a;text-transform:uppercase;letter-spacing:.03em}
 .tile .value{font-size:22px;font-weight:650;margin:2px 0;font-variant-numeric:tabular-nums}
+.tile .value .small{font-size:16px}
 .tile .sub{font-size:12px;color:#57606a}
 .row{display:grid;grid-template-columns:repeat(auto-fit,minmax(520px,1fr));gap:10px}
 .card{background:#fff;border-radius:8px;padding:12px 14px;margin-bottom:10px;box-shadow:0 1px 2px #0001;overflow-x:auto}
 table{border-collapse:collapse;width:100%;font-size:13px}
 th{text-align:left;color:#57606a;font-weight:600;border-bottom:1px solid #d0d7de;padding:4px 8px;white-space:nowrap}
 td{padding:4px 8px;border-bottom:1px solid #eaeef2;white-space:nowrap}
+td.wrap{white-space:normal;word-break:break-word}
 td.num{text-align:right;font-variant-numeric:tabular-nums}
 tbody tr:nth-child(even){background:#f8fafc}
 .pos{color:#1a7f37}.neg{color:#cf222e}.warn-text{color:#9a6700}
