@@ -2,11 +2,13 @@
 over a data directory that looks like a finished demo (desk_data.py); a user logs in through the login
 form, opens Desk from the navigation, and the page's figures match the exports and the ledger read here
 independently; the report and the data-quality page download through the plugin; an anonymous request
-is refused. One Airflow and one data directory for the whole file (the data costs about two minutes)."""
+is refused. The same page behind the FAB auth manager (a Viewer logs in through FAB's form). One data
+directory for the whole file (it costs about two minutes to build)."""
 from __future__ import annotations
 
 import json
 import re
+from contextlib import contextmanager
 import time
 import urllib.error
 import urllib.request
@@ -59,11 +61,17 @@ def desk(real_warehouse, tmp_path_factory):
                     f"variables set {desk_data.KILL_SWITCH} true"):
         done = airflow(command)
         assert done.returncode == 0, (command, (done.stdout + done.stderr)[-2000:])
+    with _api_server(airflow, port) as base:
+        yield root, base
+
+
+@contextmanager
+def _api_server(airflow, port: int):
     server = airflow.start(f"api-server --port {port} --host 127.0.0.1")
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait_for(f"{base}/api/v2/monitor/health", server, root)
-        yield root, base
+        _wait_for(f"{base}/api/v2/monitor/health", server, airflow.root)
+        yield base
     finally:
         server.terminate()
         server.wait(timeout=60)
@@ -180,7 +188,7 @@ def test_the_desk_page_shows_the_exports_and_the_ledger(desk, page):
         pdf.click()
     saved = download.value.path()
     assert Path(saved).read_bytes() == (root / "reports/2023/03/peak_trade_daily_2023-03-14.pdf").read_bytes()
-    href = frame.get_by_test_id("quality-report").get_attribute("href")
+    href = frame.get_by_test_id("quality-report").first.get_attribute("href")
     quality = page.request.get(f"{base}/peak-trade/{href}")
     assert quality.ok and "Data quality report" in quality.text()
     assert page.request.get(f"{base}/peak-trade/files/reports/../../config.yaml").status == 404
@@ -188,3 +196,31 @@ def test_the_desk_page_shows_the_exports_and_the_ledger(desk, page):
     SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     page.goto(f"{base}/peak-trade/")  # the page alone, full length, for the docs
     page.screenshot(path=str(SCREENSHOT), full_page=True)
+
+
+def test_the_desk_page_behind_the_fab_auth_manager(desk, page):
+    """FAB's own login form, then the page; its figures are the same files' (the first test checks them all)."""
+    root, _ = desk
+    fab_root = root / "fab"
+    fab_root.mkdir()
+    for name in ("data", "reports"):
+        (fab_root / name).symlink_to(root / name)
+    port = free_port()
+    airflow = isolated_airflow(
+        fab_root, CONFIG,
+        "export AIRFLOW__CORE__AUTH_MANAGER=airflow.providers.fab.auth_manager.fab_auth_manager.FabAuthManager",
+        f"export AIRFLOW__API__BASE_URL='http://127.0.0.1:{port}'")
+    for command in ("fab-db migrate", f"users create -u viewer -p {PASSWORD} -r Viewer -f Desk -l Viewer "
+                                      "-e viewer@example.com"):
+        done = airflow(command)
+        assert done.returncode == 0, (command, (done.stdout + done.stderr)[-2000:])
+    with _api_server(airflow, port) as base:
+        assert _status(base + "/peak-trade/data.json")[0] == 401
+        page.goto(f"{base}/peak-trade/")  # sent to FAB's login form, and back after it
+        page.get_by_label(re.compile("username", re.I)).fill("viewer")
+        page.get_by_label(re.compile("password", re.I)).fill(PASSWORD)
+        page.get_by_role("button", name=re.compile("sign in|log ?in", re.I)).click()
+        page.wait_for_url(re.compile(r"/peak-trade/$"), timeout=60_000)
+        total = read_export(root / "data", "fct_pnl").query("level == 'total'").sort_values("trade_date").iloc[-1]
+        assert page.get_by_test_id("paper-equity").inner_text() == money(total.equity, "USD")
+        assert "signed in as viewer" in page.locator("header").inner_text()
