@@ -14,6 +14,7 @@ every figure comes from include.desk_view.
 from __future__ import annotations
 
 import mimetypes
+from html import escape
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -115,8 +116,13 @@ def create_app() -> FastAPI:
     @app.get("/", response_class=HTMLResponse)
     def page(user=Depends(desk_user)) -> HTMLResponse:
         from include.desk_view.page import render
+        from include.errors import PeakTradeError
 
-        return HTMLResponse(render(*_figures_and_facts(user)), headers={"Cache-Control": "no-store"})
+        try:
+            return HTMLResponse(render(*_figures_and_facts(user)), headers={"Cache-Control": "no-store"})
+        except PeakTradeError as exc:  # a bad config: its one message, not a traceback
+            return HTMLResponse(f"<!doctype html><title>Peak Trade desk</title><h1>Peak Trade desk</h1>"
+                                f"<p>The desk cannot be shown: {escape(str(exc))}</p>", status.HTTP_500_INTERNAL_SERVER_ERROR)
 
     @app.get("/data.json")
     def data(user=Depends(desk_user)) -> JSONResponse:
