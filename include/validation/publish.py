@@ -47,6 +47,7 @@ class PublishSummary:
     quarantined: list[str] = field(default_factory=list)
     results_file: str = ""
     data_docs: str = ""
+    report: str = ""  # the offline HTML report (include/validation/html_report.py), when written
     validated_series: list[str] = field(default_factory=list)
 
     def line(self) -> str:
@@ -54,7 +55,7 @@ class PublishSummary:
         return (
             f"validated {self.partitions} partitions of {self.series} series: {self.passed} passed "
             f"({self.flagged} with flags), {len(self.quarantined)} quarantined{': ' + failed if failed else ''}; "
-            f"report: {self.data_docs}; results: {self.results_file}"
+            f"report: {self.report or self.data_docs}; results: {self.results_file}"
         )
 
 
