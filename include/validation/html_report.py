@@ -122,9 +122,13 @@ def _entries(entries: list[dict]) -> str:
         sample = ""
         if samples:
             columns = list(samples[0])
-            sample = _table(columns, [[_e(row.get(c, "")) for c in columns] for row in samples])
+            sample = _table(columns, [[_e(_cell(row.get(c, ""))) for c in columns] for row in samples])
         items.append(f"<li>{_e(words)}{detail} <small><code>{_e(entry['expectation'])}</code></small>{sample}</li>")
     return f"<ul>{''.join(items)}</ul>" if items else ""
+
+
+def _cell(value) -> str:
+    return f"{value:.6g}" if isinstance(value, float) else str(value)
 
 
 def _run_html(paths: DataPaths, run_key: str, verdicts: list[Verdict]) -> str:
