@@ -5,6 +5,7 @@ one venue's day jumps 50% (flagged) and another's has a negative volume (quarant
 """
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 from html.parser import HTMLParser
 from pathlib import Path
