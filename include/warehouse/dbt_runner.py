@@ -72,8 +72,8 @@ def run_dbt(args: list[str], data_dir: Path, check_candles: bool = True) -> list
         wait_until_unlocked(database, LOCK_WAIT_S)  # a reader's lock: wait here rather than fail inside dbt
         results_file.unlink(missing_ok=True)
         done = subprocess.run(command, env=env, capture_output=True, text=True)
-        if done.returncode != 0 and is_lock_error(done.stdout):
-            raise _DbtLocked(done.stdout)  # a reader took the file between the wait and dbt's open
+        if done.returncode != 0 and is_lock_error(done.stdout + done.stderr):
+            raise _DbtLocked(done.stdout + done.stderr)  # a reader took the file between the wait and dbt's open
         return done
 
     done = retry_while_locked(attempt, database, LOCK_WAIT_S,
