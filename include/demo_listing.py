@@ -6,7 +6,7 @@ from pathlib import Path
 import pandas as pd
 
 from include.config.loader import config_path, load_config, reports_dir
-from include.ingest import paths_for
+from include.ingest import data_quality_dir, paths_for
 
 
 def _count(folder: Path, pattern: str) -> int:
@@ -39,9 +39,10 @@ def describe() -> str:
             f"validation results:  {paths.validation_results}  (latest run: {int(latest['passed'].sum())} of "
             f"{len(latest)} days passed, {int((latest['flagged'] != '').sum())} flagged)"
         )
-    lines.append(f"validation report:   {paths.data_docs / 'index.html'}")
+    lines.append(f"validation report:   {data_quality_dir(config) / 'index.html'}  (opens offline)")
     exports = sorted(p.stem for p in paths.exports.glob("*.parquet")) if paths.exports.is_dir() else []
     lines.append(f"warehouse:           {paths.duckdb}  (marts exported: {', '.join(exports) or 'none yet'})")
+    lines.append(f"warehouse to open:   {paths.reader_duckdb}  (a copy replaced after each build: open this one)")
     sweeps = paths.sweeps
     lines.append(
         f"sweeps:              {sweeps}  ({_count(sweeps, '*.parquet')} chunk files, "

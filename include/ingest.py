@@ -11,7 +11,7 @@ import shutil
 import time
 from datetime import date, datetime, timezone
 
-from include.config.loader import data_dir
+from include.config.loader import data_dir, reports_dir
 from include.config.schema import PeakTradeConfig
 from include.errors import ConfigError, closest
 from include.landing.land import incremental_window, land_series
@@ -88,6 +88,7 @@ def land(config: PeakTradeConfig, job: dict, run_key: str) -> dict:
 def validate(config: PeakTradeConfig, landing: dict) -> dict:
     """Run the gate on one series' candidates; verdicts go to a file the publish step reads."""
     from include.validation.gate import validate_series
+    from include.validation.html_report import run_page
 
     series = Series(exchange=landing["exchange"], symbol=landing["symbol"], timeframe=landing["timeframe"])
     paths = paths_for(config)
@@ -100,17 +101,52 @@ def validate(config: PeakTradeConfig, landing: dict) -> dict:
     name = f"{series.exchange}.{symbol_key(series.symbol)}.{series.timeframe}.json"
     record = {"series": series.label, "verdicts": [v.to_dict() for v in verdicts]}
     write_text_atomic(json.dumps(record), _verdict_dir(paths, landing["run_key"]) / name)
+    return validation_outcome(series.label, verdicts, run_page(data_quality_dir(config), landing["run_key"]))
+
+
+def data_quality_dir(config: PeakTradeConfig):
+    """Where the offline data-quality report is written: <reports dir>/data_quality/."""
+    return reports_dir(config) / "data_quality"
+
+
+def validation_outcome(label: str, verdicts: list, report) -> dict:
+    """What the validate task returns (XCom) and logs first: counts, and what was wrong in plain words."""
+    from include.validation.plain_words import describe
+
+    def reasons(entries: list[dict]) -> str:
+        return "; ".join(dict.fromkeys(describe(e["expectation"], e.get("kwargs")) for e in entries))
+
     return {
-        "series": series.label,
+        "series": label,
+        "rows": sum(v.rows for v in verdicts),
         "partitions": len(verdicts),
         "passed": sum(v.passed for v in verdicts),
         "flagged": sum(bool(v.flagged) for v in verdicts),
+        "quarantined": sum(not v.passed for v in verdicts),
+        "failures": [f"{v.day} ({reasons(v.failed)})" for v in verdicts if not v.passed],
+        "flags": [f"{v.day} ({reasons(v.flagged)})" for v in verdicts if v.flagged],
+        "report": str(report),
     }
+
+
+def validation_line(outcome: dict, shown: int = 3) -> str:
+    """The validate task's first log line: what landed, what passed, what publish will quarantine, where to read more."""
+    def listed(items: list[str]) -> str:
+        return ", ".join(items[:shown]) + (f" and {len(items) - shown} more" if len(items) > shown else "")
+
+    line = (f"{outcome['series']}: {outcome['rows']} candles in {outcome['partitions']} partitions: "
+            f"{outcome['passed']} passed, {outcome['flagged']} flagged, {outcome['quarantined']} to quarantine")
+    if outcome["failures"]:
+        line += f"; did not pass: {listed(outcome['failures'])}"
+    if outcome["flags"]:
+        line += f"; flagged: {listed(outcome['flags'])}"
+    return line + f"; report (written by publish): {outcome['report']}"
 
 
 def publish(config: PeakTradeConfig, run_key: str):
     """Publish every verdict the run's gate tasks wrote; the summary lists the series they covered."""
     from include.validation.gate import Verdict
+    from include.validation.html_report import write_report
     from include.validation.publish import publish as publish_verdicts
 
     paths = paths_for(config)
@@ -119,6 +155,8 @@ def publish(config: PeakTradeConfig, run_key: str):
     verdicts = [Verdict(**entry) for record in records for entry in record["verdicts"]]
     summary = publish_verdicts(paths, run_key, verdicts, keep_days=config.validation.keep_results_days)
     summary.validated_series = sorted(record["series"] for record in records)
+    summary.report = str(write_report(paths, data_quality_dir(config), run_key, verdicts,
+                                      config.validation.keep_results_days, config.validation))
     return summary
 
 

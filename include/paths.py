@@ -58,6 +58,10 @@ class DataPaths:
         return self.warehouse / "peak_trade.duckdb"
 
     @property
+    def reader_duckdb(self) -> Path:  # the readers' copy, replaced after each build: what notebooks open
+        return self.warehouse / "reader.duckdb"
+
+    @property
     def dbt_target(self) -> Path:  # dbt's compiled SQL, run results and logs
         return self.warehouse / "dbt_target"
 

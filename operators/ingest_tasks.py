@@ -64,11 +64,12 @@ def land(job: dict) -> dict:
 def validate(landing: dict) -> dict:
     """Run the Great Expectations suite over the series' candidate partitions."""
     from include.ingest import validate as validate_landing
+    from include.ingest import validation_line
 
     _label_map_index(f"{landing['exchange']} {landing['symbol']} {landing['timeframe']}")
     with bad_input_fails_fast():
         outcome = validate_landing(load_checked_config(), landing)
-    log.info("%(series)s: %(passed)d of %(partitions)d partitions passed, %(flagged)d flagged", outcome)
+    log.info(validation_line(outcome))
     return outcome
 
 
@@ -95,8 +96,10 @@ def publish(jobs: list[dict]) -> dict:
         "partitions": summary.partitions,
         "passed": summary.passed,
         "quarantined": len(summary.quarantined),
+        "report": summary.report,
     }
-    return {"line": summary.line(), "data_docs": summary.data_docs, "results": summary.results_file}
+    return {"line": summary.line(), "report": summary.report, "data_docs": summary.data_docs,
+            "results": summary.results_file}
 
 
 def ingest_flow(jobs) -> None:

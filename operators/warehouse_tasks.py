@@ -2,7 +2,10 @@
 
 Every task that opens the DuckDB file runs in the `duckdb` pool (one slot):
 DuckDB allows one writing process and a reader cannot open the file while a
-writer holds it, so no task ever waits on, or fails with, a file lock.
+writer holds it, so the pipeline's tasks never meet each other on the file. A
+process outside the pipeline (a notebook) can still hold it: those tasks then wait
+for its lock (include/warehouse/connection.py) instead of failing, and export_marts
+ends each build by publishing reader.duckdb, the copy readers open.
 """
 from __future__ import annotations
 
@@ -38,6 +41,14 @@ def dbt_project_configs(manifest: Path | None = None) -> tuple[ProjectConfig, Pr
         ),
         ProfileConfig(profile_name="peak_trade", target_name="local", profiles_yml_filepath=DBT_PROJECT / "profiles.yml"),
     )
+
+
+def _wait_for_warehouse_lock(context, operator) -> None:
+    """Interceptor on the producer, just before `dbt build`: wait (bounded) while a reader outside the pipeline holds the file."""
+    from include.warehouse.connection import wait_until_unlocked
+    from include.warehouse.dbt_runner import warehouse_file
+
+    wait_until_unlocked(warehouse_file(data_dir(load_checked_config())))
 
 
 def _consumers_never_run_dbt(context, operator) -> None:
@@ -78,7 +89,7 @@ def dbt_task_group(group_id: str = "dbt") -> DbtTaskGroup:
             dbt_executable_path=str(Path(sys.executable).parent / "dbt"),
             invocation_mode=InvocationMode.SUBPROCESS,
             # The producer alone opens the DuckDB file: it alone takes the pool's one slot.
-            setup_operator_args={"pool": DUCKDB_POOL, "interceptors": [], "retries": 0},
+            setup_operator_args={"pool": DUCKDB_POOL, "interceptors": [_wait_for_warehouse_lock], "retries": 0},
         ),
         render_config=RenderConfig(
             load_method=LoadMode.DBT_LS if manifest is None else LoadMode.DBT_MANIFEST,
@@ -137,12 +148,18 @@ def prepare_warehouse() -> str:
 
 @task(pool=DUCKDB_POOL, outlets=list(MART_ASSETS.values()))
 def export_marts() -> dict:
-    """Copy each mart to Parquet so parallel readers (sweeps, report charts) never open the DuckDB file."""
+    """Copy each mart to Parquet so parallel readers (sweeps, report charts) never open the DuckDB file,
+    then publish reader.duckdb, the copy of the warehouse people open in notebooks."""
+    from include.warehouse.connection import publish_reader_copy
     from include.warehouse.exports import export_marts as export
 
+    data = data_dir(load_checked_config())
     # LEDGER_MARTS too: new candles move the ledger marts' marks (fct_positions, fct_pnl), which
     # the dbt group above rebuilt (a few small tables); publish_ledger exports them after trades.
-    written = export(data_dir(load_checked_config()), EXPORTED_MARTS + LEDGER_MARTS)
+    written = export(data, EXPORTED_MARTS + LEDGER_MARTS)
+    reader = publish_reader_copy(data)
+    log.info("exported %d marts (%d rows) to %s; readers' copy of the warehouse: %s", len(written),
+             sum(rows for _, rows in written.values()), next(iter(written.values()))[0].parent if written else "-", reader)
     for name, (path, rows) in written.items():
         log.info("exported %s: %d rows -> %s", name, rows, path)
     return {name: str(path) for name, (path, _) in written.items()}

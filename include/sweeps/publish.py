@@ -29,7 +29,6 @@ import json
 import logging
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 
 from include.atomic import write_text_atomic
@@ -39,6 +38,7 @@ from include.sweeps.errors import SweepError
 from include.sweeps.evaluate import series_label
 from include.sweeps.plan import study_name
 from include.sweeps.spec import SweepSpec
+from include.warehouse.connection import open_warehouse
 from include.warehouse.dbt_runner import run_dbt, warehouse_file
 
 logger = logging.getLogger("include.sweeps")
@@ -82,6 +82,6 @@ def manifest(spec: SweepSpec, run_id: str) -> dict:
 
 
 def rows_of_run(data_dir: Path, sweep: str, run_id: str) -> dict[str, int]:
-    with duckdb.connect(str(warehouse_file(data_dir)), read_only=True) as con:
+    with open_warehouse(warehouse_file(data_dir), read_only=True) as con:
         return {mart: con.execute(f"select count(*) from {mart} where sweep = ? and run_id = ?",
                                   [sweep, run_id]).fetchone()[0] for mart in MARTS}

@@ -6,7 +6,6 @@ validation results store and the Data Docs site are files, keyed by run.
 """
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 import great_expectations as gx
@@ -18,8 +17,7 @@ from great_expectations.data_context.types.base import (
 
 from include.paths import DataPaths
 
-# GX logs every metric at INFO; our tasks log one summary line instead.
-logging.getLogger("great_expectations").setLevel(logging.WARNING)
+# GX's loggers are quieted before it is imported, by include/logging_quiet.py.
 
 
 def _filesystem(base: Path) -> dict:

@@ -53,6 +53,7 @@ class PublishSummary:
     quarantined: list[str] = field(default_factory=list)
     results_file: str = ""
     data_docs: str = ""
+    report: str = ""  # the offline HTML report (include/validation/html_report.py), when written
     validated_series: list[str] = field(default_factory=list)
     kept_validated: list[str] = field(default_factory=list)  # quarantined re-landings: raw keeps the validated day
     revised_flagged: list[str] = field(default_factory=list)  # flagged re-landings that changed validated candles
@@ -64,7 +65,7 @@ class PublishSummary:
         return (
             f"validated {self.partitions} partitions of {self.series} series: {self.passed} passed "
             f"({self.flagged} with flags), {len(self.quarantined)} quarantined{': ' + failed if failed else ''}{revised}; "
-            f"report: {self.data_docs}; results: {self.results_file}"
+            f"report: {self.report or self.data_docs}; results: {self.results_file}"
         )
 
     def nothing_passed(self) -> str | None:
@@ -72,7 +73,7 @@ class PublishSummary:
         if not self.partitions or self.passed:
             return None
         return (f"all {self.partitions} partitions quarantined: {_listed(self.quarantined)}; nothing was published. "
-                f"Each reason is in {self.quarantine_dir}/.../date=<day>/<run>.json; report: {self.data_docs}")
+                f"Each reason is in {self.quarantine_dir}/.../date=<day>/<run>.json; report: {self.report or self.data_docs}")
 
 
 def _listed(items: list[str], shown: int = 5) -> str:

@@ -15,6 +15,13 @@ from pathlib import Path
 from include.config.loader import PROJECT_ROOT
 from include.errors import PeakTradeError
 from include.paths import DataPaths
+from include.warehouse.connection import (
+    LOCK_WAIT_S,
+    is_lock_error,
+    publish_reader_copy,
+    retry_while_locked,
+    wait_until_unlocked,
+)
 from include.warehouse.preflight import check_landed
 
 DBT_PROJECT = PROJECT_ROOT / "dbt"
@@ -59,12 +66,28 @@ def run_dbt(args: list[str], data_dir: Path, check_candles: bool = True) -> list
         "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT), "--log-path", str(target / "logs"),
     ]
     results_file = target / "run_results.json"
-    results_file.unlink(missing_ok=True)
-    done = subprocess.run(command, env=env, capture_output=True, text=True)
+    database = warehouse_file(data_dir)
+
+    def attempt() -> subprocess.CompletedProcess:
+        wait_until_unlocked(database, LOCK_WAIT_S)  # a reader's lock: wait here rather than fail inside dbt
+        results_file.unlink(missing_ok=True)
+        done = subprocess.run(command, env=env, capture_output=True, text=True)
+        if done.returncode != 0 and is_lock_error(done.stdout + done.stderr):
+            raise _DbtLocked(done.stdout + done.stderr)  # a reader took the file between the wait and dbt's open
+        return done
+
+    done = retry_while_locked(attempt, database, LOCK_WAIT_S,
+                              lambda exc: str(exc) if isinstance(exc, _DbtLocked) else None)
     results = json.loads(results_file.read_text())["results"] if results_file.is_file() else []
     failed = [r for r in results if r["status"] in ("error", "fail")]
     if done.returncode != 0 or failed:
         named = "; ".join(f"{r['unique_id']}: {r['message']}" for r in failed[:5])
         tail = _error_lines(done.stdout)
         raise WarehouseError(f"dbt {' '.join(args)} failed: {named or tail}")
+    if args and args[0] in ("build", "run"):
+        publish_reader_copy(data_dir)  # every build ends with a fresh copy for readers
     return results
+
+
+class _DbtLocked(Exception):
+    """dbt stopped on DuckDB's file lock (its output is the message)."""

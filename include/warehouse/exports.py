@@ -27,12 +27,12 @@ def export_dir(data_dir: Path) -> Path:
 
 def export_marts(data_dir: Path, marts: tuple[str, ...]) -> dict[str, tuple[Path, int]]:
     """Write each existing mart to exports/<mart>.parquet atomically; missing marts are skipped."""
-    import duckdb  # here, not at the top: DAG files read the lists above at parse time
+    from include.warehouse.connection import open_warehouse  # duckdb: not at parse time
 
     paths = DataPaths(Path(data_dir))
     paths.exports.mkdir(parents=True, exist_ok=True)
     written = {}
-    with duckdb.connect(str(paths.duckdb), read_only=True) as con:
+    with open_warehouse(paths.duckdb, read_only=True) as con:  # waits while a reader outside the pipeline holds it
         present = {row[0] for row in con.execute("select table_name from information_schema.tables").fetchall()}
         for mart in marts:
             if mart not in present:

@@ -61,7 +61,9 @@ def test_warehouse_runs_one_dbt_build_and_shows_each_model(dagbag):
     assert len(sensors) > 40 and not any(task.deferrable for task in sensors)  # no triggerer needed
     for sensor in sensors:  # each one runs behind the build, never beside it
         assert producer.task_id in sensor.get_flat_relative_ids(upstream=True), sensor.task_id
-        assert sensor.interceptors and not producer.interceptors  # a sensor never starts dbt itself
+        assert sensor.interceptors and sensor.interceptors != producer.interceptors  # a sensor never starts dbt itself
+    # the producer only waits for a lock held outside the pipeline before its dbt build
+    assert [f.__name__ for f in producer.interceptors] == ["_wait_for_warehouse_lock"]
     with pytest.raises(AirflowFailException, match="clear dbt_producer_watcher"):
         sensors[0].build_and_run_cmd(context={}, cmd_flags=["--select", "stg_candles"])  # cosmos' fallback path
     assert "tag:sweeps" in producer.exclude and producer.select is None
