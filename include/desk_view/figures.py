@@ -26,6 +26,7 @@ from include.execution.breaker import ACTIONS, thresholds
 from include.execution.ledger import open_ledger
 from include.paths import DataPaths
 from include.reports.export_readers import ledger_marts, portfolio_daily, read_export, sweeps_before
+from include.validation.plain_words import describe_list
 
 DATA_QUALITY_REPORT = Path("data_quality") / "index.html"  # under the reports directory (the validation report)
 REPORT_KINDS = ("daily", "weekly")
@@ -217,7 +218,7 @@ def quality(data_dir: Path, reports_dir: Path) -> Quality:
     frame = ds.dataset(latest, format="parquet").to_table().to_pandas()
     flagged = frame.passed & (frame.flagged.fillna("") != "")
     status = ["quarantined" if not ok else "flagged" if flag else "passed" for ok, flag in zip(frame.passed, flagged)]
-    frame = frame.assign(status=status, detail=[fail if not ok else flag for ok, fail, flag
+    frame = frame.assign(status=status, detail=["; ".join(describe_list(fail if not ok else flag)) for ok, fail, flag
                                                 in zip(frame.passed, frame.failed, frame.flagged)])
     order = {"quarantined": 0, "flagged": 1}  # the worse first
     problems = frame[frame.status != "passed"].assign(order=lambda f: f.status.map(order)).sort_values(
