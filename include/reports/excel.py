@@ -49,7 +49,9 @@ SHEETS = ("Summary", "Metrics", "Positions", "Trades", "Orders", "WalkForward", 
 COLUMNS = {
     "equity": ["trade_date", "daily_return", "equity", "pnl", "drawdown", "breaker_level"],
     "performers": ["series", "exchange", "symbol", "period_return", "close"],
-    "stress": ["scenario", "scenario_type", "window_start", "window_end", "portfolio_return"],
+    "stress": ["scenario", "scenario_type", "window_start", "window_end", "portfolio_return", "amount", "note"],
+    "assets": ["asset", "venues", "period_return", "lowest", "highest", "series"],
+    "venues": ["asset", "venues", "basis_bps", "cheapest", "dearest", "min_correlation"],
     "allocation": ["series", "weight"],
     "positions": ["exchange", "symbol", "quantity", "average_cost", "close", "value", "weight",
                   "unrealised_pnl", "realised_pnl", "fees", "total_pnl", "as_of_date"],
@@ -102,6 +104,7 @@ def build_workbook(data: ReportData) -> Workbook:
     _quality(sheets["DataQuality"], data)
     for sheet in sheets.values():
         sheet.fit()
+        sheet.print_setup()
     return book
 
 
@@ -222,8 +225,11 @@ def _equity_chart(equity: Table, currency: str) -> LineChart | None:
     drawdown.add_data(Reference(ws, min_col=equity.col("drawdown"), min_row=top, max_row=bottom),
                       titles_from_data=True)
     drawdown.set_categories(Reference(ws, min_col=equity.col("trade_date"), min_row=top + 1, max_row=bottom))
-    drawdown.x_axis = chart.x_axis
-    drawdown.y_axis.axId, drawdown.y_axis.crossAx, drawdown.y_axis.crosses = 200, 500, "max"
+    # Excel draws a second value axis only over a category axis of its own: a hidden date axis (300)
+    # that the drawdown axis (200) crosses at its maximum, i.e. on the right.
+    drawdown.x_axis = DateAxis(axId=300, crossAx=200, axPos="b", baseTimeUnit="days")
+    drawdown.x_axis.delete = True
+    drawdown.y_axis.axId, drawdown.y_axis.crossAx, drawdown.y_axis.crosses = 200, 300, "max"
     drawdown.y_axis.axPos, drawdown.y_axis.majorGridlines = "r", None
     drawdown.y_axis.title, drawdown.y_axis.number_format = "Drawdown", "0%"
     series = drawdown.series[0]
@@ -266,8 +272,17 @@ def _metrics(sheet: Sheet, data: ReportData) -> Table:
                              title="Performers over the period, best first", missing=_reason(data, "performers"))
     sheet.mark(performers.data_ref("period_return"), "lessThan", 0)
     stress = sheet.table(1, performers.last_col + 2, COLUMNS["stress"], data.stress,
-                         title="Stress scenarios (portfolio return)", missing=_reason(data, "stress"))
+                         title=f"Stress scenarios: return, and amount on the headline's equity ({data.currency})",
+                         missing=_reason(data, "stress"))
     sheet.mark(stress.data_ref("portfolio_return"), "lessThan", 0)
+    sheet.mark(stress.data_ref("amount"), "lessThan", 0)
+    right = stress.last_col + 2
+    if data.assets is not None and not data.assets.empty:  # a coin on several venues: by asset, venues beside
+        assets = sheet.table(1, right, COLUMNS["assets"], data.assets,
+                             title="Performers by asset (mean over its venues)")
+        sheet.mark(assets.data_ref("period_return"), "lessThan", 0)
+        sheet.table(assets.last_row + 3, right, COLUMNS["venues"], data.venues,
+                    title="Venues of one coin: basis (bps) and lowest correlation")
     return equity
 
 

@@ -91,10 +91,12 @@ def header_footer(canvas: Canvas, data: ReportData, total: int | None) -> None:
 
 
 def story(data: ReportData, pngs: dict[str, bytes | None]) -> list[Flowable]:
+    # Hard breaks after page 1 and the charts of performance; elsewhere a section starts on a new page
+    # only when less than a third of one is left, so no page ends half empty.
     return [*first_page(data), PageBreak(), *sections.performance(data, pngs), PageBreak(),
-            *sections.risk(data, pngs), PageBreak(), *sections.portfolio(data, pngs), Spacer(1, 6),
-            *sections.execution(data), PageBreak(), *sections.quality(data), CondPageBreak(3 * inch),
-            *sections.sweeps(data)]
+            *sections.risk(data, pngs), CondPageBreak(3.5 * inch), *sections.portfolio(data, pngs), Spacer(1, 6),
+            *sections.execution(data), CondPageBreak(3.5 * inch), *sections.quality(data),
+            CondPageBreak(3 * inch), *sections.sweeps(data)]
 
 
 def first_page(data: ReportData) -> list[Flowable]:
@@ -107,16 +109,40 @@ def first_page(data: ReportData) -> list[Flowable]:
         para(data.period.title, "title"),
         para(f"Covers {period_text(data)} (UTC days). {figures}Money in {data.currency}. "
              f"Generated {timestamp(data.generated_at)}.", "body"),
-        Spacer(1, 8)]
+        para(whose_money(data), "whose"), Spacer(1, 4)]
     if h.as_of is None:
         out.append(sections.missing(data, "headline"))
-    out += [key_figures(data), Spacer(1, 6),
+    out += [key_figures(data), para(BREAKER_LEVELS, "note"), Spacer(1, 2),
             para(f"Risk metrics over the rolling window of {h.metrics_window_days} days{as_of}", "h2"),
             risk_table(h),
             para("VaR and CVaR are historical, one day, and shown as positive losses (4.00 % = a loss of 4 % "
                  "of value in a day). Max drawdown is over the same window; current drawdown is from the "
                  "running peak of equity.", "note")]
-    return out + attention(data)
+    return out + attention(data) + sections.first_page_tables(data)
+
+
+def whose_money(data: ReportData) -> str:
+    """Page 1's answer to "whose money is this?"."""
+    if data.benchmark is not None:
+        return (f"Whose money: the desk's {data.headline.label.lower()} (its ledger: positions, orders, fills). "
+                f"Beside it, marked as such, the {BENCHMARK_LABEL.lower()}: 1/N of every series, no money "
+                f"of the desk's.")
+    why = data.missing.get("positions") or "its ledger does not cover the period yet"
+    return ("Whose money: not the desk's. The figures below are the BENCHMARK, the equal-weight universe "
+            "portfolio (1/N of every series of the universe, from a notional starting capital). The desk's "
+            f"own paper or live portfolio takes this page once its ledger covers the period. Now: {why}.")
+
+
+def _breaker_levels() -> str:
+    from include.execution.breaker import thresholds
+
+    warn, halve, halt = thresholds()
+    return (f"Circuit breaker, on the drawdown from the peak of equity: level 0 normal; 1 warn at {warn:.0%}; "
+            f"2 halve (risk-increasing orders halved) at {halve:.0%}; 3 halt (rebalances refused, only "
+            f"risk-reducing orders) at {halt:.0%}.")
+
+
+BREAKER_LEVELS = _breaker_levels()
 
 
 def breaker_text(h: Headline) -> str:
@@ -126,9 +152,9 @@ def breaker_text(h: Headline) -> str:
 def key_figures(data: ReportData) -> Table:
     """Six tiles: equity, PnL, period return; circuit breaker, current drawdown, max drawdown."""
     h = data.headline
-    tiles = [("Equity", money(h.equity, data.currency)), ("PnL for the period", money(h.pnl, data.currency)),
+    tiles = [("Equity (benchmark)" if h.portfolio == "universe" else "Equity", money(h.equity, data.currency)), ("PnL for the period", money(h.pnl, data.currency)),
              ("Period return", pct(h.period_return)), ("Circuit breaker", breaker_text(h)),
-             ("Current drawdown", pct(h.drawdown)), (f"Max drawdown ({h.metrics_window_days} days)",
+             (_drawdown_label(h), pct(h.drawdown)), (f"Max drawdown ({h.metrics_window_days} days)",
                                                      pct(h.max_drawdown))]
     cells = [[para(label, "tile_label"), para(value, "tile_value")] for label, value in tiles]
     style = [("BOX", (0, 0), (-1, -1), 0.6, GREY), ("INNERGRID", (0, 0), (-1, -1), 0.25, RULE),
@@ -137,6 +163,11 @@ def key_figures(data: ReportData) -> Table:
     if h.breaker_level:  # above normal: a heavy frame around the breaker tile, readable in black and white
         style.append(("BOX", (0, 1), (0, 1), 2, "black"))
     return Table([cells[:3], cells[3:]], colWidths=[164] * 3, style=TableStyle(style), hAlign="LEFT")
+
+
+def _drawdown_label(h: Headline) -> str:
+    """The current drawdown's label names the peak it is measured from, so no date reads like the peak's."""
+    return f"Drawdown from the peak of {h.peak_date}" if h.peak_date else "Current drawdown"
 
 
 def risk_table(h: Headline) -> Table:
@@ -161,14 +192,15 @@ def first_page_with_benchmark(data: ReportData) -> list[Flowable]:
         para(f"Covers {period_text(data)} (UTC days). Headline: the {h.label.lower()} (the desk's ledger) as of "
              f"{h.as_of.isoformat()}, its last ledger day; beside it the {BENCHMARK_LABEL.lower()}. "
              f"Money in {data.currency}. Generated {timestamp(data.generated_at)}.", "body"),
-        Spacer(1, 8), compare_table(data, key_rows(h, b, data.currency), "tile_value"), Spacer(1, 6),
+        para(whose_money(data), "whose"), Spacer(1, 4),
+        compare_table(data, key_rows(h, b, data.currency), "tile_value"), para(BREAKER_LEVELS, "note"),
         para(f"Risk metrics over the rolling window of {h.metrics_window_days} days", "h2"),
         compare_table(data, risk_rows(h, b), "value"),
         para("VaR and CVaR are historical, one day, and shown as positive losses (4.00 % = a loss of 4 % "
              "of value in a day). Max drawdown is over the same window; current drawdown is from the "
              "running peak of equity. The paper portfolio's metrics are computed from its daily returns in the "
              "ledger (fct_pnl) with the warehouse's definitions; the benchmark's are the warehouse's.", "note"),
-        *attention(data)]
+        *attention(data), *sections.first_page_tables(data)]
 
 
 def key_rows(h: Headline, b: Headline, currency: str) -> list[tuple[str, str, str]]:
@@ -177,7 +209,8 @@ def key_rows(h: Headline, b: Headline, currency: str) -> list[tuple[str, str, st
             ("PnL for the period", money(h.pnl, currency), money(b.pnl, currency)),
             ("Period return", pct(h.period_return), pct(b.period_return)),
             ("Circuit breaker", breaker_text(h), breaker_text(b)),
-            ("Current drawdown", pct(h.drawdown), pct(b.drawdown)),
+            (_drawdown_label(h) + ("" if b.peak_date == h.peak_date or b.peak_date is None
+                                   else f" (benchmark's: {b.peak_date})"), pct(h.drawdown), pct(b.drawdown)),
             (f"Max drawdown ({h.metrics_window_days} days)", pct(h.max_drawdown), pct(b.max_drawdown))]
 
 

@@ -56,6 +56,22 @@ def ink(path: Path) -> list[float]:
         document.close()
 
 
+def filled(path: Path) -> list[float]:
+    """Per page, the share of the content frame's height its ink spans (first to last non-white row),
+    header and footer bands cut off: 0.3 is a page whose lower 70 % is empty."""
+    document = pdfium.PdfDocument(str(path))
+    try:
+        shares = []
+        for index in range(len(document)):
+            pixels = document[index].render(scale=0.5, grayscale=True).to_numpy()
+            top, bottom = pixels.shape[0] * 22 // 297, pixels.shape[0] * (297 - 18) // 297  # MARGINS in mm
+            rows = (pixels[top:bottom] < 230).any(axis=1).nonzero()[0]
+            shares.append(float(rows[-1] - rows[0] + 1) / (bottom - top) if len(rows) else 0.0)
+        return shares
+    finally:
+        document.close()
+
+
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory) -> dict[str, tuple[Path, object]]:
     folder = tmp_path_factory.mktemp("pdf")
