@@ -91,9 +91,9 @@ def header_footer(canvas: Canvas, data: ReportData, total: int | None) -> None:
 
 
 def story(data: ReportData, pngs: dict[str, bytes | None]) -> list[Flowable]:
-    # Hard breaks after page 1 and the charts of performance; elsewhere a section starts on a new page
+    # A hard break after page 1; elsewhere a section starts on a new page
     # only when less than a third of one is left, so no page ends half empty.
-    return [*first_page(data), PageBreak(), *sections.performance(data, pngs), PageBreak(),
+    return [*first_page(data), PageBreak(), *sections.performance(data, pngs), CondPageBreak(3.5 * inch),
             *sections.risk(data, pngs), CondPageBreak(3.5 * inch), *sections.portfolio(data, pngs), Spacer(1, 6),
             *sections.execution(data), CondPageBreak(3.5 * inch), *sections.quality(data),
             CondPageBreak(3 * inch), *sections.sweeps(data)]
