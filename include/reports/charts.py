@@ -111,7 +111,9 @@ def _paper_chart(paper: pd.DataFrame, benchmark: pd.DataFrame, currency: str,
         bottom.set_title("Underwater: the paper portfolio's drawdown from its running peak", loc="left")
         for ax in (top, bottom):
             shade_period(ax, shade)
-        locator = mdates.AutoDateLocator(maxticks=8)  # a young ledger spans days: no crowded labels
+        if dates.iloc[0] == dates.iloc[-1]:  # a ledger's first day: a week around it, not years of axis
+            bottom.set_xlim(dates.iloc[0] - pd.Timedelta(days=3), dates.iloc[0] + pd.Timedelta(days=3))
+        locator = mdates.AutoDateLocator(minticks=3, maxticks=8)  # a young ledger spans days: no crowded labels
         bottom.xaxis.set_major_locator(locator)
         bottom.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
         return _png(figure)

@@ -320,6 +320,8 @@ def _sweeps(sheet: Sheet, data: ReportData) -> None:
     sheet.mark(table.data_ref("total_return"), "lessThan", 0)
     sheet.mark(table.data_ref("sharpe_ratio"), "lessThan", 0)
     sheet.mark_text(table.data_ref("verdict"), ("likely luck",))
+    if data.sweep_rule:
+        sheet.line((table.last_row if table.n_rows else table.header_row + 1) + 2, 1, f"Which runs: {data.sweep_rule}")
 
 
 def _quality(sheet: Sheet, data: ReportData) -> None:

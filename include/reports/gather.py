@@ -37,7 +37,7 @@ def sweep_cutoff(period: ReportPeriod, now: datetime) -> datetime:
 
 def sweep_rule(period: ReportPeriod, cutoff: datetime) -> str:
     nxt = "the day after the report's day" if period.kind == "daily" else "the week after the report's week"
-    return (f"Each sweep's latest run loaded by {timestamp(cutoff)}: before this report was generated and no "
+    return (f"each sweep's latest run loaded by {timestamp(cutoff)}: before this report was generated and no "
             f"later than the end of {nxt}, so a report of a past period shows what was known then.")
 
 

@@ -199,8 +199,19 @@ def first_page_with_benchmark(data: ReportData) -> list[Flowable]:
         para("VaR and CVaR are historical, one day, and shown as positive losses (4.00 % = a loss of 4 % "
              "of value in a day). Max drawdown is over the same window; current drawdown is from the "
              "running peak of equity. The paper portfolio's metrics are computed from its daily returns in the "
-             "ledger (fct_pnl) with the warehouse's definitions; the benchmark's are the warehouse's.", "note"),
+             "ledger (fct_pnl) with the warehouse's definitions; the benchmark's are the warehouse's."
+             + paper_metrics_why(data), "note"),
         *attention(data), *sections.first_page_tables(data)]
+
+
+def paper_metrics_why(data: ReportData) -> str:
+    """Why the paper portfolio's risk metrics are n/a: too few daily returns in its ledger so far."""
+    h = data.headline
+    if h.sharpe_ratio is not None or data.paper is None:
+        return ""
+    days = int(data.paper.daily_return.notna().sum())
+    return (f" Paper n/a: its ledger has {days} daily return{'s' if days != 1 else ''} so far; volatility, "
+            "ratios and VaR need at least two.")
 
 
 def key_rows(h: Headline, b: Headline, currency: str) -> list[tuple[str, str, str]]:

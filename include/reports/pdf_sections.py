@@ -54,6 +54,31 @@ STYLES = {
 }
 
 
+class IfFits(Flowable):
+    """Flowables drawn together only if they fit in the space left on the page, else nothing: page 1's
+    extras (movers, positions, orders) never push a table alone onto a page of its own."""
+
+    def __init__(self, flowables: list[Flowable]):
+        super().__init__()
+        self.flowables, self.sizes, self.fits = flowables, [], False
+
+    def wrap(self, available_width, available_height):
+        self.sizes = [f.wrap(available_width, available_height) for f in self.flowables]
+        needed = sum(h + f.getSpaceBefore() + f.getSpaceAfter() for f, (_, h) in zip(self.flowables, self.sizes))
+        self.fits = needed <= available_height
+        self.width, self.height = available_width, (needed if self.fits else 0)
+        return self.width, self.height
+
+    def draw(self):
+        if not self.fits:
+            return
+        y = self.height
+        for flowable, (_, height) in zip(self.flowables, self.sizes):
+            y -= flowable.getSpaceBefore() + height
+            flowable.drawOn(self.canv, 0, y)
+            y -= flowable.getSpaceAfter()
+
+
 def para(text: str, style: str = "body") -> Paragraph:
     """Plain text (escaped, never markup) as a paragraph of a named style."""
     return Paragraph(escape(str(text)), STYLES[style])
@@ -125,13 +150,15 @@ def venue_detail(data: ReportData) -> list[Flowable]:
         return []
     rows = [[r.asset, str(r.venues), f"{r.basis_bps:,.1f}", r.cheapest, r.dearest, ratio(r.min_correlation)]
             for r in data.venues.itertuples()]
+    why = (f" n/a: {data.missing.get('correlation', 'no 30-day correlation between its venues yet')}."
+           if data.venues.min_correlation.isna().any() else "")
     return [KeepTogether([
         para("Venues of one coin", "h2"),
         table(["Asset", "Venues", "Basis (bps)", "Lowest close", "Highest close", "Lowest correlation"], rows,
               [50, 40, 60, 125, 125, 90], right=(1, 2, 5)),
         para("Basis: the highest venue close over the lowest at the period's end, in basis points (a quote "
              "currency off its peg shows here). Lowest correlation: of daily returns between two of its venues, "
-             "30-day rolling.", "note")])]
+             "30-day rolling." + why, "note")])]
 
 
 def stress_table(data: ReportData) -> Flowable:
@@ -203,7 +230,7 @@ def asset_performers(data: ReportData) -> list[Flowable]:
                                "as the equal-weight portfolio holds it. The workbook lists every series.", "note")])]
 
 
-def movers(data: ReportData, most: int = 5) -> Flowable | None:
+def movers(data: ReportData, most: int = 5) -> list[Flowable] | None:
     """Page 1: the period's biggest movers up and down (by asset when a coin repeats over venues)."""
     grouped = data.assets is not None and len(data.assets) > 1
     frame = data.assets.rename(columns={"asset": "series"}) if grouped else data.performers
@@ -215,9 +242,8 @@ def movers(data: ReportData, most: int = 5) -> Flowable | None:
     down += [["", ""]] * (len(up) - len(down))
     rows = [[a, b, "", c, d] for (a, b), (c, d) in zip(up, down)]
     what = "asset (mean over its venues)" if grouped else "series"
-    return KeepTogether([para(f"Biggest movers of the period, by {what}", "h2"),
-                         table(["Up", "Return", "", "Down", "Return"], rows, [150, 70, 30, 150, 70],
-                               right=(1, 4))])
+    return [para(f"Biggest movers of the period, by {what}", "h2"),
+            table(["Best", "Return", "", "Worst", "Return"], rows, [150, 70, 30, 150, 70], right=(1, 4))]
 
 
 def first_page_tables(data: ReportData) -> list[Flowable]:
@@ -226,14 +252,16 @@ def first_page_tables(data: ReportData) -> list[Flowable]:
     out: list[Flowable] = []
     table_of_movers = movers(data)
     if table_of_movers is not None:
-        out.append(table_of_movers)
+        out.append(IfFits(table_of_movers))
     if data.positions is not None and not data.positions.empty:
         largest = data.positions.reindex(data.positions.value.abs().sort_values(ascending=False).index)
-        out.append(KeepTogether([para(f"Positions at the period's end ({len(largest)})", "h2"),
-                                 execution_table("positions", largest, data.currency, rows=8)]))
+        out.append(IfFits([para(f"Positions at the period's end ({len(largest)}, largest first"
+                                f"{'; the first 8 here' if len(largest) > 8 else ''})", "h2"),
+                           execution_table("positions", largest.head(8), data.currency)]))
     if data.orders is not None and not data.orders.empty:
-        out.append(KeepTogether([para(f"Orders of the period ({len(data.orders)})", "h2"),
-                                 execution_table("orders", data.orders, data.currency, rows=8)]))
+        out.append(IfFits([para(f"Orders of the period ({len(data.orders)}"
+                                f"{'; the first 8 here' if len(data.orders) > 8 else ''})", "h2"),
+                           execution_table("orders", data.orders.head(8), data.currency)]))
     return out
 
 

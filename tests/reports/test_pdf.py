@@ -351,4 +351,4 @@ def test_the_weekly_charts_shade_the_week():
 
 def test_the_sweep_section_states_which_runs_it_shows(rendered):
     path, data = rendered["daily"]
-    assert "Which runs: Each sweep's latest run loaded by" in " ".join(texts(path))
+    assert "Which runs: each sweep's latest run loaded by" in " ".join(texts(path))
