@@ -53,18 +53,20 @@ def _dates(values: pd.Series) -> pd.Series:
     return pd.to_datetime(pd.Series(values).reset_index(drop=True))
 
 
-def shade_period(ax, shade: tuple[date, date] | None) -> None:
+def shade_period(ax, shade: tuple[date, date] | None, label: bool = True) -> None:
     """The report's own days (a weekly report's week) as a light band with its label, behind the lines."""
     if shade is None:
         return
     first, last = pd.Timestamp(shade[0]), pd.Timestamp(shade[1]) + timedelta(days=1)
     ax.axvspan(first, last, facecolor="0.88", edgecolor="0.5", linewidth=0.6, zorder=0)
-    ax.annotate("this week", (first + (last - first) / 2, 1), xycoords=("data", "axes fraction"), xytext=(0, -3),
-                textcoords="offset points", ha="center", va="top", fontsize=7, color="0.25")
+    if label:
+        ax.annotate("this week", (first, 1), xycoords=("data", "axes fraction"), xytext=(-2, -3),
+                    textcoords="offset points", ha="right", va="top", fontsize=7, color="0.25")
 
 
 def equity_chart(equity: pd.DataFrame, currency: str, paper: pd.DataFrame | None = None,
-                 shade: tuple[date, date] | None = None) -> bytes | None:
+                 shade: tuple[date, date] | None = None, height: float = 3.9,
+                 span: str = "whole history shown") -> bytes | None:
     """Equity (solid line, last value written) over an underwater panel of the drawdown (hatched).
 
     With a paper portfolio (`paper`: fct_pnl's total rows), the solid line and the drawdown are
@@ -74,27 +76,28 @@ def equity_chart(equity: pd.DataFrame, currency: str, paper: pd.DataFrame | None
     frame = equity.dropna(subset=["equity"]) if len(equity) else equity
     own = paper.dropna(subset=["equity"]) if paper is not None and len(paper) else None
     if own is not None and len(own):
-        return _paper_chart(own, frame, currency, shade)
+        return _paper_chart(own, frame, currency, shade, height, span)
     if frame.empty:
         return None
     with matplotlib.rc_context(RC):
-        figure = _figure(3.9)
+        figure = _figure(height)
         top, bottom = figure.subplots(2, 1, sharex=True, height_ratios=[2.2, 1])
         _equity_panel(top, _dates(frame["trade_date"]), frame["equity"].to_numpy(float), currency)
         top.set_title(f"Benchmark: equal-weight universe equity ({currency}): "
                       f"{money(frame['equity'].iloc[-1], currency)} on {_dates(frame['trade_date']).iloc[-1]:%Y-%m-%d}",
                       loc="left")
-        _underwater_panel(bottom, _dates(frame["trade_date"]), frame["drawdown"].to_numpy(float))
-        for ax in (top, bottom):
-            shade_period(ax, shade)
+        _underwater_panel(bottom, _dates(frame["trade_date"]), frame["drawdown"].to_numpy(float), span)
+        shade_period(top, shade)
+        shade_period(bottom, shade, label=False)
         return _png(figure)
 
 
 def _paper_chart(paper: pd.DataFrame, benchmark: pd.DataFrame, currency: str,
-                 shade: tuple[date, date] | None = None) -> bytes:
+                 shade: tuple[date, date] | None = None, height: float = 3.9,
+                 span: str = "whole history shown") -> bytes:
     dates = _dates(paper["trade_date"])
     with matplotlib.rc_context(RC):
-        figure = _figure(3.9)
+        figure = _figure(height)
         top, bottom = figure.subplots(2, 1, sharex=True, height_ratios=[2.2, 1])
         _equity_panel(top, dates, paper["equity"].to_numpy(float), currency)
         top.set_title(f"Paper portfolio equity ({currency}): {money(paper['equity'].iloc[-1], currency)} "
@@ -108,9 +111,9 @@ def _paper_chart(paper: pd.DataFrame, benchmark: pd.DataFrame, currency: str,
         top.lines[0].set_label("paper portfolio")
         top.legend(loc="upper left", frameon=False)
         _underwater_panel(bottom, dates, paper["drawdown"].to_numpy(float))
-        bottom.set_title("Underwater: the paper portfolio's drawdown from its running peak", loc="left")
-        for ax in (top, bottom):
-            shade_period(ax, shade)
+        bottom.set_title(f"Underwater: the paper portfolio's drawdown from its running peak ({span})", loc="left")
+        shade_period(top, shade)
+        shade_period(bottom, shade, label=False)
         if dates.iloc[0] == dates.iloc[-1]:  # a ledger's first day: a week around it, not years of axis
             bottom.set_xlim(dates.iloc[0] - pd.Timedelta(days=3), dates.iloc[0] + pd.Timedelta(days=3))
         locator = mdates.AutoDateLocator(minticks=3, maxticks=8)  # a young ledger spans days: no crowded labels
@@ -127,7 +130,7 @@ def _equity_panel(ax, dates: pd.Series, equity: np.ndarray, currency: str) -> No
     ax.grid(True, axis="y")
 
 
-def _underwater_panel(ax, dates: pd.Series, drawdown: np.ndarray) -> None:
+def _underwater_panel(ax, dates: pd.Series, drawdown: np.ndarray, span: str = "whole history shown") -> None:
     values = np.nan_to_num(drawdown) * 100
     ax.fill_between(dates, values, 0, facecolor="0.8", hatch="////", edgecolor="0.35", linewidth=0)
     ax.plot(dates, values, color="black", linewidth=0.8)
@@ -135,7 +138,7 @@ def _underwater_panel(ax, dates: pd.Series, drawdown: np.ndarray) -> None:
     ax.plot(dates.iloc[worst], values[worst], marker="v", color="black", markersize=5)
     ax.annotate(f"worst {pct(values[worst] / 100)}", (dates.iloc[worst], values[worst]), xytext=(6, 0),
                 textcoords="offset points", va="center", fontsize=7.5)
-    ax.set_title("Underwater: drawdown from the running peak of equity (whole history shown)", loc="left")
+    ax.set_title(f"Underwater: drawdown from the running peak of equity ({span})", loc="left")
     ax.yaxis.set_major_formatter(PERCENT)
     ax.set_ylim(min(values.min() * 1.2, -1), 0.5)
     ax.grid(True, axis="y")

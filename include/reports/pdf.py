@@ -93,15 +93,15 @@ def header_footer(canvas: Canvas, data: ReportData, total: int | None) -> None:
 def story(data: ReportData, pngs: dict[str, bytes | None]) -> list[Flowable]:
     # A hard break after page 1; elsewhere a section starts on a new page
     # only when less than a third of one is left, so no page ends half empty.
-    return [*first_page(data), PageBreak(), *sections.performance(data, pngs), CondPageBreak(3.5 * inch),
+    return [*first_page(data, pngs), PageBreak(), *sections.performance(data, pngs), CondPageBreak(3.5 * inch),
             *sections.risk(data, pngs), CondPageBreak(3.5 * inch), *sections.portfolio(data, pngs), Spacer(1, 6),
             *sections.execution(data), CondPageBreak(3.5 * inch), *sections.quality(data),
             CondPageBreak(3 * inch), *sections.sweeps(data)]
 
 
-def first_page(data: ReportData) -> list[Flowable]:
+def first_page(data: ReportData, pngs: dict[str, bytes | None] | None = None) -> list[Flowable]:
     if data.benchmark is not None:
-        return first_page_with_benchmark(data)
+        return first_page_with_benchmark(data, pngs)
     h = data.headline
     as_of = f" as of {h.as_of.isoformat()}" if h.as_of else ""
     figures = f"Figures{as_of}, the last day with a portfolio return. " if h.as_of else ""
@@ -118,7 +118,7 @@ def first_page(data: ReportData) -> list[Flowable]:
             para("VaR and CVaR are historical, one day, and shown as positive losses (4.00 % = a loss of 4 % "
                  "of value in a day). Max drawdown is over the same window; current drawdown is from the "
                  "running peak of equity.", "note")]
-    return out + attention(data) + sections.first_page_tables(data)
+    return out + attention(data) + sections.first_page_tables(data, pngs)
 
 
 def whose_money(data: ReportData) -> str:
@@ -184,7 +184,7 @@ def risk_table(h: Headline) -> Table:
     return Table(rows, colWidths=[140, 106, 140, 106], style=TableStyle(style), hAlign="LEFT")
 
 
-def first_page_with_benchmark(data: ReportData) -> list[Flowable]:
+def first_page_with_benchmark(data: ReportData, pngs: dict[str, bytes | None] | None = None) -> list[Flowable]:
     """Page 1 once the paper portfolio covers the period: its figures, the equal-weight universe's beside them."""
     h, b = data.headline, data.benchmark
     return [
@@ -201,7 +201,7 @@ def first_page_with_benchmark(data: ReportData) -> list[Flowable]:
              "running peak of equity. The paper portfolio's metrics are computed from its daily returns in the "
              "ledger (fct_pnl) with the warehouse's definitions; the benchmark's are the warehouse's."
              + paper_metrics_why(data), "note"),
-        *attention(data), *sections.first_page_tables(data)]
+        *attention(data), *sections.first_page_tables(data, pngs)]
 
 
 def paper_metrics_why(data: ReportData) -> str:

@@ -122,6 +122,9 @@ def chart_pngs(data: ReportData) -> dict[str, bytes | None]:
     return {"equity": charts.equity_chart(data.equity, data.currency, data.paper, shade=shade),
             "returns": charts.returns_histogram(data.returns, h.var_95, h.var_99),
             "rolling": charts.volatility_chart(data.rolling, data.regimes, shade=shade),
+            "glance": charts.equity_chart(data.equity.tail(90), data.currency,
+                                          None if data.paper is None else data.paper.tail(90), shade=shade,
+                                          height=2.2, span="last 90 days"),
             "correlation": charts.correlation_heatmap(data.asset_correlation if grouped else data.correlation,
                                                       by_asset=grouped),
             "allocation": charts.allocation_chart(data.allocation)}
@@ -246,13 +249,20 @@ def movers(data: ReportData, most: int = 5) -> list[Flowable] | None:
             table(["Best", "Return", "", "Worst", "Return"], rows, [150, 70, 30, 150, 70], right=(1, 4))]
 
 
-def first_page_tables(data: ReportData) -> list[Flowable]:
-    """What fills page 1 after the figures: the biggest movers, then the desk's positions and the
-    period's orders once the ledger has them."""
+def first_page_tables(data: ReportData, pngs: dict[str, bytes | None] | None = None) -> list[Flowable]:
+    """What fills page 1 after the figures: the biggest movers, the data's quality at a glance, the desk's
+    positions and the period's orders once the ledger has them, and the equity of the last 90 days; each
+    only where it fits, the full sections follow."""
     out: list[Flowable] = []
     table_of_movers = movers(data)
     if table_of_movers is not None:
         out.append(IfFits(table_of_movers))
+    if not data.quality.empty:
+        counts = data.quality_counts()
+        out.append(Spacer(1, 6))
+        out.append(para(f"Data quality of the period: {counts['passed']} partitions passed, {counts['flagged']} "
+                        f"flagged, {counts['quarantined']} quarantined; {counts['gap']} series-days with missing "
+                        "candles (details under Data quality).", "body"))
     if data.positions is not None and not data.positions.empty:
         largest = data.positions.reindex(data.positions.value.abs().sort_values(ascending=False).index)
         out.append(IfFits([para(f"Positions at the period's end ({len(largest)}, largest first"
@@ -262,6 +272,9 @@ def first_page_tables(data: ReportData) -> list[Flowable]:
         out.append(IfFits([para(f"Orders of the period ({len(data.orders)}"
                                 f"{'; the first 8 here' if len(data.orders) > 8 else ''})", "h2"),
                            execution_table("orders", data.orders.head(8), data.currency)]))
+    if pngs and pngs.get("glance") is not None:
+        out.append(IfFits([para("Equity and drawdown, the last 90 days", "h2"),
+                           image(pngs["glance"], max_height=2.2 * inch)]))
     return out
 
 
