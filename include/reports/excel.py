@@ -43,7 +43,7 @@ from openpyxl.chart.axis import DateAxis
 
 from include.atomic import atomic_path
 from include.reports.excel_sheets import BOLD, DATE, HEADING, TITLE, Sheet, Table, number_formats
-from include.reports.model import BENCHMARK_LABEL, BREAKER_STATES, ReportData
+from include.reports.model import BENCHMARK_LABEL, BREAKER_STATES, ReportData, whose_money
 
 SHEETS = ("Summary", "Metrics", "Positions", "Trades", "Orders", "WalkForward", "Sweeps", "DataQuality")
 COLUMNS = {
@@ -188,6 +188,8 @@ def _summary(sheet: Sheet, data: ReportData, equity: Table) -> None:
                            f"risk metrics from its daily returns with the warehouse's definitions); the "
                            f"{BENCHMARK_LABEL.lower()} beside it is the warehouse's.")
         row += 2
+    sheet.line(row, 1, whose_money(data), BOLD)
+    row += 2
     sheet.line(row, 1, "Needs attention", HEADING)
     for row, text in enumerate(data.attention or [NOTHING], start=row + 1):
         sheet.line(row, 1, text, BOLD if data.attention else None)

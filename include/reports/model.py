@@ -234,6 +234,18 @@ def _headline_of(raw: dict) -> Headline:
     return Headline(**raw | days)
 
 
+def whose_money(data: ReportData) -> str:
+    """Page 1's answer to "whose money is this?"."""
+    if data.benchmark is not None:
+        return (f"Whose money: the desk's {data.headline.label.lower()} (its ledger: positions, orders, fills). "
+                f"Beside it, marked as such, the {BENCHMARK_LABEL.lower()}: 1/N of every series, no money "
+                f"of the desk's.")
+    why = data.missing.get("positions") or "its ledger does not cover the period yet"
+    return ("Whose money: not the desk's. The headline figures are the BENCHMARK, the equal-weight universe "
+            "portfolio (1/N of every series of the universe, from a notional starting capital). The desk's "
+            f"own paper or live portfolio takes the headline once its ledger covers the period. Now: {why}.")
+
+
 SECTIONS = ("headline", "equity", "returns", "rolling", "correlation", "allocation", "performers", "stress",
             "quality", "walk_forward", "sweeps", "positions", "trades", "orders", "fills")
 NOT_YET = "no paper trades yet: the ledger has no {what} (trigger rebalance with dry_run off)"

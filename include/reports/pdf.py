@@ -26,7 +26,7 @@ from reportlab.platypus import (CondPageBreak, Flowable, PageBreak, Paragraph, S
 from include.atomic import atomic_path
 from include.reports import pdf_sections as sections
 from include.reports.formatting import money, pct, ratio, timestamp
-from include.reports.model import BENCHMARK_LABEL, Headline, ReportData
+from include.reports.model import BENCHMARK_LABEL, Headline, ReportData, whose_money
 from include.reports.pdf_sections import BOLD, FONT, GREY, RULE, STYLES, para
 
 MARGINS = {"leftMargin": 16 * mm, "rightMargin": 16 * mm, "topMargin": 22 * mm, "bottomMargin": 18 * mm}
@@ -119,18 +119,6 @@ def first_page(data: ReportData, pngs: dict[str, bytes | None] | None = None) ->
                  "of value in a day). Max drawdown is over the same window; current drawdown is from the "
                  "running peak of equity.", "note")]
     return out + attention(data) + sections.first_page_tables(data, pngs)
-
-
-def whose_money(data: ReportData) -> str:
-    """Page 1's answer to "whose money is this?"."""
-    if data.benchmark is not None:
-        return (f"Whose money: the desk's {data.headline.label.lower()} (its ledger: positions, orders, fills). "
-                f"Beside it, marked as such, the {BENCHMARK_LABEL.lower()}: 1/N of every series, no money "
-                f"of the desk's.")
-    why = data.missing.get("positions") or "its ledger does not cover the period yet"
-    return ("Whose money: not the desk's. The figures below are the BENCHMARK, the equal-weight universe "
-            "portfolio (1/N of every series of the universe, from a notional starting capital). The desk's "
-            f"own paper or live portfolio takes this page once its ledger covers the period. Now: {why}.")
 
 
 def _breaker_levels() -> str:

@@ -510,3 +510,9 @@ def test_the_drawdown_axis_shows_on_the_right_over_its_own_hidden_date_axis(writ
     assert hidden.find(f"{ns}delete").get("val") == "1" and hidden.find(f"{ns}crossAx").get("val") == value_id
     primary = axes[groups[0][1]]
     assert primary.find(f"{ns}delete").get("val") == "0" and primary.find(f"{ns}axPos").get("val") == "l"
+
+
+def test_the_summary_says_whose_money_it_is(written):
+    _, _, book = written["daily"]
+    assert any(str(text).startswith("Whose money: not the desk's. The headline figures are the BENCHMARK")
+               for text in _texts(book["Summary"]))
