@@ -7,7 +7,8 @@ Sheets, in order:
   portfolio covers the period: Figure | Paper portfolio | Benchmark (equal-weight
   universe) | Note, the benchmark's figures beside the paper portfolio's); below it the
   "Needs attention" lines, the sections without data and their reasons, and the
-  allocation table. A native line chart of equity (drawdown on a second axis), drawn
+  allocation table (by asset when a coin is on several venues, then the performers by asset and the
+  venues of one coin: basis and lowest correlation). A native line chart of equity (drawdown on a second axis), drawn
   from the equity history on Metrics, and a native bar chart of the allocation sit
   to the right of the table. A bar chart rather than a pie: a short weight is negative.
 - Metrics: the equity history (its main table), and beside it the performers over the
@@ -200,6 +201,13 @@ def _summary(sheet: Sheet, data: ReportData, equity: Table) -> None:
     allocation = sheet.table(row + 2, 1, COLUMNS["allocation"], data.allocation, title="Allocation",
                              missing=_reason(data, "allocation"))
 
+    if data.assets is not None and not data.assets.empty:  # a coin on several venues: by asset, then its venues
+        assets = sheet.table(allocation.last_row + 3, 1, COLUMNS["assets"], data.assets,
+                             title="Performers by asset (mean over its venues)")
+        sheet.mark(assets.data_ref("period_return"), "lessThan", 0)
+        sheet.table(assets.last_row + 3, 1, COLUMNS["venues"], data.venues,
+                    title="Venues of one coin: basis (bps) and lowest correlation")
+
     line = _equity_chart(equity, data.currency)
     if line is not None:
         sheet.ws.add_chart(line, "E2")
@@ -278,13 +286,6 @@ def _metrics(sheet: Sheet, data: ReportData) -> Table:
                          missing=_reason(data, "stress"))
     sheet.mark(stress.data_ref("portfolio_return"), "lessThan", 0)
     sheet.mark(stress.data_ref("amount"), "lessThan", 0)
-    right = stress.last_col + 2
-    if data.assets is not None and not data.assets.empty:  # a coin on several venues: by asset, venues beside
-        assets = sheet.table(1, right, COLUMNS["assets"], data.assets,
-                             title="Performers by asset (mean over its venues)")
-        sheet.mark(assets.data_ref("period_return"), "lessThan", 0)
-        sheet.table(assets.last_row + 3, right, COLUMNS["venues"], data.venues,
-                    title="Venues of one coin: basis (bps) and lowest correlation")
     return equity
 
 

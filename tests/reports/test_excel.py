@@ -516,3 +516,18 @@ def test_the_summary_says_whose_money_it_is(written):
     _, _, book = written["daily"]
     assert any(str(text).startswith("Whose money: not the desk's. The headline figures are the BENCHMARK")
                for text in _texts(book["Summary"]))
+
+
+def test_coins_on_several_venues_are_summarised_by_asset_with_their_venues(tmp_path):
+    from tests.reports.support import multi_venue_report
+
+    data = multi_venue_report("daily")
+    ws = openpyxl.load_workbook(render_workbook(data, tmp_path / "venues.xlsx"))["Summary"]
+    title = _find(ws, "Performers by asset (mean over its venues)")
+    header = [ws.cell(title.row + 1, c).value for c in range(1, 7)]
+    assert header == ["asset", "venues", "period_return", "lowest", "highest", "series"]
+    rows = [[ws.cell(r, c).value for c in range(1, 4)] for r in range(title.row + 2, title.row + 2 + len(data.assets))]
+    assert rows == [[r.asset, r.venues, _stored(r.period_return)] for r in data.assets.itertuples()]
+    venues = _find(ws, "Venues of one coin: basis (bps) and lowest correlation")
+    assert ws.cell(venues.row + 2, 3).value == _stored(data.venues.basis_bps.iloc[0])
+    assert "BTC (3 venues)" in _texts(ws)
