@@ -143,7 +143,7 @@ def performance(data: ReportData, pngs: dict[str, bytes | None]) -> list[Flowabl
 
 def risk(data: ReportData, pngs: dict[str, bytes | None]) -> list[Flowable]:
     return [para("Risk", "h1"), chart("Volatility", data, pngs, "rolling"),
-            chart("Correlation" + (" by asset" if not data.asset_correlation.empty else ""), data, pngs,
+            chart("Correlation" + (" by asset" if len(data.asset_correlation) > 1 else ""), data, pngs,
                   "correlation"), *venue_detail(data), stress_table(data)]
 
 
