@@ -53,7 +53,20 @@ def _dates(values: pd.Series) -> pd.Series:
     return pd.to_datetime(pd.Series(values).reset_index(drop=True))
 
 
-def equity_chart(equity: pd.DataFrame, currency: str, paper: pd.DataFrame | None = None) -> bytes | None:
+def shade_period(ax, shade: tuple[date, date] | None, label: bool = True) -> None:
+    """The report's own days (a weekly report's week) as a light band with its label, behind the lines."""
+    if shade is None:
+        return
+    first, last = pd.Timestamp(shade[0]), pd.Timestamp(shade[1]) + timedelta(days=1)
+    ax.axvspan(first, last, facecolor="0.88", edgecolor="0.5", linewidth=0.6, zorder=0)
+    if label:
+        ax.annotate("this week", (first, 1), xycoords=("data", "axes fraction"), xytext=(-2, -3),
+                    textcoords="offset points", ha="right", va="top", fontsize=7, color="0.25")
+
+
+def equity_chart(equity: pd.DataFrame, currency: str, paper: pd.DataFrame | None = None,
+                 shade: tuple[date, date] | None = None, height: float = 3.9,
+                 span: str = "whole history shown") -> bytes | None:
     """Equity (solid line, last value written) over an underwater panel of the drawdown (hatched).
 
     With a paper portfolio (`paper`: fct_pnl's total rows), the solid line and the drawdown are
@@ -63,21 +76,28 @@ def equity_chart(equity: pd.DataFrame, currency: str, paper: pd.DataFrame | None
     frame = equity.dropna(subset=["equity"]) if len(equity) else equity
     own = paper.dropna(subset=["equity"]) if paper is not None and len(paper) else None
     if own is not None and len(own):
-        return _paper_chart(own, frame, currency)
+        return _paper_chart(own, frame, currency, shade, height, span)
     if frame.empty:
         return None
     with matplotlib.rc_context(RC):
-        figure = _figure(3.9)
+        figure = _figure(height)
         top, bottom = figure.subplots(2, 1, sharex=True, height_ratios=[2.2, 1])
         _equity_panel(top, _dates(frame["trade_date"]), frame["equity"].to_numpy(float), currency)
-        _underwater_panel(bottom, _dates(frame["trade_date"]), frame["drawdown"].to_numpy(float))
+        top.set_title(f"Benchmark: equal-weight universe equity ({currency}): "
+                      f"{money(frame['equity'].iloc[-1], currency)} on {_dates(frame['trade_date']).iloc[-1]:%Y-%m-%d}",
+                      loc="left")
+        _underwater_panel(bottom, _dates(frame["trade_date"]), frame["drawdown"].to_numpy(float), span)
+        shade_period(top, shade)
+        shade_period(bottom, shade, label=False)
         return _png(figure)
 
 
-def _paper_chart(paper: pd.DataFrame, benchmark: pd.DataFrame, currency: str) -> bytes:
+def _paper_chart(paper: pd.DataFrame, benchmark: pd.DataFrame, currency: str,
+                 shade: tuple[date, date] | None = None, height: float = 3.9,
+                 span: str = "whole history shown") -> bytes:
     dates = _dates(paper["trade_date"])
     with matplotlib.rc_context(RC):
-        figure = _figure(3.9)
+        figure = _figure(height)
         top, bottom = figure.subplots(2, 1, sharex=True, height_ratios=[2.2, 1])
         _equity_panel(top, dates, paper["equity"].to_numpy(float), currency)
         top.set_title(f"Paper portfolio equity ({currency}): {money(paper['equity'].iloc[-1], currency)} "
@@ -91,8 +111,12 @@ def _paper_chart(paper: pd.DataFrame, benchmark: pd.DataFrame, currency: str) ->
         top.lines[0].set_label("paper portfolio")
         top.legend(loc="upper left", frameon=False)
         _underwater_panel(bottom, dates, paper["drawdown"].to_numpy(float))
-        bottom.set_title("Underwater: the paper portfolio's drawdown from its running peak", loc="left")
-        locator = mdates.AutoDateLocator(maxticks=8)  # a young ledger spans days: no crowded labels
+        bottom.set_title(f"Underwater: the paper portfolio's drawdown from its running peak ({span})", loc="left")
+        shade_period(top, shade)
+        shade_period(bottom, shade, label=False)
+        if dates.iloc[0] == dates.iloc[-1]:  # a ledger's first day: a week around it, not years of axis
+            bottom.set_xlim(dates.iloc[0] - pd.Timedelta(days=3), dates.iloc[0] + pd.Timedelta(days=3))
+        locator = mdates.AutoDateLocator(minticks=3, maxticks=8)  # a young ledger spans days: no crowded labels
         bottom.xaxis.set_major_locator(locator)
         bottom.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
         return _png(figure)
@@ -106,7 +130,7 @@ def _equity_panel(ax, dates: pd.Series, equity: np.ndarray, currency: str) -> No
     ax.grid(True, axis="y")
 
 
-def _underwater_panel(ax, dates: pd.Series, drawdown: np.ndarray) -> None:
+def _underwater_panel(ax, dates: pd.Series, drawdown: np.ndarray, span: str = "whole history shown") -> None:
     values = np.nan_to_num(drawdown) * 100
     ax.fill_between(dates, values, 0, facecolor="0.8", hatch="////", edgecolor="0.35", linewidth=0)
     ax.plot(dates, values, color="black", linewidth=0.8)
@@ -114,7 +138,7 @@ def _underwater_panel(ax, dates: pd.Series, drawdown: np.ndarray) -> None:
     ax.plot(dates.iloc[worst], values[worst], marker="v", color="black", markersize=5)
     ax.annotate(f"worst {pct(values[worst] / 100)}", (dates.iloc[worst], values[worst]), xytext=(6, 0),
                 textcoords="offset points", va="center", fontsize=7.5)
-    ax.set_title("Underwater: drawdown from the running peak of equity (whole history shown)", loc="left")
+    ax.set_title(f"Underwater: drawdown from the running peak of equity ({span})", loc="left")
     ax.yaxis.set_major_formatter(PERCENT)
     ax.set_ylim(min(values.min() * 1.2, -1), 0.5)
     ax.grid(True, axis="y")
@@ -144,7 +168,8 @@ def returns_histogram(returns: pd.DataFrame, var_95: float | None, var_99: float
         return _png(figure)
 
 
-def volatility_chart(rolling: pd.DataFrame, regimes: pd.DataFrame) -> bytes | None:
+def volatility_chart(rolling: pd.DataFrame, regimes: pd.DataFrame,
+                     shade: tuple[date, date] | None = None) -> bytes | None:
     """Rolling 30-day annualised volatility, the background shaded and hatched by volatility regime."""
     frame = rolling.dropna(subset=["annual_volatility"]) if len(rolling) else rolling
     if frame.empty:
@@ -160,6 +185,11 @@ def volatility_chart(rolling: pd.DataFrame, regimes: pd.DataFrame) -> bytes | No
         ax.legend(handles=ax.get_legend_handles_labels()[0] + handles, loc="upper center", frameon=False,
                   bbox_to_anchor=(0.5, -0.1), ncol=len(handles) + 1)
         ax.set_title("Rolling 30-day volatility (annualised) and volatility regime", loc="left")
+        if shade is not None:
+            ax.axvline(pd.Timestamp(shade[0]), color="black", linewidth=0.8, linestyle="-.")
+            ax.axvline(pd.Timestamp(shade[1]) + timedelta(days=1), color="black", linewidth=0.8, linestyle="-.")
+            ax.annotate("this week", (pd.Timestamp(shade[0]), 1), xycoords=("data", "axes fraction"),
+                        xytext=(-2, -3), textcoords="offset points", ha="right", va="top", fontsize=7)
         ax.yaxis.set_major_formatter(PERCENT)
         ax.set_ylim(bottom=0)
         ax.grid(True, axis="y")
@@ -189,14 +219,15 @@ def _shade_regimes(ax, regimes: pd.DataFrame) -> set[str]:
     return shown
 
 
-def correlation_heatmap(correlation: pd.DataFrame) -> bytes | None:
-    """Correlation matrix in greys (black = +1, white = -1) with every value written in its cell."""
+def correlation_heatmap(correlation: pd.DataFrame, by_asset: bool = False) -> bytes | None:
+    """Correlation matrix in greys (black = +1, white = -1) with every value written in its cell;
+    `by_asset`: the matrix is of assets, each the mean over its venues."""
     if correlation.empty:
         return None
     labels, values = list(correlation.columns), correlation.to_numpy(float)
     size = len(labels)
     with matplotlib.rc_context(RC):
-        figure = _figure(float(np.clip(0.33 * size + 2.1, 2.8, 6.0)))
+        figure = _figure(float(np.clip(0.3 * size + 1.7, 2.6, 6.0)))
         ax = figure.subplots()
         image = ax.imshow(values, cmap="Greys", vmin=-1, vmax=1)
         font = float(np.clip(8.5 - 0.25 * max(size - 6, 0), 4.5, 8.5))
@@ -207,7 +238,8 @@ def correlation_heatmap(correlation: pd.DataFrame) -> bytes | None:
         ax.set_xticks(range(size), labels, rotation=35, ha="right", fontsize=font)
         ax.set_yticks(range(size), list(correlation.index), fontsize=font)
         figure.colorbar(image, ax=ax, shrink=0.8, label="correlation")
-        ax.set_title("Correlation of daily returns (30-day rolling)")
+        ax.set_title("Correlation by asset (mean over venues, 30-day rolling)" if by_asset
+                     else "Correlation of daily returns (30-day rolling)")
         return _png(figure)
 
 

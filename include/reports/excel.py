@@ -7,7 +7,8 @@ Sheets, in order:
   portfolio covers the period: Figure | Paper portfolio | Benchmark (equal-weight
   universe) | Note, the benchmark's figures beside the paper portfolio's); below it the
   "Needs attention" lines, the sections without data and their reasons, and the
-  allocation table. A native line chart of equity (drawdown on a second axis), drawn
+  allocation table (by asset when a coin is on several venues, then the performers by asset and the
+  venues of one coin: basis and lowest correlation). A native line chart of equity (drawdown on a second axis), drawn
   from the equity history on Metrics, and a native bar chart of the allocation sit
   to the right of the table. A bar chart rather than a pie: a short weight is negative.
 - Metrics: the equity history (its main table), and beside it the performers over the
@@ -43,13 +44,15 @@ from openpyxl.chart.axis import DateAxis
 
 from include.atomic import atomic_path
 from include.reports.excel_sheets import BOLD, DATE, HEADING, TITLE, Sheet, Table, number_formats
-from include.reports.model import BENCHMARK_LABEL, BREAKER_STATES, ReportData
+from include.reports.model import BENCHMARK_LABEL, BREAKER_STATES, ReportData, whose_money
 
 SHEETS = ("Summary", "Metrics", "Positions", "Trades", "Orders", "WalkForward", "Sweeps", "DataQuality")
 COLUMNS = {
     "equity": ["trade_date", "daily_return", "equity", "pnl", "drawdown", "breaker_level"],
     "performers": ["series", "exchange", "symbol", "period_return", "close"],
-    "stress": ["scenario", "scenario_type", "window_start", "window_end", "portfolio_return"],
+    "stress": ["scenario", "scenario_type", "window_start", "window_end", "portfolio_return", "amount", "note"],
+    "assets": ["asset", "venues", "period_return", "lowest", "highest", "series"],
+    "venues": ["asset", "venues", "basis_bps", "cheapest", "dearest", "min_correlation"],
     "allocation": ["series", "weight"],
     "positions": ["exchange", "symbol", "quantity", "average_cost", "close", "value", "weight",
                   "unrealised_pnl", "realised_pnl", "fees", "total_pnl", "as_of_date"],
@@ -102,6 +105,7 @@ def build_workbook(data: ReportData) -> Workbook:
     _quality(sheets["DataQuality"], data)
     for sheet in sheets.values():
         sheet.fit()
+        sheet.print_setup()
     return book
 
 
@@ -185,6 +189,8 @@ def _summary(sheet: Sheet, data: ReportData, equity: Table) -> None:
                            f"risk metrics from its daily returns with the warehouse's definitions); the "
                            f"{BENCHMARK_LABEL.lower()} beside it is the warehouse's.")
         row += 2
+    sheet.line(row, 1, whose_money(data), BOLD)
+    row += 2
     sheet.line(row, 1, "Needs attention", HEADING)
     for row, text in enumerate(data.attention or [NOTHING], start=row + 1):
         sheet.line(row, 1, text, BOLD if data.attention else None)
@@ -194,6 +200,13 @@ def _summary(sheet: Sheet, data: ReportData, equity: Table) -> None:
         sheet.line(row, 1, f"{section}: {why}")
     allocation = sheet.table(row + 2, 1, COLUMNS["allocation"], data.allocation, title="Allocation",
                              missing=_reason(data, "allocation"))
+
+    if data.assets is not None and not data.assets.empty:  # a coin on several venues: by asset, then its venues
+        assets = sheet.table(allocation.last_row + 3, 1, COLUMNS["assets"], data.assets,
+                             title="Performers by asset (mean over its venues)")
+        sheet.mark(assets.data_ref("period_return"), "lessThan", 0)
+        sheet.table(assets.last_row + 3, 1, COLUMNS["venues"], data.venues,
+                    title="Venues of one coin: basis (bps) and lowest correlation")
 
     line = _equity_chart(equity, data.currency)
     if line is not None:
@@ -222,8 +235,11 @@ def _equity_chart(equity: Table, currency: str) -> LineChart | None:
     drawdown.add_data(Reference(ws, min_col=equity.col("drawdown"), min_row=top, max_row=bottom),
                       titles_from_data=True)
     drawdown.set_categories(Reference(ws, min_col=equity.col("trade_date"), min_row=top + 1, max_row=bottom))
-    drawdown.x_axis = chart.x_axis
-    drawdown.y_axis.axId, drawdown.y_axis.crossAx, drawdown.y_axis.crosses = 200, 500, "max"
+    # Excel draws a second value axis only over a category axis of its own: a hidden date axis (300)
+    # that the drawdown axis (200) crosses at its maximum, i.e. on the right.
+    drawdown.x_axis = DateAxis(axId=300, crossAx=200, axPos="b", baseTimeUnit="days")
+    drawdown.x_axis.delete = True
+    drawdown.y_axis.axId, drawdown.y_axis.crossAx, drawdown.y_axis.crosses = 200, 300, "max"
     drawdown.y_axis.axPos, drawdown.y_axis.majorGridlines = "r", None
     drawdown.y_axis.title, drawdown.y_axis.number_format = "Drawdown", "0%"
     series = drawdown.series[0]
@@ -266,8 +282,10 @@ def _metrics(sheet: Sheet, data: ReportData) -> Table:
                              title="Performers over the period, best first", missing=_reason(data, "performers"))
     sheet.mark(performers.data_ref("period_return"), "lessThan", 0)
     stress = sheet.table(1, performers.last_col + 2, COLUMNS["stress"], data.stress,
-                         title="Stress scenarios (portfolio return)", missing=_reason(data, "stress"))
+                         title=f"Stress scenarios: return, and amount on the headline's equity ({data.currency})",
+                         missing=_reason(data, "stress"))
     sheet.mark(stress.data_ref("portfolio_return"), "lessThan", 0)
+    sheet.mark(stress.data_ref("amount"), "lessThan", 0)
     return equity
 
 
@@ -305,6 +323,8 @@ def _sweeps(sheet: Sheet, data: ReportData) -> None:
     sheet.mark(table.data_ref("total_return"), "lessThan", 0)
     sheet.mark(table.data_ref("sharpe_ratio"), "lessThan", 0)
     sheet.mark_text(table.data_ref("verdict"), ("likely luck",))
+    if data.sweep_rule:
+        sheet.line((table.last_row if table.n_rows else table.header_row + 1) + 2, 1, f"Which runs: {data.sweep_rule}")
 
 
 def _quality(sheet: Sheet, data: ReportData) -> None:

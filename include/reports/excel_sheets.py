@@ -40,7 +40,8 @@ COLUMN_KINDS = {  # column name -> kind; a column not listed is text
     "average_cost": "price",
     "quantity": "quantity", "filled": "quantity", "slippage_bps": "bps",
     "realised_pnl": "money", "unrealised_pnl": "money", "total_pnl": "money", "slippage": "money", "cash": "money",
-    "n_fills": "integer",
+    "n_fills": "integer", "amount": "money", "lowest": "percent", "highest": "percent", "venues": "integer",
+    "basis_bps": "bps", "min_correlation": "ratio",
     # walk-forward sweeps: out of sample (oos_), in sample (is_), their difference
     "oos_sharpe_ratio": "ratio", "is_sharpe_ratio": "ratio", "degradation_sharpe_ratio": "ratio",
     "oos_total_return": "percent", "is_total_return": "percent", "oos_max_drawdown": "percent",
@@ -234,6 +235,23 @@ class Sheet:
         """The sheet's main table: rows down to its header stay frozen, and it gets the autofilter."""
         self.ws.freeze_panes = self.ws.cell(row=table.header_row + 1, column=1)
         self.ws.auto_filter.ref = table.ref
+
+    def print_setup(self) -> None:
+        """A sheet prints on a few pages: landscape A4, every column on one page's width (as many pages
+        down as needed), the rows down to the main table's header repeated on each page."""
+        ws = self.ws
+        ws.page_setup.orientation = ws.ORIENTATION_LANDSCAPE
+        ws.page_setup.paperSize = ws.PAPERSIZE_A4
+        ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0  # 0: as many pages tall as it takes
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ws.print_options.gridLines = False
+        ws.page_margins.left = ws.page_margins.right = 0.4
+        frozen = ws.freeze_panes
+        if frozen:  # the frozen rows are the title and the main table's header
+            last = ws[frozen].row - 1
+            if last >= 1:
+                ws.print_title_rows = f"1:{last}"
+        ws.oddFooter.center.text = "&A - page &P of &N"
 
     def fit(self) -> None:
         """Column widths from the measured content, within [MIN_WIDTH, MAX_WIDTH]."""

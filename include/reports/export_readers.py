@@ -144,12 +144,23 @@ def _gap_rows(paths: DataPaths, period: ReportPeriod) -> pd.DataFrame:
         day = date.fromisoformat(parts["date"])
         if not period.contains(day):
             continue
-        gaps = pd.read_parquet(path)
-        detail = "; ".join(f"{int(g.missing_candles)} candles missing {g.gap_start:%H:%M} to {g.gap_end:%H:%M} UTC"
-                           for g in gaps.itertuples())
+        detail = gap_summary(pd.read_parquet(path))
         rows.append({"exchange": parts["exchange"], "symbol": symbol_from_key(parts["symbol"]),
                      "timeframe": parts["timeframe"], "date": day, "status": "gap", "detail": detail})
     return pd.DataFrame(rows, columns=QUALITY_COLUMNS)
+
+
+def gap_summary(gaps: pd.DataFrame) -> str:
+    """One line for a series' day of gaps, not one per missing minute: '37 candles missing in 12 gaps,
+    the longest 8 candles from 03:00 to 03:07 UTC'."""
+    if gaps.empty:
+        return "no candles missing"
+    total, longest = int(gaps.missing_candles.sum()), gaps.loc[gaps.missing_candles.idxmax()]
+    where = f"{longest.gap_start:%H:%M} to {longest.gap_end:%H:%M} UTC"
+    if len(gaps) == 1:
+        return f"{total} candle{'s' if total != 1 else ''} missing, {where}"
+    return (f"{total} candles missing in {len(gaps)} gaps, the longest {int(longest.missing_candles)} "
+            f"candle{'s' if int(longest.missing_candles) != 1 else ''} from {where}")
 
 
 def sweeps_before(data_dir: Path, cutoff: datetime) -> tuple[pd.DataFrame, list[Path]]:

@@ -16,16 +16,35 @@ from pathlib import Path
 
 import pandas as pd
 
-from include.reports import execution_tables, export_readers, headlines
+from include.reports import assets, execution_tables, export_readers, headlines
+from include.reports.expectation_words import plain_words
+from include.reports.formatting import pct, timestamp
 from include.reports.model import NOT_YET, ReportData, ReportPeriod
 
 EXECUTION_TABLES = ("positions", "trades", "orders", "fills")
 MIN_REGIME_DAYS = 10
 
 
+def sweep_cutoff(period: ReportPeriod, now: datetime) -> datetime:
+    """The last moment a sweep run may have been loaded to be shown: when the report was generated,
+    but no later than the end of the period that follows the report's (the day after a daily report's
+    day, the week after a weekly report's week). A report made on time - any time in the next period,
+    late catch-ups included - shows the sweeps that ran before it, those of the same day too; a report of
+    a past period (a backfill) shows what such a report could have known, not later runs."""
+    following_end = period.end + (period.end - period.start) + timedelta(days=2)  # midnight after the next period
+    return min(now, datetime.combine(following_end, time(0), tzinfo=now.tzinfo))
+
+
+def sweep_rule(period: ReportPeriod, cutoff: datetime) -> str:
+    nxt = "the day after the report's day" if period.kind == "daily" else "the week after the report's week"
+    return (f"each sweep's latest run loaded by {timestamp(cutoff)}: before this report was generated and no "
+            f"later than the end of {nxt}, so a report of a past period shows what was known then.")
+
+
 def gather(data_dir: Path, period: ReportPeriod, now: datetime, *, currency: str = "USDT",
-           metrics_window_days: int = 90, histogram_days: int = 90) -> ReportData:
-    """Every figure of the report for `period`; sections without data carry a reason in `missing`."""
+           metrics_window_days: int = 90, histogram_days: int = 90, limits: dict | None = None) -> ReportData:
+    """Every figure of the report for `period`; sections without data carry a reason in `missing`.
+    `limits`: the validation limits (config.validation) the data-quality lines quote."""
     missing: dict[str, str] = {name: NOT_YET.format(what=name) for name in EXECUTION_TABLES}
     daily = export_readers.portfolio_daily(data_dir)
     history = daily[daily.trade_date <= period.end].reset_index(drop=True)
@@ -49,13 +68,15 @@ def gather(data_dir: Path, period: ReportPeriod, now: datetime, *, currency: str
     quality = export_readers.data_quality(data_dir, period)
     if quality.empty:
         missing["quality"] = f"no partition dated {period.start} to {period.end} was validated"
-    cutoff = datetime.combine(period.end + timedelta(days=1), time(12), tzinfo=now.tzinfo)
-    sweeps_best, heatmaps = export_readers.sweeps_before(data_dir, min(now, cutoff))
+    else:
+        quality["detail"] = [plain_words(d, limits) for d in quality.detail]
+    cutoff = sweep_cutoff(period, now)
+    sweeps_best, heatmaps = export_readers.sweeps_before(data_dir, cutoff)
     if sweeps_best.empty:
-        missing["sweeps"] = f"no sweep results were loaded before {min(now, cutoff):%Y-%m-%d %H:%M} UTC"
-    walk_forward = export_readers.walk_forward_before(data_dir, min(now, cutoff))
+        missing["sweeps"] = f"no sweep run was loaded by {timestamp(cutoff)}"
+    walk_forward = export_readers.walk_forward_before(data_dir, cutoff)
     if walk_forward.empty:
-        missing["walk_forward"] = f"no walk-forward sweep was loaded before {min(now, cutoff):%Y-%m-%d %H:%M} UTC"
+        missing["walk_forward"] = f"no walk-forward sweep run was loaded by {timestamp(cutoff)}"
     returns = history.tail(histogram_days)[["trade_date", "daily_return"]].reset_index(drop=True)
     rolling = export_readers.rolling_volatility(risk, period.end)
     data = ReportData(
@@ -64,13 +85,19 @@ def gather(data_dir: Path, period: ReportPeriod, now: datetime, *, currency: str
         returns=returns, rolling=rolling, regimes=_regimes(rolling),
         correlation=correlation, allocation=_allocation(performers), performers=performers, stress=stress,
         quality=quality, sweeps_best=sweeps_best, sweep_heatmaps=heatmaps, missing=missing,
-        sweeps_walk_forward=walk_forward,
+        sweeps_walk_forward=walk_forward, sweep_rule=sweep_rule(period, cutoff),
     )
+    if assets.repeats(performers):  # a coin on several venues: read it as one asset, venue detail beside
+        data.assets = assets.by_asset(performers)
+        data.allocation = assets.allocation(data.allocation, performers)
+        data.asset_correlation = assets.correlation(correlation, performers)
+        data.venues = assets.venues(performers, correlation)
     _execution(data, export_readers.ledger_marts(data_dir))
     if headlines.covers(data.paper, period):  # the headline follows the desk; the universe is its benchmark
         data.benchmark, data.headline = data.headline, headlines.paper(data.paper, period, metrics_window_days)
         if "headline" in data.missing:  # the universe has no figure yet: only its benchmark column is empty
             data.missing["benchmark"] = data.missing.pop("headline")
+    data.stress = with_amounts(stress, data.headline.equity, currency, history)  # on the headline's money
     data.attention = attention(data) + _absent_series(features, performers, period)
     return data
 
@@ -94,6 +121,34 @@ def _execution(data: ReportData, ledger: dict[str, pd.DataFrame] | None) -> None
     for name in ("trades", "orders", "fills"):
         if getattr(data, name).empty:
             data.missing[name] = f"no paper {name} between {period.start} and {period.end}"
+
+
+def drawdown_text(head) -> str:
+    """'drawdown -23.70 % from the peak of 2026-10-12': the date is the peak's, said so."""
+    peak = f"the peak of {head.peak_date}" if head.peak_date else "the starting capital"
+    return f"drawdown {pct(head.drawdown)} from {peak}"
+
+
+def with_amounts(stress: pd.DataFrame, equity: float | None, currency: str, history: pd.DataFrame) -> pd.DataFrame:
+    """Each scenario's return as an amount in the report currency on today's equity, and a note for
+    every figure that is n/a (the scenario has no return, or there is no equity to apply it to)."""
+    first = history.trade_date.min() if len(history) else None
+    amounts, notes = [], []
+    for row in stress.itertuples():
+        has_return = pd.notna(row.portfolio_return)
+        amounts.append(float(row.portfolio_return) * equity if has_return and equity is not None else None)
+        if not has_return and row.scenario_type == "hypothetical_correlation":
+            notes.append("moves volatility, not prices: no return of its own (the stressed volatility is "
+                         "in the scenario's name)")
+        elif not has_return and first is not None and row.window_end is not None and row.window_end < first:
+            notes.append(f"its window ended before the portfolio's first return ({first})")
+        elif not has_return:
+            notes.append("the portfolio has no daily return in its window")
+        elif equity is None:
+            notes.append(f"no equity on or before the period's end to apply it to ({currency})")
+        else:
+            notes.append("")
+    return stress.assign(amount=amounts, note=notes)
 
 
 def _absent_series(closes: pd.DataFrame, performers: pd.DataFrame, period: ReportPeriod) -> list[str]:
@@ -153,8 +208,8 @@ def attention(data: ReportData) -> list[str]:
     items = []
     head = data.headline
     if head.breaker_level:
-        items.append(f"circuit breaker at level {head.breaker_level} ({head.breaker_state}): drawdown "
-                     f"{head.drawdown:.2%} from the peak on {head.as_of}")
+        items.append(f"circuit breaker at level {head.breaker_level} ({head.breaker_state}) on {head.as_of}: "
+                     f"{drawdown_text(head)}")
     if head.as_of is not None and head.as_of < data.period.end:
         items.append(f"stale data: the last portfolio return is on {head.as_of}, before the period's end "
                      f"{data.period.end}; is warehouse_build running?")

@@ -67,8 +67,15 @@ def _headline(history: pd.DataFrame, period: ReportPeriod, window: int, metrics:
         as_of=last.trade_date, equity=float(last.equity), pnl=float(inside.pnl.sum()) if len(inside) else 0.0,
         period_return=float(last.equity / start_equity - 1) if len(inside) else 0.0,
         drawdown=_value(last.drawdown), breaker_level=breaker_level, metrics_window_days=window,
-        portfolio=portfolio, **metrics,
+        portfolio=portfolio, peak_date=peak_date(history), **metrics,
     )
+
+
+def peak_date(history: pd.DataFrame):
+    """The last day equity stood at its running peak (drawdown 0): where the current drawdown began.
+    None when no day in the history is at its peak (the peak was the starting capital)."""
+    at_peak = history[history.drawdown.astype(float) >= -1e-12]
+    return at_peak.trade_date.iloc[-1] if len(at_peak) else None
 
 
 def _value(value) -> float | None:

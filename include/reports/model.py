@@ -100,6 +100,7 @@ class Headline:
     breaker_level: int | None           # 0..3; index into BREAKER_STATES
     metrics_window_days: int = 90
     portfolio: str = "universe"
+    peak_date: date | None = None       # the last day equity stood at its running peak (the drawdown's start)
 
     @property
     def breaker_state(self) -> str:
@@ -145,6 +146,13 @@ class ReportData:
     positions, trades, orders, fills, paper: None while the ledger has no order (the report says so)
     benchmark:     the equal-weight universe's Headline when `headline` is the paper portfolio's (its history
                    covers the period), else None and `headline` is the universe's
+    assets:        asset, venues, period_return (mean over its venues), lowest, highest, series - performers
+                   grouped by coin (assets.py); a coin on one venue keeps its series label
+    asset_correlation: asset x asset mean correlation of their venues (empty when no coin repeats)
+    venues:        asset, venues, basis_bps, cheapest, dearest, min_correlation - coins on several venues
+    sweep_rule:    which sweep runs the report shows, in words (gather.sweep_cutoff)
+    stress:        also amount (portfolio_return x the headline's equity, in the report currency) and note
+                   (why a figure is n/a)
     """
 
     period: ReportPeriod
@@ -171,6 +179,10 @@ class ReportData:
     paper: pd.DataFrame | None = None
     benchmark: Headline | None = None
     missing: dict[str, str] = field(default_factory=dict)  # section -> why it has no data
+    assets: pd.DataFrame = field(default_factory=pd.DataFrame)
+    asset_correlation: pd.DataFrame = field(default_factory=pd.DataFrame)
+    venues: pd.DataFrame = field(default_factory=pd.DataFrame)
+    sweep_rule: str = ""
 
     def quality_counts(self) -> dict[str, int]:
         """Partitions of the period by status (every status present, zero when none)."""
@@ -213,11 +225,25 @@ class ReportSummary:
 
 
 def _headline_json(headline: Headline) -> dict:
-    return asdict(headline) | {"as_of": headline.as_of and headline.as_of.isoformat()}
+    return asdict(headline) | {"as_of": headline.as_of and headline.as_of.isoformat(),
+                               "peak_date": headline.peak_date and headline.peak_date.isoformat()}
 
 
 def _headline_of(raw: dict) -> Headline:
-    return Headline(**raw | {"as_of": raw["as_of"] and date.fromisoformat(raw["as_of"])})
+    days = {k: raw.get(k) and date.fromisoformat(raw[k]) for k in ("as_of", "peak_date")}
+    return Headline(**raw | days)
+
+
+def whose_money(data: ReportData) -> str:
+    """Page 1's answer to "whose money is this?"."""
+    if data.benchmark is not None:
+        return (f"Whose money: the desk's {data.headline.label.lower()} (its ledger: positions, orders, fills). "
+                f"Beside it, marked as such, the {BENCHMARK_LABEL.lower()}: 1/N of every series, no money "
+                f"of the desk's.")
+    why = data.missing.get("positions") or "its ledger does not cover the period yet"
+    return ("Whose money: not the desk's. The headline figures are the BENCHMARK, the equal-weight universe "
+            "portfolio (1/N of every series of the universe, from a notional starting capital). The desk's "
+            f"own paper or live portfolio takes the headline once its ledger covers the period. Now: {why}.")
 
 
 SECTIONS = ("headline", "equity", "returns", "rolling", "correlation", "allocation", "performers", "stress",

@@ -26,7 +26,7 @@ from reportlab.platypus import (CondPageBreak, Flowable, PageBreak, Paragraph, S
 from include.atomic import atomic_path
 from include.reports import pdf_sections as sections
 from include.reports.formatting import money, pct, ratio, timestamp
-from include.reports.model import BENCHMARK_LABEL, Headline, ReportData
+from include.reports.model import BENCHMARK_LABEL, Headline, ReportData, whose_money
 from include.reports.pdf_sections import BOLD, FONT, GREY, RULE, STYLES, para
 
 MARGINS = {"leftMargin": 16 * mm, "rightMargin": 16 * mm, "topMargin": 22 * mm, "bottomMargin": 18 * mm}
@@ -91,15 +91,17 @@ def header_footer(canvas: Canvas, data: ReportData, total: int | None) -> None:
 
 
 def story(data: ReportData, pngs: dict[str, bytes | None]) -> list[Flowable]:
-    return [*first_page(data), PageBreak(), *sections.performance(data, pngs), PageBreak(),
-            *sections.risk(data, pngs), PageBreak(), *sections.portfolio(data, pngs), Spacer(1, 6),
-            *sections.execution(data), PageBreak(), *sections.quality(data), CondPageBreak(3 * inch),
-            *sections.sweeps(data)]
+    # A hard break after page 1; elsewhere a section starts on a new page
+    # only when less than a third of one is left, so no page ends half empty.
+    return [*first_page(data, pngs), PageBreak(), *sections.performance(data, pngs), CondPageBreak(3.5 * inch),
+            *sections.risk(data, pngs), CondPageBreak(3.5 * inch), *sections.portfolio(data, pngs), Spacer(1, 6),
+            *sections.execution(data), CondPageBreak(3.5 * inch), *sections.quality(data),
+            CondPageBreak(3 * inch), *sections.sweeps(data)]
 
 
-def first_page(data: ReportData) -> list[Flowable]:
+def first_page(data: ReportData, pngs: dict[str, bytes | None] | None = None) -> list[Flowable]:
     if data.benchmark is not None:
-        return first_page_with_benchmark(data)
+        return first_page_with_benchmark(data, pngs)
     h = data.headline
     as_of = f" as of {h.as_of.isoformat()}" if h.as_of else ""
     figures = f"Figures{as_of}, the last day with a portfolio return. " if h.as_of else ""
@@ -107,16 +109,28 @@ def first_page(data: ReportData) -> list[Flowable]:
         para(data.period.title, "title"),
         para(f"Covers {period_text(data)} (UTC days). {figures}Money in {data.currency}. "
              f"Generated {timestamp(data.generated_at)}.", "body"),
-        Spacer(1, 8)]
+        para(whose_money(data), "whose"), Spacer(1, 4)]
     if h.as_of is None:
         out.append(sections.missing(data, "headline"))
-    out += [key_figures(data), Spacer(1, 6),
+    out += [key_figures(data), para(BREAKER_LEVELS, "note"), Spacer(1, 2),
             para(f"Risk metrics over the rolling window of {h.metrics_window_days} days{as_of}", "h2"),
             risk_table(h),
             para("VaR and CVaR are historical, one day, and shown as positive losses (4.00 % = a loss of 4 % "
                  "of value in a day). Max drawdown is over the same window; current drawdown is from the "
                  "running peak of equity.", "note")]
-    return out + attention(data)
+    return out + attention(data) + sections.first_page_tables(data, pngs)
+
+
+def _breaker_levels() -> str:
+    from include.execution.breaker import thresholds
+
+    warn, halve, halt = thresholds()
+    return (f"Circuit breaker, on the drawdown from the peak of equity: level 0 normal; 1 warn at {warn:.0%}; "
+            f"2 halve (risk-increasing orders halved) at {halve:.0%}; 3 halt (rebalances refused, only "
+            f"risk-reducing orders) at {halt:.0%}.")
+
+
+BREAKER_LEVELS = _breaker_levels()
 
 
 def breaker_text(h: Headline) -> str:
@@ -126,9 +140,9 @@ def breaker_text(h: Headline) -> str:
 def key_figures(data: ReportData) -> Table:
     """Six tiles: equity, PnL, period return; circuit breaker, current drawdown, max drawdown."""
     h = data.headline
-    tiles = [("Equity", money(h.equity, data.currency)), ("PnL for the period", money(h.pnl, data.currency)),
+    tiles = [("Equity (benchmark)" if h.portfolio == "universe" else "Equity", money(h.equity, data.currency)), ("PnL for the period", money(h.pnl, data.currency)),
              ("Period return", pct(h.period_return)), ("Circuit breaker", breaker_text(h)),
-             ("Current drawdown", pct(h.drawdown)), (f"Max drawdown ({h.metrics_window_days} days)",
+             (_drawdown_label(h), pct(h.drawdown)), (f"Max drawdown ({h.metrics_window_days} days)",
                                                      pct(h.max_drawdown))]
     cells = [[para(label, "tile_label"), para(value, "tile_value")] for label, value in tiles]
     style = [("BOX", (0, 0), (-1, -1), 0.6, GREY), ("INNERGRID", (0, 0), (-1, -1), 0.25, RULE),
@@ -137,6 +151,11 @@ def key_figures(data: ReportData) -> Table:
     if h.breaker_level:  # above normal: a heavy frame around the breaker tile, readable in black and white
         style.append(("BOX", (0, 1), (0, 1), 2, "black"))
     return Table([cells[:3], cells[3:]], colWidths=[164] * 3, style=TableStyle(style), hAlign="LEFT")
+
+
+def _drawdown_label(h: Headline) -> str:
+    """The current drawdown's label names the peak it is measured from, so no date reads like the peak's."""
+    return f"Drawdown from the peak of {h.peak_date}" if h.peak_date else "Current drawdown"
 
 
 def risk_table(h: Headline) -> Table:
@@ -153,7 +172,7 @@ def risk_table(h: Headline) -> Table:
     return Table(rows, colWidths=[140, 106, 140, 106], style=TableStyle(style), hAlign="LEFT")
 
 
-def first_page_with_benchmark(data: ReportData) -> list[Flowable]:
+def first_page_with_benchmark(data: ReportData, pngs: dict[str, bytes | None] | None = None) -> list[Flowable]:
     """Page 1 once the paper portfolio covers the period: its figures, the equal-weight universe's beside them."""
     h, b = data.headline, data.benchmark
     return [
@@ -161,14 +180,26 @@ def first_page_with_benchmark(data: ReportData) -> list[Flowable]:
         para(f"Covers {period_text(data)} (UTC days). Headline: the {h.label.lower()} (the desk's ledger) as of "
              f"{h.as_of.isoformat()}, its last ledger day; beside it the {BENCHMARK_LABEL.lower()}. "
              f"Money in {data.currency}. Generated {timestamp(data.generated_at)}.", "body"),
-        Spacer(1, 8), compare_table(data, key_rows(h, b, data.currency), "tile_value"), Spacer(1, 6),
+        para(whose_money(data), "whose"), Spacer(1, 4),
+        compare_table(data, key_rows(h, b, data.currency), "tile_value"), para(BREAKER_LEVELS, "note"),
         para(f"Risk metrics over the rolling window of {h.metrics_window_days} days", "h2"),
         compare_table(data, risk_rows(h, b), "value"),
         para("VaR and CVaR are historical, one day, and shown as positive losses (4.00 % = a loss of 4 % "
              "of value in a day). Max drawdown is over the same window; current drawdown is from the "
              "running peak of equity. The paper portfolio's metrics are computed from its daily returns in the "
-             "ledger (fct_pnl) with the warehouse's definitions; the benchmark's are the warehouse's.", "note"),
-        *attention(data)]
+             "ledger (fct_pnl) with the warehouse's definitions; the benchmark's are the warehouse's."
+             + paper_metrics_why(data), "note"),
+        *attention(data), *sections.first_page_tables(data, pngs)]
+
+
+def paper_metrics_why(data: ReportData) -> str:
+    """Why the paper portfolio's risk metrics are n/a: too few daily returns in its ledger so far."""
+    h = data.headline
+    if h.sharpe_ratio is not None or data.paper is None:
+        return ""
+    days = int(data.paper.daily_return.notna().sum())
+    return (f" Paper n/a: its ledger has {days} daily return{'s' if days != 1 else ''} so far; volatility, "
+            "ratios and VaR need at least two.")
 
 
 def key_rows(h: Headline, b: Headline, currency: str) -> list[tuple[str, str, str]]:
@@ -177,7 +208,8 @@ def key_rows(h: Headline, b: Headline, currency: str) -> list[tuple[str, str, st
             ("PnL for the period", money(h.pnl, currency), money(b.pnl, currency)),
             ("Period return", pct(h.period_return), pct(b.period_return)),
             ("Circuit breaker", breaker_text(h), breaker_text(b)),
-            ("Current drawdown", pct(h.drawdown), pct(b.drawdown)),
+            (_drawdown_label(h) + ("" if b.peak_date == h.peak_date or b.peak_date is None
+                                   else f" (benchmark's: {b.peak_date})"), pct(h.drawdown), pct(b.drawdown)),
             (f"Max drawdown ({h.metrics_window_days} days)", pct(h.max_drawdown), pct(b.max_drawdown))]
 
 

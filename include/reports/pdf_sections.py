@@ -28,7 +28,6 @@ GREY, RULE = colors.Color(0.35, 0.35, 0.35), colors.Color(0.7, 0.7, 0.7)
 CHART_WIDTH = charts.WIDTH * inch  # charts print at the size they were drawn
 NO_DATA = "no data for this period"
 QUALITY_ROWS = 100  # non-passed partitions listed; the workbook has them all
-STATUS_ORDER = {"quarantined": 0, "gap": 1, "flagged": 2}
 
 
 def _style(name: str, size: float, font: str = FONT, **extra) -> ParagraphStyle:
@@ -41,6 +40,7 @@ STYLES = {
     "h2": _style("h2", 10.5, BOLD, spaceBefore=8, spaceAfter=4, keepWithNext=1),
     "body": _style("body", 9),
     "note": _style("note", 8, ITALIC, textColor=GREY, spaceBefore=2),
+    "whose": _style("whose", 9, BOLD, spaceBefore=4),
     "missing": _style("missing", 9, ITALIC, textColor=GREY, spaceAfter=4),
     "cell": _style("cell", 8),
     "cell_right": _style("cell_right", 8, alignment=TA_RIGHT),
@@ -52,6 +52,31 @@ STYLES = {
     "tile_value": _style("tile_value", 14, BOLD, spaceBefore=3),
     "tile_value_right": _style("tile_value_right", 12, BOLD, alignment=TA_RIGHT),
 }
+
+
+class IfFits(Flowable):
+    """Flowables drawn together only if they fit in the space left on the page, else nothing: page 1's
+    extras (movers, positions, orders) never push a table alone onto a page of its own."""
+
+    def __init__(self, flowables: list[Flowable]):
+        super().__init__()
+        self.flowables, self.sizes, self.fits = flowables, [], False
+
+    def wrap(self, available_width, available_height):
+        self.sizes = [f.wrap(available_width, available_height) for f in self.flowables]
+        needed = sum(h + f.getSpaceBefore() + f.getSpaceAfter() for f, (_, h) in zip(self.flowables, self.sizes))
+        self.fits = needed <= available_height
+        self.width, self.height = available_width, (needed if self.fits else 0)
+        return self.width, self.height
+
+    def draw(self):
+        if not self.fits:
+            return
+        y = self.height
+        for flowable, (_, height) in zip(self.flowables, self.sizes):
+            y -= flowable.getSpaceBefore() + height
+            flowable.drawOn(self.canv, 0, y)
+            y -= flowable.getSpaceAfter()
 
 
 def para(text: str, style: str = "body") -> Paragraph:
@@ -92,10 +117,16 @@ def image(source: bytes | Path, max_width: float = CHART_WIDTH, max_height: floa
 def chart_pngs(data: ReportData) -> dict[str, bytes | None]:
     """Every chart of the report, drawn once (the document is laid out twice), by section name."""
     h = data.benchmark or data.headline  # the histogram is the equal-weight universe's returns: its VaR
-    return {"equity": charts.equity_chart(data.equity, data.currency, data.paper),
+    shade = (data.period.start, data.period.end) if data.period.kind == "weekly" else None
+    grouped = not data.asset_correlation.empty and len(data.asset_correlation) > 1
+    return {"equity": charts.equity_chart(data.equity, data.currency, data.paper, shade=shade),
             "returns": charts.returns_histogram(data.returns, h.var_95, h.var_99),
-            "rolling": charts.volatility_chart(data.rolling, data.regimes),
-            "correlation": charts.correlation_heatmap(data.correlation),
+            "rolling": charts.volatility_chart(data.rolling, data.regimes, shade=shade),
+            "glance": charts.equity_chart(data.equity.tail(90), data.currency,
+                                          None if data.paper is None else data.paper.tail(90), shade=shade,
+                                          height=2.2, span="last 90 days"),
+            "correlation": charts.correlation_heatmap(data.asset_correlation if grouped else data.correlation,
+                                                      by_asset=grouped),
             "allocation": charts.allocation_chart(data.allocation)}
 
 
@@ -112,15 +143,42 @@ def performance(data: ReportData, pngs: dict[str, bytes | None]) -> list[Flowabl
 
 def risk(data: ReportData, pngs: dict[str, bytes | None]) -> list[Flowable]:
     return [para("Risk", "h1"), chart("Volatility", data, pngs, "rolling"),
-            chart("Correlation", data, pngs, "correlation"), para("Stress scenarios", "h2"), stress_table(data)]
+            chart("Correlation" + (" by asset" if len(data.asset_correlation) > 1 else ""), data, pngs,
+                  "correlation"), *venue_detail(data), stress_table(data)]
+
+
+def venue_detail(data: ReportData) -> list[Flowable]:
+    """One coin on several venues: how far apart their closes are (basis) and how closely they move."""
+    if data.venues is None or data.venues.empty:
+        return []
+    rows = [[r.asset, str(r.venues), f"{r.basis_bps:,.1f}", r.cheapest, r.dearest, ratio(r.min_correlation)]
+            for r in data.venues.itertuples()]
+    why = (f" n/a: {data.missing.get('correlation', 'no 30-day correlation between its venues yet')}."
+           if data.venues.min_correlation.isna().any() else "")
+    return [KeepTogether([
+        para("Venues of one coin", "h2"),
+        table(["Asset", "Venues", "Basis (bps)", "Lowest close", "Highest close", "Lowest correlation"], rows,
+              [50, 40, 60, 125, 125, 90], right=(1, 2, 5)),
+        para("Basis: the highest venue close over the lowest at the period's end, in basis points (a quote "
+             "currency off its peg shows here). Lowest correlation: of daily returns between two of its venues, "
+             "30-day rolling." + why, "note")])]
 
 
 def stress_table(data: ReportData) -> Flowable:
+    heading = para("Stress scenarios", "h2")
     if data.stress.empty:
-        return missing(data, "stress")
-    rows = [[r.scenario, str(r.scenario_type).replace("_", " "), _window(r.window_start, r.window_end),
-             pct(r.portfolio_return)] for r in data.stress.itertuples()]
-    return table(["Scenario", "Type", "Window", "Portfolio return"], rows, [130, 140, 130, 90], right=(3,))
+        return KeepTogether([heading, missing(data, "stress")])
+    amount = data.stress["amount"] if "amount" in data.stress else [None] * len(data.stress)
+    notes = data.stress["note"] if "note" in data.stress else [""] * len(data.stress)
+    rows = [[Paragraph(escape(r.scenario), STYLES["cell"]), str(r.scenario_type).replace("_", " "),
+             _window(r.window_start, r.window_end), pct(r.portfolio_return), money(a, data.currency),
+             Paragraph(escape(n or ""), STYLES["cell"])]
+            for r, a, n in zip(data.stress.itertuples(), amount, notes)]
+    body = table(["Scenario", "Type", "Window", "Return", f"On today's equity", "Why n/a"], rows,
+                 [105, 78, 72, 45, 80, 110], right=(3, 4))
+    equity = money(data.headline.equity, data.currency)
+    return KeepTogether([heading, body, para(f"Amounts: the scenario's return applied to the {data.headline.label.lower()}'s "
+                                    f"equity of {equity}; a loss is negative.", "note")])
 
 
 def _day(value) -> str:
@@ -148,6 +206,8 @@ def split_performers(frame: pd.DataFrame, most: int = 5) -> tuple[pd.DataFrame, 
 
 
 def performers(data: ReportData) -> list[Flowable]:
+    if data.assets is not None and len(data.assets) > 1:  # one coin only: its venues are the rows
+        return asset_performers(data)
     top, bottom = split_performers(data.performers)
     if top.empty:
         return [para("Top and bottom performers", "h2"), missing(data, "performers")]
@@ -157,6 +217,64 @@ def performers(data: ReportData) -> list[Flowable]:
         body = table(["Series", "Period return", "Close"], rows, [260, 110, 110], right=(1, 2)) if rows else \
             para("Every series is listed above.", "missing")
         out.append(KeepTogether([para(title, "h2"), body]))
+    return out
+
+
+def asset_performers(data: ReportData) -> list[Flowable]:
+    """Performers by asset: the mean over a coin's venues, the venues' range beside it."""
+    frame = data.assets
+    rows = [[r.asset, str(r.venues), pct(r.period_return),
+             pct(r.lowest) if r.venues == 1 else f"{pct(r.lowest)} to {pct(r.highest)}"]
+            for r in frame.itertuples()]
+    return [KeepTogether([para("Performers by asset, best first", "h2"),
+                          table(["Asset", "Venues", "Period return (mean)", "Range over its venues"], rows,
+                                [150, 60, 120, 160], right=(1, 2, 3)),
+                          para("A coin on several venues is one row: its return is the mean over the venues, "
+                               "as the equal-weight portfolio holds it. The workbook lists every series.", "note")])]
+
+
+def movers(data: ReportData, most: int = 5) -> list[Flowable] | None:
+    """Page 1: the period's biggest movers up and down (by asset when a coin repeats over venues)."""
+    grouped = data.assets is not None and len(data.assets) > 1
+    frame = data.assets.rename(columns={"asset": "series"}) if grouped else data.performers
+    top, bottom = split_performers(frame, most)
+    if top.empty:
+        return None
+    up = [[r.series, pct(r.period_return)] for r in top.itertuples()]
+    down = [[r.series, pct(r.period_return)] for r in bottom.itertuples()]
+    down += [["", ""]] * (len(up) - len(down))
+    rows = [[a, b, "", c, d] for (a, b), (c, d) in zip(up, down)]
+    what = "asset (mean over its venues)" if grouped else "series"
+    return [para(f"Biggest movers of the period, by {what}", "h2"),
+            table(["Best", "Return", "", "Worst", "Return"], rows, [150, 70, 30, 150, 70], right=(1, 4))]
+
+
+def first_page_tables(data: ReportData, pngs: dict[str, bytes | None] | None = None) -> list[Flowable]:
+    """What fills page 1 after the figures: the biggest movers, the data's quality at a glance, the desk's
+    positions and the period's orders once the ledger has them, and the equity of the last 90 days; each
+    only where it fits, the full sections follow."""
+    out: list[Flowable] = []
+    table_of_movers = movers(data)
+    if table_of_movers is not None:
+        out.append(IfFits(table_of_movers))
+    if not data.quality.empty:
+        counts = data.quality_counts()
+        out.append(Spacer(1, 6))
+        out.append(para(f"Data quality of the period: {counts['passed']} partitions passed, {counts['flagged']} "
+                        f"flagged, {counts['quarantined']} quarantined; {counts['gap']} series-days with missing "
+                        "candles (details under Data quality).", "body"))
+    if data.positions is not None and not data.positions.empty:
+        largest = data.positions.reindex(data.positions.value.abs().sort_values(ascending=False).index)
+        out.append(IfFits([para(f"Positions at the period's end ({len(largest)}, largest first"
+                                f"{'; the first 8 here' if len(largest) > 8 else ''})", "h2"),
+                           execution_table("positions", largest.head(8), data.currency)]))
+    if data.orders is not None and not data.orders.empty:
+        out.append(IfFits([para(f"Orders of the period ({len(data.orders)}"
+                                f"{'; the first 8 here' if len(data.orders) > 8 else ''})", "h2"),
+                           execution_table("orders", data.orders.head(8), data.currency)]))
+    if pngs and pngs.get("glance") is not None:
+        out.append(IfFits([para("Equity and drawdown, the last 90 days", "h2"),
+                           image(pngs["glance"], max_height=2.2 * inch)]))
     return out
 
 
@@ -275,22 +393,39 @@ def quality(data: ReportData) -> list[Flowable]:
     return out + quality_issues(data.quality)
 
 
+QUALITY_GROUPS = (  # (status, heading): each heading only over rows of its status
+    ("quarantined", "Partitions that did not pass (quarantined: kept out of the warehouse)"),
+    ("flagged", "Partitions that passed with a warning (flagged: in the warehouse, worth a look)"),
+    ("gap", "Missing candles, per series and day"),
+)
+
+
 def quality_issues(frame: pd.DataFrame) -> list[Flowable]:
     issues = frame[frame["status"] != "passed"]
-    issues = issues.assign(order=issues["status"].map(STATUS_ORDER).fillna(9)).sort_values(["order", "date"])
     if issues.empty:
         return [para("Every partition passed validation.", "body")]
-    rows = [[f"{r.exchange} {r.symbol}", r.timeframe, _day(r.date), r.status, "" if pd.isna(r.detail) else r.detail]
-            for r in issues.head(QUALITY_ROWS).itertuples()]
-    out = [para("Partitions that did not pass", "h2"),
-           table(["Series", "Timeframe", "Date", "Status", "Detail"], rows, [105, 55, 62, 65, 205])]
-    if len(issues) > QUALITY_ROWS:
-        out.append(para(f"... and {len(issues) - QUALITY_ROWS} more; the workbook lists them all.", "note"))
+    out: list[Flowable] = []
+    shown = 0
+    for status, heading in QUALITY_GROUPS:
+        rows_of = issues[issues["status"] == status].sort_values(["date", "exchange", "symbol"])
+        if rows_of.empty:
+            continue
+        room = max(QUALITY_ROWS - shown, 10)
+        rows = [[f"{r.exchange} {r.symbol}", r.timeframe, _day(r.date),
+                 Paragraph(escape("" if pd.isna(r.detail) else str(r.detail)), STYLES["cell"])]
+                for r in rows_of.head(room).itertuples()]
+        out += [para(heading, "h2"), table(["Series", "Timeframe", "Date", "What"], rows, [110, 55, 62, 265])]
+        if len(rows_of) > room:
+            out.append(para(f"... and {len(rows_of) - room} more; the workbook lists them all.", "note"))
+        shown += len(rows)
     return out
 
 
 def sweeps(data: ReportData) -> list[Flowable]:
-    out: list[Flowable] = [para("Parameter sweeps", "h1"), *walk_forward(data),
+    out: list[Flowable] = [para("Parameter sweeps", "h1")]
+    if data.sweep_rule:
+        out.append(para(f"Which runs: {data.sweep_rule}", "note"))
+    out += [*walk_forward(data),
                            para("Best parameters found overnight (in sample)", "h2")]
     out.append(sweeps_table(data) if not data.sweeps_best.empty else missing(data, "sweeps"))
     out.append(para("Sweep heatmaps", "h2"))

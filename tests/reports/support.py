@@ -18,6 +18,7 @@ from include.config.schema import Notifications, Reports
 from include.metrics import risk
 from include.reports.delivery import report_paths
 from include.reports.formatting import money
+from include.reports.gather import sweep_cutoff, sweep_rule, with_amounts
 from include.reports.model import NOT_YET, Headline, ReportData, ReportPeriod
 from tests.reports.smtp_support import CONN_ID
 
@@ -51,6 +52,7 @@ def _headline(period: ReportPeriod, equity: pd.DataFrame) -> Headline:
         calmar_ratio=risk.calmar_ratio(window, 365), max_drawdown=risk.max_drawdown(window),
         var_95=0.041, cvar_95=0.052, var_99=0.063, cvar_99=0.071,
         drawdown=float(last["drawdown"]), breaker_level=int(last["breaker_level"]),
+        peak_date=equity[equity["drawdown"] >= 0]["trade_date"].iloc[-1] if (equity["drawdown"] >= 0).any() else None,
     )
 
 
@@ -116,6 +118,41 @@ def sample_report(kind: str = "daily", day: date = date(2024, 6, 1), empty: bool
         sweeps_walk_forward=walk_forward,
     )
     data.missing.update({name: NOT_YET.format(what=name) for name in ("positions", "trades", "orders", "fills")})
+    data.stress = with_amounts(stress, headline.equity, "USDT", equity)
+    data.sweep_rule = sweep_rule(period, sweep_cutoff(period, generated))
+    return data
+
+
+VENUES = ("sim_alpha", "sim_beta", "sim_gamma")
+COINS = {"BTC/USDT": 67_000.0, "ETH/USDT": 3_500.0, "SOL/USDT": 150.0, "XRP/USDT": 0.51, "DOGE/USDT": 0.16}
+
+
+def multi_venue_report(kind: str = "daily") -> ReportData:
+    """sample_report() over the demo's universe: five coins each on three venues, grouped by asset as
+    gather does (include/reports/assets.py)."""
+    from include.reports import assets
+
+    data = sample_report(kind)
+    rng = np.random.default_rng(11)
+    rows = []
+    for c, (symbol, close) in enumerate(COINS.items()):
+        base = 0.04 - 0.02 * c
+        for v, venue in enumerate(VENUES):
+            rows.append({"series": f"{venue} {symbol}", "exchange": venue, "symbol": symbol,
+                         "period_return": base + 0.0004 * v, "close": close * (1 + 0.0007 * v)})
+    performers = pd.DataFrame(rows).sort_values("period_return", ascending=False).reset_index(drop=True)
+    labels = sorted(performers.series)
+    coin = {label: label.split(" ")[1] for label in labels}
+    corr = np.array([[1.0 if a == b else (0.97 if coin[a] == coin[b] else 0.55 + 0.1 * rng.random())
+                      for b in labels] for a in labels])
+    corr = (corr + corr.T) / 2
+    correlation = pd.DataFrame(corr, index=labels, columns=labels)
+    data.performers, data.correlation = performers, correlation
+    weights = pd.DataFrame({"series": labels, "weight": [1 / len(labels)] * len(labels)})
+    data.assets = assets.by_asset(performers)
+    data.allocation = assets.allocation(weights, performers)
+    data.asset_correlation = assets.correlation(correlation, performers)
+    data.venues = assets.venues(performers, correlation)
     return data
 
 

@@ -463,3 +463,71 @@ def test_rewrite_replaces_the_file(tmp_path):
     render_workbook(sample_report("weekly"), path)
     assert openpyxl.load_workbook(path)["Summary"]["A1"].value.startswith("Weekly report 2024-W22")
     assert [p.name for p in path.parent.iterdir()] == ["report.xlsx"]
+
+
+# --- printing and the chart's second axis ------------------------------------------------------------
+
+
+def test_every_sheet_prints_landscape_one_page_wide_with_its_header_rows_repeated(report):
+    data, path, book = report
+    for ws in book.worksheets:
+        setup = ws.page_setup
+        assert (setup.orientation, setup.fitToWidth, setup.fitToHeight) == ("landscape", 1, 0), ws.title
+        assert ws.sheet_properties.pageSetUpPr.fitToPage, ws.title
+        header_row = ws[ws.freeze_panes].row - 1  # the main table's header, frozen on screen
+        assert ws.print_title_rows == f"$1:${header_row}", ws.title
+
+
+def test_the_metrics_sheet_prints_on_a_few_pages(written):
+    """200 days of equity history: fit to one page wide, about 40 rows a landscape page tall."""
+    data, path, book = written["weekly"]
+    ws = book["Metrics"]
+    assert ws.page_setup.fitToWidth == 1 and ws.max_row < 2 + len(data.equity) + 10
+    assert ws.max_row / 40 < 6  # pages down; across it is one (was 43 pages unscaled)
+
+
+def chart_axes(path) -> tuple[list[list[str]], dict[str, ET.Element]]:
+    """The equity chart's (chart group -> its axis ids) and (axis id -> axis element)."""
+    ns = {"c": "http://schemas.openxmlformats.org/drawingml/2006/chart"}
+    with zipfile.ZipFile(path) as package:
+        names = [n for n in package.namelist() if n.startswith("xl/charts/chart")]
+        root = next(r for r in (ET.fromstring(package.read(n)) for n in names) if r.find(".//c:lineChart", ns) is not None)
+    area = root.find(".//c:plotArea", ns)
+    groups = [[a.get("val") for a in g.findall("c:axId", ns)] for g in area.findall("c:lineChart", ns)]
+    axes = {a.find("c:axId", ns).get("val"): a for a in area if a.tag.endswith(("valAx", "dateAx", "catAx"))}
+    return groups, axes
+
+
+def test_the_drawdown_axis_shows_on_the_right_over_its_own_hidden_date_axis(written):
+    _, path, _ = written["daily"]
+    ns = "{http://schemas.openxmlformats.org/drawingml/2006/chart}"
+    groups, axes = chart_axes(path)
+    assert len(groups) == 2 and not set(groups[0]) & set(groups[1])  # each chart group its own axis pair
+    (date_id, value_id) = groups[1]
+    drawdown, hidden = axes[value_id], axes[date_id]
+    val = {child.tag.removeprefix(ns): child.get("val") for child in drawdown}
+    assert (val["delete"], val["axPos"], val["crosses"], val["crossAx"]) == ("0", "r", "max", date_id)
+    assert hidden.find(f"{ns}delete").get("val") == "1" and hidden.find(f"{ns}crossAx").get("val") == value_id
+    primary = axes[groups[0][1]]
+    assert primary.find(f"{ns}delete").get("val") == "0" and primary.find(f"{ns}axPos").get("val") == "l"
+
+
+def test_the_summary_says_whose_money_it_is(written):
+    _, _, book = written["daily"]
+    assert any(str(text).startswith("Whose money: not the desk's. The headline figures are the BENCHMARK")
+               for text in _texts(book["Summary"]))
+
+
+def test_coins_on_several_venues_are_summarised_by_asset_with_their_venues(tmp_path):
+    from tests.reports.support import multi_venue_report
+
+    data = multi_venue_report("daily")
+    ws = openpyxl.load_workbook(render_workbook(data, tmp_path / "venues.xlsx"))["Summary"]
+    title = _find(ws, "Performers by asset (mean over its venues)")
+    header = [ws.cell(title.row + 1, c).value for c in range(1, 7)]
+    assert header == ["asset", "venues", "period_return", "lowest", "highest", "series"]
+    rows = [[ws.cell(r, c).value for c in range(1, 4)] for r in range(title.row + 2, title.row + 2 + len(data.assets))]
+    assert rows == [[r.asset, r.venues, _stored(r.period_return)] for r in data.assets.itertuples()]
+    venues = _find(ws, "Venues of one coin: basis (bps) and lowest correlation")
+    assert ws.cell(venues.row + 2, 3).value == _stored(data.venues.basis_bps.iloc[0])
+    assert "BTC (3 venues)" in _texts(ws)

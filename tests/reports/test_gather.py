@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 
+import numpy as np
 import pandas as pd
 import pytest
 
+from include.reports.formatting import pct
 from include.reports.gather import gather
 from include.reports.model import ReportPeriod
 from include.warehouse.exports import EXPORTED_MARTS, export_marts
@@ -59,7 +61,11 @@ def test_the_depeg_days_trip_the_breaker_and_need_attention(exported):
     day = gather(exported, ReportPeriod.covering("daily", date(2023, 3, 10)), NOW)
     row = warehouse_row(exported, "fct_portfolio_daily", "trade_date = '2023-03-10'")
     assert (day.headline.breaker_level, day.headline.breaker_state, day.headline.drawdown) == (3, "halt", row["drawdown"])
-    assert day.attention[0] == f"circuit breaker at level 3 (halt): drawdown {row['drawdown']:.2%} from the peak on 2023-03-10"
+    peak = query(exported, "select max(trade_date) as d from fct_portfolio_daily "
+                           "where drawdown >= 0 and trade_date <= '2023-03-10'").d.iloc[0]
+    assert day.headline.peak_date == pd.Timestamp(peak).date() < date(2023, 3, 10)
+    assert day.attention[0] == (f"circuit breaker at level 3 (halt) on 2023-03-10: drawdown {pct(row['drawdown'])} "
+                                f"from the peak of {pd.Timestamp(peak).date()}")  # the date reads as the peak's
     week = gather(exported, ReportPeriod.covering("weekly", date(2023, 3, 10)), NOW)  # ends Sunday 12 March
     assert week.headline.breaker_state == "halve"
     after = gather(exported, ReportPeriod.covering("weekly", date(2023, 3, 15)), NOW)  # the de-peg window ended
@@ -118,3 +124,25 @@ def test_a_past_report_lists_no_stress_window_that_ended_after_it(exported):
     assert all(end <= date(2023, 3, 5) for end in historical.window_end)
     assert "usdc_depeg_2023" not in set(early.stress.scenario) and "usdc_depeg_2023" in set(late.stress.scenario)
     assert set(early.stress.scenario_type) >= {"hypothetical_shock"}
+
+
+def test_three_venues_of_one_coin_read_as_one_asset_with_venue_detail(exported):
+    data = gather(exported, ReportPeriod.covering("daily", date(2023, 3, 13)), NOW)  # the USDC de-peg's end
+    assert list(data.assets.asset) == ["BTC"] and data.assets.venues.iloc[0] == 4
+    assert data.assets.period_return.iloc[0] == pytest.approx(data.performers.period_return.mean())
+    assert list(data.allocation.series) == ["BTC (4 venues)"] and data.allocation.weight.sum() == pytest.approx(1)
+    venue = data.venues.iloc[0]
+    closes = data.performers.set_index("series").close
+    assert venue.basis_bps == pytest.approx((closes.max() / closes.min() - 1) * 10_000)
+    off_diagonal = data.correlation.where(~pd.DataFrame(np.eye(4, dtype=bool), index=data.correlation.index,
+                                                        columns=data.correlation.columns)).stack()
+    assert venue.min_correlation == pytest.approx(off_diagonal.min())
+
+
+def test_stress_amounts_are_in_the_report_currency_and_every_n_a_has_a_reason(exported):
+    data = gather(exported, ReportPeriod.covering("daily", date(2023, 3, 21)), NOW, currency="USDT")
+    stress = data.stress
+    has_return = stress.portfolio_return.notna()
+    assert (stress.amount[has_return] == stress.portfolio_return[has_return] * data.headline.equity).all()
+    assert stress.amount[~has_return].isna().all() and (stress.note[~has_return] != "").all()
+    assert (stress.note[has_return] == "").all()

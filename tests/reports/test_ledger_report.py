@@ -243,3 +243,15 @@ def test_paper_breaker_level_follows_the_report_s_drawdown_rule():
         assert (h.breaker_level, h.pnl, h.period_return) == (level, pytest.approx(equity[2] - equity[1]),
                                                              pytest.approx(-depth))
         assert h.annual_volatility == pytest.approx(np.std([0.1, -depth], ddof=1) * np.sqrt(365))
+
+
+def test_page_one_shows_whose_money_the_positions_and_the_orders_and_no_page_is_half_empty(weekly):
+    from tests.reports.test_pdf import filled
+
+    data, pdf, _ = weekly
+    first = " ".join(PdfReader(pdf).pages[0].extract_text().split())
+    assert "Whose money: the desk's paper portfolio" in first and "marked as such, the benchmark" in first
+    assert f"Positions at the period's end ({len(data.positions)}, largest first)" in first
+    assert f"Orders of the period ({len(data.orders)})" in first
+    shares = filled(pdf)
+    assert all(share >= 0.5 for share in shares[:-1]), [round(x, 2) for x in shares]

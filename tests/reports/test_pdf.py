@@ -2,6 +2,7 @@
 and footers on every page, charts embedded where they belong, no blank page, and an atomic write."""
 from __future__ import annotations
 
+import io
 import math
 import os
 from dataclasses import replace
@@ -13,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pypdfium2 as pdfium
 import pytest
+from PIL import Image
 from pypdf import PdfReader
 
 from include import atomic
@@ -21,9 +23,10 @@ from include.reports.formatting import money, pct, price, ratio, timestamp
 from include.reports.model import NOT_YET
 from include.reports.pdf import render_pdf
 from include.reports.pdf_sections import split_performers
-from tests.reports.support import sample_report
+from tests.reports.support import multi_venue_report, sample_report
 
 PAGES = 5  # title; performance; risk; portfolio and execution; data quality and sweeps
+DOCS_IMAGES = Path(__file__).resolve().parents[2] / "docs" / "images"
 EXECUTION = ("positions", "trades", "orders", "fills")
 
 
@@ -56,19 +59,36 @@ def ink(path: Path) -> list[float]:
         document.close()
 
 
+def filled(path: Path) -> list[float]:
+    """Per page, the share of the content frame's height its ink spans (first to last non-white row),
+    header and footer bands cut off: 0.3 is a page whose lower 70 % is empty."""
+    document = pdfium.PdfDocument(str(path))
+    try:
+        shares = []
+        for index in range(len(document)):
+            pixels = document[index].render(scale=0.5, grayscale=True).to_numpy()
+            top, bottom = pixels.shape[0] * 22 // 297, pixels.shape[0] * (297 - 18) // 297  # MARGINS in mm
+            rows = (pixels[top:bottom] < 230).any(axis=1).nonzero()[0]
+            shares.append(float(rows[-1] - rows[0] + 1) / (bottom - top) if len(rows) else 0.0)
+        return shares
+    finally:
+        document.close()
+
+
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory) -> dict[str, tuple[Path, object]]:
     folder = tmp_path_factory.mktemp("pdf")
     reports = {"daily": sample_report("daily"), "weekly": sample_report("weekly"),
-               "empty": sample_report("daily", empty=True)}
+               "empty": sample_report("daily", empty=True), "venues": multi_venue_report("weekly"),
+               "venues_daily": multi_venue_report("daily")}
     return {name: (render_pdf(data, folder / f"{name}.pdf"), data) for name, data in reports.items()}
 
 
-@pytest.mark.parametrize("name", ["daily", "weekly", "empty"])
+@pytest.mark.parametrize("name", ["daily", "weekly", "empty", "venues", "venues_daily"])
 def test_page_count_is_expected_and_stable(rendered, name, tmp_path):
     path, data = rendered[name]
     again = render_pdf(data, tmp_path / "again.pdf")
-    assert len(PdfReader(path).pages) == len(PdfReader(again).pages) == PAGES
+    assert len(PdfReader(path).pages) == len(PdfReader(again).pages) == (3 if name == "empty" else PAGES)
     assert texts(path) == texts(again)
 
 
@@ -132,11 +152,11 @@ def test_no_page_is_blank(rendered):
 def test_charts_are_embedded_on_their_pages(rendered):
     path, _ = rendered["weekly"]
     pages, images = texts(path), image_xobjects(path)
-    assert images[0] == 0
+    assert images[0] == 1  # page 1: equity and drawdown of the last 90 days, where it fits
     for heading, count in (("Equity and drawdown", 2), ("Volatility", 2), ("Allocation", 1)):
         page = next(i for i, text in enumerate(pages[1:], start=1) if heading in text)
         assert images[page] == count, heading
-    assert sum(images) == 5
+    assert sum(images) == 6
 
 
 def test_sections_with_data_show_their_rows(rendered):
@@ -164,7 +184,7 @@ def test_sweep_heatmaps_are_embedded_and_missing_ones_named(tmp_path):
     pages, images = texts(path), image_xobjects(path)
     last = next(i for i, text in enumerate(pages) if "Sweep heatmaps" in text)
     assert f"Sweep heatmap not found: {absent}" in " ".join(pages[last:])
-    assert sum(images[last:]) == 1 and sum(images) == 6  # the heatmap that exists; the absent one is a line
+    assert sum(images[last:]) == 1 and sum(images) == 7  # the heatmap that exists; the absent one is a line
 
 
 def test_breaker_above_normal_is_on_the_first_page(tmp_path):
@@ -255,3 +275,82 @@ def test_prices_and_timestamps():
     assert price(67_123.45) == "67,123.45" and price(0.5123) == "0.5123"
     assert timestamp(datetime(2024, 6, 3, 8, 30, 59, tzinfo=timezone(timedelta(hours=2)))) == "2024-06-03 06:30 UTC"
     assert timestamp(datetime(2024, 6, 3, 6, 30)) == "2024-06-03 06:30 UTC"
+
+
+def test_no_page_but_the_last_is_more_than_half_empty(rendered):
+    """Every page rendered to pixels (pypdfium2): its ink spans at least half the content frame."""
+    for name, (path, _) in rendered.items():
+        shares = filled(path)
+        assert all(share >= 0.5 for share in shares[:-1]), (name, [round(x, 2) for x in shares])
+
+
+def test_page_one_of_each_report_is_saved_for_the_docs(rendered):
+    """docs/images/report_{daily,weekly}_p1.png: page 1 as a reader sees it over the demo's universe (five
+    coins on three venues), regenerated by this test."""
+    DOCS_IMAGES.mkdir(parents=True, exist_ok=True)
+    for name, source in (("daily", "venues_daily"), ("weekly", "venues")):
+        document = pdfium.PdfDocument(str(rendered[source][0]))
+        try:
+            image = document[0].render(scale=1.25).to_pil()
+        finally:
+            document.close()
+        image.save(DOCS_IMAGES / f"report_{name}_p1.png", optimize=True)
+        assert image.size[1] > image.size[0]  # A4 portrait
+
+
+def test_page_one_says_whose_money_it_is_and_the_breaker_levels(rendered):
+    first = texts(rendered["daily"][0])[0]
+    assert "Whose money: not the desk's." in first and "BENCHMARK, the equal-weight universe portfolio" in first
+    assert "level 0 normal; 1 warn at 5%; 2 halve" in first and "3 halt" in first
+    assert "Biggest movers of the period" in first
+    data = rendered["daily"][1]
+    assert f"Drawdown from the peak of {data.headline.peak_date}" in first
+
+
+def test_coins_on_several_venues_read_as_assets_with_venue_detail(rendered):
+    path, data = rendered["venues"]
+    pages = texts(path)
+    assert "Biggest movers of the period, by asset (mean over its venues)" in pages[0]
+    whole = " ".join(pages)
+    assert "Performers by asset, best first" in whole and "Venues of one coin" in whole
+    for row in data.assets.itertuples():
+        assert f"{row.asset} 3 {pct(row.period_return)} {pct(row.lowest)} to {pct(row.highest)}" in whole
+    for row in data.venues.itertuples():
+        assert f"{row.asset} 3 {row.basis_bps:,.1f} {row.cheapest} {row.dearest} {ratio(row.min_correlation)}" in whole
+
+
+def test_stress_scenarios_show_amounts_and_a_reason_for_every_n_a(tmp_path):
+    data = sample_report("daily")
+    data.stress.loc[4, ["portfolio_return", "amount", "note"]] = [None, None, "moves volatility, not prices"]
+    whole = " ".join(texts(render_pdf(data, tmp_path / "stress.pdf")))
+    for row in data.stress.itertuples():
+        if pd.notna(row.portfolio_return):
+            assert f"{pct(row.portfolio_return)} {money(row.amount, 'USDT')}" in whole
+    assert "n/a n/a moves volatility, not prices" in whole
+
+
+def test_each_quality_heading_is_only_over_rows_of_its_status(rendered):
+    whole = " ".join(texts(rendered["weekly"][0]))
+    quarantined = whole.index("Partitions that did not pass")
+    flagged = whole.index("Partitions that passed with a warning")
+    gaps = whole.index("Missing candles, per series and day")
+    assert quarantined < flagged < gaps
+    assert "high below low in 3 rows" in whole[quarantined:flagged]
+    assert "6.2 sigma" in whole[flagged:gaps] and "6.2 sigma" not in whole[quarantined:flagged]
+    assert "no candles 03:00" in whole[gaps:]
+
+
+def test_the_weekly_charts_shade_the_week():
+    data = sample_report("weekly")
+    week = (data.period.start, data.period.end)
+    plain, shaded = (np.asarray(Image.open(io.BytesIO(charts.equity_chart(data.equity, "USDT", shade=s))).convert("L"))
+                     for s in (None, week))
+    # the band is a light grey (0.88) filling most of a column's height; the plain chart has none
+    band = [np.nonzero((np.abs(image.astype(int) - 224) <= 3).mean(axis=0) > 0.3)[0] for image in (plain, shaded)]
+    assert len(band[0]) == 0 and len(band[1]) > 0
+    assert band[1].min() > plain.shape[1] * 0.8  # at the right end: the last 7 of 200 days
+
+
+def test_the_sweep_section_states_which_runs_it_shows(rendered):
+    path, data = rendered["daily"]
+    assert "Which runs: each sweep's latest run loaded by" in " ".join(texts(path))
