@@ -218,7 +218,7 @@ def quality(data_dir: Path, reports_dir: Path) -> Quality:
     frame = ds.dataset(latest, format="parquet").to_table().to_pandas()
     flagged = frame.passed & (frame.flagged.fillna("") != "")
     status = ["quarantined" if not ok else "flagged" if flag else "passed" for ok, flag in zip(frame.passed, flagged)]
-    frame = frame.assign(status=status, detail=["; ".join(describe_list(fail if not ok else flag)) for ok, fail, flag
+    frame = frame.assign(status=status, detail=["; ".join(describe_list(fail if not ok else flag, failed=not ok)) for ok, fail, flag
                                                 in zip(frame.passed, frame.failed, frame.flagged)])
     order = {"quarantined": 0, "flagged": 1}  # the worse first
     problems = frame[frame.status != "passed"].assign(order=lambda f: f.status.map(order)).sort_values(

@@ -30,7 +30,7 @@ def build_report(config: PeakTradeConfig, kind: str, requested_date: str | None,
     period = period_for(kind, requested_date, started)
     data = gather(data_dir(config), period, generated_at, currency=config.reports.currency,
                   metrics_window_days=config.reports.metrics_window_days,
-                  histogram_days=config.reports.histogram_days, limits=config.validation.model_dump())
+                  histogram_days=config.reports.histogram_days, rules=config.validation)
     paths = report_paths(data.period, reports_dir(config))
     paths["pdf"].parent.mkdir(parents=True, exist_ok=True)
     render_pdf(data, paths["pdf"])

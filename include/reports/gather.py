@@ -16,10 +16,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from include.config.schema import Validation
 from include.reports import assets, execution_tables, export_readers, headlines
-from include.reports.expectation_words import plain_words
 from include.reports.formatting import pct, timestamp
 from include.reports.model import NOT_YET, ReportData, ReportPeriod
+from include.validation.plain_words import describe_list
 
 EXECUTION_TABLES = ("positions", "trades", "orders", "fills")
 MIN_REGIME_DAYS = 10
@@ -42,9 +43,9 @@ def sweep_rule(period: ReportPeriod, cutoff: datetime) -> str:
 
 
 def gather(data_dir: Path, period: ReportPeriod, now: datetime, *, currency: str = "USDT",
-           metrics_window_days: int = 90, histogram_days: int = 90, limits: dict | None = None) -> ReportData:
+           metrics_window_days: int = 90, histogram_days: int = 90, rules: Validation | None = None) -> ReportData:
     """Every figure of the report for `period`; sections without data carry a reason in `missing`.
-    `limits`: the validation limits (config.validation) the data-quality lines quote."""
+    `rules`: the validation settings (config.validation) whose limits the data-quality lines quote."""
     missing: dict[str, str] = {name: NOT_YET.format(what=name) for name in EXECUTION_TABLES}
     daily = export_readers.portfolio_daily(data_dir)
     history = daily[daily.trade_date <= period.end].reset_index(drop=True)
@@ -69,7 +70,8 @@ def gather(data_dir: Path, period: ReportPeriod, now: datetime, *, currency: str
     if quality.empty:
         missing["quality"] = f"no partition dated {period.start} to {period.end} was validated"
     else:
-        quality["detail"] = [plain_words(d, limits) for d in quality.detail]
+        quality["detail"] = ["; ".join(describe_list(d, rules, failed=status == "quarantined"))
+                             for d, status in zip(quality.detail, quality.status)]
     cutoff = sweep_cutoff(period, now)
     sweeps_best, heatmaps = export_readers.sweeps_before(data_dir, cutoff)
     if sweeps_best.empty:

@@ -232,7 +232,7 @@ def _problems_section(folder: Path, results: pd.DataFrame, rules: Validation | N
     problems = problems.sort_values(["validated_at", "exchange", "symbol", "date"], ascending=[False, True, True, True])
     rows = [
         [_e(f"{r.exchange} {r.symbol} {r.timeframe}"), _e(r.date), _status(bool(r.passed), bool(r.flagged)),
-         _e("; ".join(describe_list(r.failed if not r.passed else r.flagged, rules))),
+         _e("; ".join(describe_list(r.failed if not r.passed else r.flagged, rules, failed=not r.passed))),
          _run_link(folder, r.run)]
         for r in problems.itertuples()
     ]

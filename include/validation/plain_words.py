@@ -26,6 +26,8 @@ def describe(expectation: str, kwargs: dict | None = None, rules: Validation | N
     rules = rules or Validation()
     column = kwargs.get("column") or kwargs.get("column_A") or ""
     name = _NAMES.get(column, column)
+    if expectation == "expect_table_columns_to_match_set":
+        return "columns other than the candle columns (an added or missing column)"
     if expectation == "expect_column_to_exist":
         return f"the {name} column is missing"
     if expectation == "expect_column_values_to_be_of_type":
@@ -55,6 +57,9 @@ def _between(column: str, name: str, kwargs: dict, rules: Validation) -> str:
     if column == "deviation_bps":
         bps = kwargs.get("max_value", rules.max_cross_exchange_deviation_bps)
         return f"a close more than {_number(bps)} bp ({_number(bps / 100)}%) away from the other venues' median"
+    if column == "unconfirmed_move_bps":
+        bps = kwargs.get("max_value", rules.max_cross_exchange_deviation_bps)
+        return f"a big move the other venues did not confirm (more than {_number(bps)} bp apart)"
     if column == "gap_ratio":
         share = kwargs.get("max_value", rules.max_gap_ratio)
         return f"more than {_number(share * 100)}% of the day's candles missing"
@@ -76,19 +81,27 @@ def _number(value) -> str:
     return f"{value:.0f}" if value == int(value) else f"{value:g}"
 
 
-def describe_compact(name: str, rules: Validation | None = None) -> str:
-    """`expect_column_values_to_be_between(return_z)` (the results table's form) in plain words."""
+def describe_compact(name: str, rules: Validation | None = None, failed: bool = False) -> str:
+    """`expect_column_values_to_be_between(return_z)` (the results table's form) in plain words.
+
+    `failed`: the name comes from the `failed` cell, where a return check is the quarantine one
+    (max_abs_return_z_quarantine), not the flag one."""
     found = _COMPACT.match(name.strip())
-    if not found:
-        return _fallback(name.strip(), "")
+    if not found:  # a table-level check has no column
+        return describe(name.strip(), {}, rules)
     kwargs = {"column": found["column"]} if found["column"] else {}
+    if failed and found["column"] == "return_z":
+        kwargs["max_value"] = (rules or Validation()).max_abs_return_z_quarantine
     return describe(found["type"], kwargs, rules)
 
 
-def describe_list(joined: str, rules: Validation | None = None) -> list[str]:
-    """The results table's comma-joined `failed` / `flagged` cell, each name in plain words (no repeats)."""
-    names = [part for part in re.findall(r"[a-z_]+\([^()]*\)|[a-z_]+", joined or "")]
+def describe_list(joined: str, rules: Validation | None = None, failed: bool = False) -> list[str]:
+    """The results table's comma-joined `failed` / `flagged` cell, each name in plain words (no repeats).
+    Text that names no check ("8 candles missing") is kept as it is."""
+    names = re.findall(r"[a-z_]+\([^()]*\)|expect_[a-z_]+", joined or "")
+    if not names:
+        return [joined] if joined else []
     seen: dict[str, None] = {}
     for part in names:
-        seen.setdefault(describe_compact(part, rules), None)
+        seen.setdefault(describe_compact(part, rules, failed), None)
     return list(seen)

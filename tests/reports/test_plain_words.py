@@ -4,21 +4,25 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from include.config.schema import Validation
 from include.reports import assets
-from include.reports.expectation_words import plain_words
 from include.reports.export_readers import gap_summary
+from include.validation.plain_words import describe_list
 
 
 def test_expectation_names_become_plain_words_with_the_configured_limits():
     text = "expect_column_values_to_be_between(return_z),expect_column_values_to_be_between(deviation_bps)"
-    assert plain_words(text) == ("a candle's return more than 12 standard deviations from normal; close more "
-                                 "than 100 bps (basis points) away from the other venues' median")
-    assert plain_words("expect_column_values_to_be_between(return_z)", {"max_abs_return_z": 8.0}) == \
-        "a candle's return more than 8 standard deviations from normal"
-    assert plain_words("expect_column_pair_values_a_to_be_greater_than_b(high)") == "high below open or close"
-    assert plain_words("expect_column_values_to_be_between(gap_ratio)") == "more than 5% of the day's candles missing"
-    assert plain_words("expect_something_new(x)") == "expect_something_new(x)"  # unknown: named, not hidden
-    assert plain_words("8 candles missing") == "8 candles missing" and plain_words(None) == ""
+    assert describe_list(text) == ["a return of more than 12 standard deviations",
+                                   "a close more than 100 bp (1%) away from the other venues' median"]
+    assert describe_list("expect_column_values_to_be_between(return_z)", Validation(max_abs_return_z=8)) == \
+        ["a return of more than 8 standard deviations"]
+    # In the `failed` cell the return check is the quarantine one, with its own, much higher limit.
+    assert describe_list("expect_column_values_to_be_between(return_z)", failed=True) == \
+        [f"a return of more than {Validation().max_abs_return_z_quarantine:g} standard deviations"]
+    assert describe_list("expect_column_values_to_be_between(gap_ratio)") == ["more than 5% of the day's candles missing"]
+    assert describe_list("expect_table_columns_to_match_set") == [
+        "columns other than the candle columns (an added or missing column)"]
+    assert describe_list("8 candles missing") == ["8 candles missing"] and describe_list(None) == []
 
 
 def test_a_day_of_gaps_is_one_line_not_one_per_missing_minute():

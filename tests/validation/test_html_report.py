@@ -1,7 +1,8 @@
 """The data-quality report opens complete offline and says what was wrong in plain words.
 
-Two ingest runs through the façade (land, validate, publish) on the simulator: in the first,
-one venue's day jumps 50% (flagged) and another's has a negative volume (quarantined).
+Two ingest runs through the façade (land, validate, publish) on the simulator: in the first, one
+venue's day jumps 50% that the others do not confirm and another's has a negative volume (both
+quarantined), while a third trades 2% above the others all day (flagged).
 """
 from __future__ import annotations
 
@@ -26,6 +27,11 @@ NOW = datetime(2024, 3, 4, 0, 30, tzinfo=timezone.utc)
 def jump(df):
     df.loc[12, ["high", "close"]] *= 1.5
     return df, [df.loc[12, "timestamp"]]
+
+
+def premium(df):
+    df[["open", "high", "low", "close"]] *= 1.02
+    return df, list(df.timestamp)
 
 
 def negative_volume(df):
@@ -57,6 +63,7 @@ def report(tmp_path_factory):
     corrupt = [
         lambda: rewrite_candidate(paths, FIRST, sim_series("sim_alpha"), "2024-03-02", rows_change(jump)),
         lambda: rewrite_candidate(paths, FIRST, sim_series("sim_gamma"), "2024-03-03", rows_change(negative_volume)),
+        lambda: rewrite_candidate(paths, FIRST, sim_series("sim_beta"), "2024-03-02", rows_change(premium)),
     ]
     first = ingest(config, FIRST, NOW, corrupt)
     second = ingest(config, SECOND, NOW.replace(hour=3))
@@ -102,7 +109,7 @@ def test_every_page_opens_offline_and_every_link_resolves(report):
 
 def test_index_says_what_was_wrong_in_plain_words(report):
     index = (data_quality_dir(report[0]) / "index.html").read_text()
-    assert "a return of more than 12 standard deviations" in index
+    assert "a big move the other venues did not confirm" in index
     assert "away from the other venues&#x27; median" in index
     assert "a negative volume" in index
     assert "expect_column_values_to_be_between" not in index
@@ -113,11 +120,11 @@ def test_index_says_what_was_wrong_in_plain_words(report):
 
 def test_run_page_shows_the_failure_only_over_the_failing_partition(report):
     page = run_page(data_quality_dir(report[0]), FIRST).read_text()
-    assert "8 of 9 partitions passed (1 flagged); 1 quarantined." in page  # 3 venues x 3 days
+    assert "7 of 9 partitions passed (2 flagged); 2 quarantined." in page  # 3 venues x 3 days; gamma sits 2% from beta that day too
     assert not re.search(r"\d\.\d{7,}", page)  # sample values rounded to 6 digits
-    assert page.count("Did not pass:") == 1
+    assert page.count("Did not pass:") == 2
     failing = page.index("sim_gamma BTC/USDT 1h 2024-03-03")
-    assert page.index("Did not pass:") > failing and "a negative volume" in page[failing:]
+    assert page.find("Did not pass:", failing) > failing and "a negative volume" in page[failing:]
     assert "Flagged (published, worth a look):" in page
     assert "quarantine" in page and f"{FIRST}.parquet" in page
 
@@ -126,7 +133,8 @@ def test_validate_outcome_names_the_failure(report):
     outcomes = {o["series"]: o for o in report[1][0]}
     gamma = outcomes["sim_gamma BTC/USDT 1h"]
     assert gamma["quarantined"] == 1 and gamma["failures"] == ["2024-03-03 (a negative volume)"]
-    assert outcomes["sim_alpha BTC/USDT 1h"]["flags"][0].startswith("2024-03-02 (a return of more than 12 standard")
+    assert "a big move the other venues did not confirm" in outcomes["sim_alpha BTC/USDT 1h"]["failures"][0]
+    assert outcomes["sim_beta BTC/USDT 1h"]["flags"][0].startswith("2024-03-02 (a close more than 100 bp")
 
 
 def test_a_run_that_quarantined_everything_never_reads_as_success():
