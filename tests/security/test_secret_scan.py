@@ -176,3 +176,23 @@ def test_no_secret_in_xcom_or_the_emails(runs):
     assert not [(d, t) for d, t, v in values if any(s in str(v) for s in SECRETS)]
     for mail in server.store.received:
         assert not any(s.encode() in mail.raw for s in SECRETS)
+
+
+def test_the_scan_reads_inside_compressed_and_binary_files(tmp_path):
+    """The scan's own check: a secret written into each artefact kind (compressed Parquet, zipped Excel,
+    a DuckDB table, a SQLite row) is found, so a clean result above means none was there."""
+    from openpyxl import Workbook
+
+    planted = f"{MARK}-planted"
+    pd.DataFrame({"note": [planted] * 50}).to_parquet(tmp_path / "t.parquet", compression="zstd")
+    book = Workbook()
+    book.active["B7"] = planted
+    book.save(tmp_path / "t.xlsx")
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as db:
+        db.execute("create schema marts; create table marts.t as select ? as note", [planted])
+    with sqlite3.connect(tmp_path / "l.sqlite") as db:
+        db.execute("create table fills (note text)")
+        db.execute("insert into fills values (?)", (planted,))
+    for name in ("t.parquet", "t.xlsx", "w.duckdb", "l.sqlite"):
+        found = [where for where, text in _texts_of(tmp_path / name) if planted in text]
+        assert found, name
