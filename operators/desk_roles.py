@@ -83,12 +83,11 @@ def _grant_dags(sm, role, dag_ids: list[str]) -> None:
     from airflow.providers.fab.www.security import permissions
 
     for dag_id in dag_ids:
-        for resource, actions in (("DAGs", {"can_read", "can_edit", "can_delete"}),):
-            for action in actions:
-                name = permissions.resource_name(dag_id, resource)
-                perm = sm.get_permission(action, name) or sm.create_permission(action, name)
-                if perm not in role.permissions:
-                    sm.add_permission_to_role(role, perm)
+        name = permissions.resource_name(dag_id, "DAGs")  # "DAG:<id>"
+        for action in _DAG_RIGHTS["DAGs"]:
+            perm = sm.get_permission(action, name) or sm.create_permission(action, name)
+            if perm not in role.permissions:
+                sm.add_permission_to_role(role, perm)
 
 
 def project_dag_ids() -> list[str]:
