@@ -7,6 +7,7 @@ from include.checked_config import load_checked_config
 from include.execution.desk_account import broker_descriptions, broker_names
 from include.execution.settings import execution_settings
 from operators.common import default_args
+from operators.desk_roles import trade_access
 from operators.execution_tasks import needs_approval, plan_flatten, publish_ledger, send_flatten, summarise_flatten
 from operators.order_approval import OrderApproval
 
@@ -20,6 +21,7 @@ with DAG(
     catchup=False,
     max_active_runs=1,
     default_args=default_args(config),
+    access_control=trade_access(config),  # FAB: only access.trade_roles trigger it (operators/desk_roles.py)
     tags=["execution", "risk"],
     params={"broker": Param("paper", type="string", enum=broker_names(desk), title="Broker",
                             description="Whose positions close: " + broker_descriptions(desk) + "."),

@@ -8,6 +8,7 @@ from include.execution.desk_account import broker_descriptions, broker_names
 from include.execution.settings import execution_settings
 from include.portfolio.settings import Method, portfolio_settings
 from operators.common import default_args
+from operators.desk_roles import trade_access
 from operators.execution_tasks import (build_orders, check_risk, compute_targets, load_positions, needs_approval,
                                        publish_ledger, reconcile_end, submit_orders, summarise, track_fills,
                                        validate_and_reconcile)
@@ -23,6 +24,7 @@ with DAG(
     catchup=False,
     max_active_runs=1,
     default_args=default_args(config),
+    access_control=trade_access(config),  # FAB: only access.trade_roles trigger it (operators/desk_roles.py)
     tags=["execution", "portfolio"],
     params={
         "method": Param(portfolio_settings(config).method.value, type="string", enum=[m.value for m in Method],

@@ -7,6 +7,7 @@ from include.checked_config import load_checked_config
 from include.execution.desk_account import broker_descriptions, broker_names
 from include.execution.settings import execution_settings
 from operators.common import default_args
+from operators.desk_roles import trade_access
 from operators.execution_tasks import monitor_risk, publish_ledger
 
 config = load_checked_config()
@@ -19,6 +20,7 @@ with DAG(
     catchup=False,
     max_active_runs=1,
     default_args=default_args(config),
+    access_control=trade_access(config),  # FAB: only access.trade_roles trigger it (operators/desk_roles.py)
     tags=["execution", "risk"],
     # Off by default: the scheduled runs act. On in a manual run's form: the liquidations are previewed only.
     params={"broker": Param("paper", type="string", enum=broker_names(desk), title="Broker",

@@ -22,7 +22,23 @@ def default_args(config: PeakTradeConfig) -> dict:
         "retry_exponential_backoff": True,
         "max_retry_delay": timedelta(minutes=15),
         "execution_timeout": timedelta(minutes=config.ingest.task_timeout_minutes),
+        "pre_execute": reject_unknown_form_fields,
     }
+
+
+def reject_unknown_form_fields(context) -> None:
+    """Before each task's work: a run whose conf holds a key the DAG's form does not declare fails here.
+
+    Airflow checks the form's fields at trigger time but keeps unknown keys, which no task reads: a
+    misspelt `dryrun: false` would otherwise run with the form's default (dry_run) silently."""
+    conf = getattr(context.get("dag_run"), "conf", None) or {}
+    known = set(context["dag"].params)
+    unknown = sorted(str(key) for key in conf if key not in known)
+    if unknown:
+        shown = ", ".join(repr(key[:40] + ("..." if len(key) > 40 else "")) for key in unknown[:5])
+        raise AirflowFailException(f"params: unknown field{'s' if len(unknown) > 1 else ''} {shown}"
+                                   f"{' and more' if len(unknown) > 5 else ''}; the form's fields: "
+                                   f"{', '.join(sorted(known)) or 'none (this DAG takes no parameters)'}")
 
 
 @contextmanager

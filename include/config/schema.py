@@ -298,6 +298,30 @@ class Ingest(Strict):
     task_retries: int = Field(2, ge=0)
 
 
+# FAB's built-in roles: naming one as a trade role would hand every such user the desk (Admin may
+# trigger anything anyway), so trade roles are the desk's own.
+_BUILT_IN_ROLES = ("Public", "Viewer", "User", "Op", "Admin")
+_ROLE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9 _-]{0,63}$")
+
+
+def _is_desk_role(name: str) -> str:
+    if name in _BUILT_IN_ROLES:
+        raise ValueError(f"{name!r} is a built-in Airflow role; name a desk role of your own, e.g. Trader "
+                         f"(built-ins: {', '.join(_BUILT_IN_ROLES)})")
+    if not _ROLE_NAME.match(name):
+        raise ValueError(f"{name!r} is not a role name: a letter, then up to 63 letters, digits, spaces, _ or -")
+    return name
+
+
+class Access(Strict):
+    """Who may trade under the FAB auth manager (the scale-out setup; the embedded default has one admin).
+    Only these roles may trigger or act on the trade DAGs (rebalance, flatten_all, risk_monitor);
+    `python -m operators.desk_roles` creates them and takes the built-in User and Op roles' edit rights
+    on those DAGs away."""
+
+    trade_roles: list[Annotated[str, AfterValidator(_is_desk_role)]] = Field(["Trader"], min_length=1)
+
+
 class PeakTradeConfig(Strict):
     data_dir: str = "data"
     universe: Universe
@@ -312,6 +336,7 @@ class PeakTradeConfig(Strict):
     research: Research = Research()
     reports: Reports = Reports()
     notifications: Notifications = Notifications()
+    access: Access = Access()
     # The optimiser's settings, checked by include.portfolio.settings (PortfolioSettings).
     portfolio: dict[str, Any] = {}
     # The desk (venue, symbols, limits, ledger), checked by include.execution.settings (ExecutionSettings).
