@@ -25,6 +25,9 @@ from tests.dags.isolated_airflow import free_port, isolated_airflow
 from tests.emulator import running_emulator
 from tests.reports.smtp_support import CONN_ID, PASSWORD, MailStore, SmtpServer, connection_json
 
+# One run of every DAG takes about 20 minutes on two cores: `make soak` runs it, `make test` leaves it out.
+pytestmark = pytest.mark.soak
+
 MARK = f"PTSECRET-{secrets.token_hex(8)}"
 KEY, SECRET, PASSPHRASE = f"{MARK}-key", f"{MARK}-secret", f"{MARK}-passphrase"
 REFUSED_KEY, REFUSED_SECRET = f"{MARK}-refused-key", f"{MARK}-refused-secret"
