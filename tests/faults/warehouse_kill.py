@@ -123,16 +123,22 @@ def kill_build(data: Path, build: list[str], *, model: str | None, delay_s: floa
 
 
 def tables(data: Path) -> dict[str, pd.DataFrame]:
-    """Every table and view of the warehouse, rows in a canonical order, wall-clock columns dropped."""
+    """Every table and view of the warehouse, rows in a canonical order, wall-clock columns dropped.
+
+    Paths into the data directory (stg_candles.source_file) read `<data>`: the builds compared run in two copies.
+    """
     import duckdb
 
-    out = {}
+    out, prefix = {}, str(Path(data).resolve())
     with duckdb.connect(str(warehouse_file(data)), read_only=True) as con:
         names = [r[0] for r in con.execute(
             "select table_name from information_schema.tables where table_schema = 'main' order by 1").fetchall()]
         for name in names:
             frame = con.execute(f'select * from "{name}"').df()
             frame = frame.drop(columns=[c for c in frame.columns if c in WALL_CLOCK_COLUMNS])
+            for column in frame.columns:
+                if pd.api.types.is_string_dtype(frame[column]) and frame[column].map(lambda v: isinstance(v, str)).all():
+                    frame[column] = frame[column].str.replace(prefix, "<data>", regex=False)
             out[name] = _canonical_order(frame)
     return out
 
