@@ -32,11 +32,12 @@ from benchmarks.common import DEFAULT_TMP_PARENT, command_info, machine_info, ut
 from tests.faults.ingest_soak import IngestSoak, summarize
 
 DEFAULT_KILLS = 1000
-DEFAULT_PER_RUN = 5
+DEFAULT_PER_RUN = 8
 DEFAULT_WAREHOUSE_KILLS = 3
 
 
-def ingest_soak(work: Path, kills: int, per_run: int, *, progress_every: int = 20) -> dict:
+def ingest_soak(work: Path, kills: int, per_run: int, *, progress_every: int = 10, header: dict | None = None) -> dict:
+    """Runs until `kills` kills were delivered; every `progress_every` runs the figures so far go to the result file."""
     began = time.perf_counter()
     soak = IngestSoak(work / "ingest")
     setup_s = time.perf_counter() - began
@@ -53,6 +54,13 @@ def ingest_soak(work: Path, kills: int, per_run: int, *, progress_every: int = 2
             elapsed = time.perf_counter() - began
             print(f"  ingest: {number} runs, {delivered}/{kills} kills, {sum(not r.ok for r in results)} failed, "
                   f"{elapsed:.0f} s", flush=True)
+            if header is not None and delivered < kills:  # a soak stopped early still leaves its figures
+                write_result("soak_ingest", {**header, "complete": False, **_figures(soak, results, kills, per_run,
+                                                                                       setup_s, began)})
+    return {"complete": True, **_figures(soak, results, kills, per_run, setup_s, began)}
+
+
+def _figures(soak: IngestSoak, results: list, kills: int, per_run: int, setup_s: float, began: float) -> dict:
     seconds = sorted(r.seconds for r in results)
     return {
         "parameters": {"kills": kills, "kills_drawn_per_run": per_run},
@@ -135,10 +143,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.kills < 0 or args.warehouse_kills < 0:
         parser.error("--kills and --warehouse-kills: valid: numbers >= 0")
     started = utc_now()
+    header = {"benchmark": "soak_ingest", "timestamp": started, "command": command_info("benchmarks.soak_ingest", "soak"),
+              "machine": machine_info()}
     work = Path(tempfile.mkdtemp(prefix="soak-ingest-", dir=_tmp_parent()))
     print(f"soak_ingest: {args.kills} kills of ingest tasks, {args.warehouse_kills} of the warehouse build; work in {work}")
     try:
-        ingest = ingest_soak(work, args.kills, args.per_run) if args.kills else None
+        ingest = ingest_soak(work, args.kills, args.per_run, header=header) if args.kills else None
         warehouse = warehouse_soak(work, args.warehouse_kills) if args.warehouse_kills else None
     finally:
         failed = (ingest and ingest["failures"]) or (warehouse and warehouse["rebuilds_equal_to_clean"] < args.warehouse_kills)

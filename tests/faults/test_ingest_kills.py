@@ -11,7 +11,7 @@ import pytest
 from tests.faults.ingest_soak import IngestSoak, Kill, summarize
 
 CI_KILLS = 50
-KILLS_PER_RUN = 5
+KILLS_PER_RUN = 8
 
 
 @pytest.fixture(scope="module")
