@@ -6,6 +6,9 @@ only within one file system), the temporary is flushed to disk with fsync, then
 interrupt, the temporary is removed and a previous file at the target is left as it
 was. Each temporary has a unique name, so concurrent writers of one target never
 write into the same file: the last rename wins and a reader sees one whole version.
+A process killed outright (SIGKILL, power cut) cannot remove its temporary: the next
+writer that knows it is the target's only writer (it holds the target's lock, or the
+name is its own run's) removes such leftovers with remove_temporaries.
 
     with atomic_path(target) as temporary:   # any writer that takes a path
         book.save(temporary)
@@ -13,6 +16,7 @@ write into the same file: the last rename wins and a reader sees one whole versi
 from __future__ import annotations
 
 import os
+import re
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,6 +26,22 @@ from pathlib import Path
 def temporary_name(target: Path) -> Path:
     """A unique dot-named sibling of target: hidden from globs such as `*.parquet`."""
     return target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
+
+
+def remove_temporaries(target: str | Path) -> int:
+    """Remove the temporaries of `target` that killed writers left behind; returns how many.
+
+    Only for a caller that is the target's one writer right now: another live writer's
+    temporary would be removed under it.
+    """
+    target = Path(target)
+    if not target.parent.is_dir():
+        return 0
+    pattern = re.compile(rf"^\.{re.escape(target.name)}\.[0-9a-f]{{32}}\.tmp$")
+    stale = [p for p in target.parent.iterdir() if pattern.match(p.name)]
+    for path in stale:
+        path.unlink(missing_ok=True)
+    return len(stale)
 
 
 @contextmanager

@@ -16,7 +16,7 @@ from include.config.schema import PeakTradeConfig
 from include.errors import ConfigError, closest
 from include.landing.land import incremental_window, land_series
 from include.landing.migrate import migrate_store
-from include.atomic import write_text_atomic
+from include.atomic import remove_temporaries, write_text_atomic
 from include.landing.store import symbol_key
 from include.paths import DataPaths
 from include.series import Series
@@ -74,6 +74,8 @@ def land(config: PeakTradeConfig, job: dict, run_key: str) -> dict:
     from include.sources.factory import make_client
 
     series = Series(**job["series"])
+    # a cleared run lands again: the verdict of its earlier gate run must not stand in for the new one
+    _verdict_file(paths_for(config), run_key, series).unlink(missing_ok=True)
     client = make_client(config, series.exchange, clock=lambda: job["now_ms"])
     retry = {"retries": config.ingest.retries, "base_delay": config.ingest.retry_base_delay_s}
     from include.sources.ccxt_source import page_limit
@@ -98,9 +100,10 @@ def validate(config: PeakTradeConfig, landing: dict) -> dict:
         paths, landing["run_key"], series, peers, config.validation,
         config.validation.gap_tolerance(series.exchange, series.symbol),
     )
-    name = f"{series.exchange}.{symbol_key(series.symbol)}.{series.timeframe}.json"
     record = {"series": series.label, "verdicts": [v.to_dict() for v in verdicts]}
-    write_text_atomic(json.dumps(record), _verdict_dir(paths, landing["run_key"]) / name)
+    target = _verdict_file(paths, landing["run_key"], series)
+    remove_temporaries(target)  # this series' gate task is the file's one writer: leftovers are a killed attempt's
+    write_text_atomic(json.dumps(record), target)
     return validation_outcome(series.label, verdicts, run_page(data_quality_dir(config), landing["run_key"]))
 
 
@@ -144,13 +147,17 @@ def validation_line(outcome: dict, shown: int = 3) -> str:
 
 
 def publish(config: PeakTradeConfig, run_key: str):
-    """Publish every verdict the run's gate tasks wrote; the summary lists the series they covered."""
+    """Publish every verdict the run's gate tasks wrote; the summary lists the series they covered.
+
+    The verdicts live outside the landing area publishing removes at its end, so a retry of a
+    publish killed at any point, even after it finished, reads them all and reports the same run.
+    """
     from include.validation.gate import Verdict
     from include.validation.html_report import write_report
     from include.validation.publish import publish as publish_verdicts
 
     paths = paths_for(config)
-    folder = _verdict_dir(paths, run_key)
+    folder = paths.verdicts(run_key)
     records = [json.loads(f.read_text()) for f in sorted(folder.glob("*.json"))] if folder.is_dir() else []
     verdicts = [Verdict(**entry) for record in records for entry in record["verdicts"]]
     summary = publish_verdicts(paths, run_key, verdicts, keep_days=config.validation.keep_results_days)
@@ -160,8 +167,8 @@ def publish(config: PeakTradeConfig, run_key: str):
     return summary
 
 
-def _verdict_dir(paths: DataPaths, run_key: str):
-    return paths.landing(run_key) / "_verdicts"
+def _verdict_file(paths: DataPaths, run_key: str, series: Series):
+    return paths.verdicts(run_key) / f"{series.exchange}.{symbol_key(series.symbol)}.{series.timeframe}.json"
 
 
 def _job(series: Series, start_ms: int, end_ms: int, now_ms: int) -> dict:
@@ -183,10 +190,10 @@ def _param_date(name: str, value: str) -> date:
 
 
 def _drop_stale_landings(paths: DataPaths) -> None:
-    """Landing areas of runs that never published (killed, abandoned) are removed after a week."""
-    root = paths.landing_root
+    """Landing areas of runs that never published (killed, abandoned), and runs' verdicts, are removed after a week."""
     cutoff = time.time() - STALE_LANDING_DAYS * 86_400
-    for folder in root.glob("*") if root.is_dir() else []:
-        if folder.stat().st_mtime < cutoff:
-            shutil.rmtree(folder, ignore_errors=True)
+    for root in (paths.landing_root, paths.verdicts_root):
+        for folder in root.glob("*") if root.is_dir() else []:
+            if folder.stat().st_mtime < cutoff:
+                shutil.rmtree(folder, ignore_errors=True)
 

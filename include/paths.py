@@ -34,6 +34,13 @@ class DataPaths:
         return self.validation / "results"
 
     @property
+    def verdicts_root(self) -> Path:  # the gate's verdicts per run, kept apart from the landing area publish removes
+        return self.validation / "verdicts"
+
+    def verdicts(self, run_key: str) -> Path:  # one run's verdict files, one per series
+        return self.verdicts_root / run_key
+
+    @property
     def data_docs(self) -> Path:
         return self.validation / "data_docs"
 

@@ -49,6 +49,7 @@ LONGEST_FIRST = (
     "dags/test_scheduler_run.py", "dags/test_venue_approval_run.py",
     "dags/test_rebalance_run.py",
     "dags/test_ingest_run.py", "dags/test_risk_controls_run.py", "dags/test_report_run.py",
+    "faults/test_warehouse_kill.py", "faults/test_ingest_kills.py",
     "warehouse/test_features_incremental.py", "execution/test_fault_sequences.py", "sweeps/test_publish.py",
     "dags/test_sweep_run.py", "security/test_access.py",
 )

@@ -26,6 +26,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from include.atomic import remove_temporaries
 from include.errors import PeakTradeError
 from include.landing.store import (
     CANDLE_FILE,
@@ -99,6 +100,7 @@ def _migrate_series(paths: DataPaths, folder: Path) -> tuple[int, int] | None:
             if candles:
                 days_rows = read_candle_files(candles)
                 target = period_file(paths.raw, series, period)
+                remove_temporaries(target)  # a killed run of this migration left it; we hold the lock
                 stored = read_candles(target)  # rows published since the upgrade are newer: they win
                 write_atomic(merge_candles(None, days_rows) if stored is None else merge_candles(days_rows, stored), target)
             for day in day_folders:  # only now that the period file holds their candles

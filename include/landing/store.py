@@ -30,7 +30,7 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from include.atomic import write_parquet_atomic
+from include.atomic import remove_temporaries, write_parquet_atomic
 from include.paths import DataPaths
 from include.series import Series
 from include.timeframes import timeframe_ms
@@ -213,11 +213,13 @@ def store_candles(area: Path, series: Series, frame: pd.DataFrame) -> list[str]:
     """Merge candles into their period files (stored rows at the same open time are replaced); returns the periods.
 
     Each period file is rewritten atomically, so a reader sees it before or after,
-    never half-way. Callers that may race another writer hold series_lock.
+    never half-way. Callers that may race another writer hold series_lock; as the
+    file's one writer, this also removes the temporaries a killed writer left.
     """
     periods = split_by_period(frame, series.timeframe)
     for period, rows in periods.items():
         target = period_file(area, series, period)
+        remove_temporaries(target)
         write_atomic(merge_candles(read_candles(target), rows), target)
     return list(periods)
 

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from include.atomic import write_text_atomic
+from include.atomic import remove_temporaries, write_text_atomic
 from include.landing.store import (
     candidate_file,
     day_dir,
@@ -88,12 +88,12 @@ def publish(paths: DataPaths, run_key: str, verdicts: list[Verdict], keep_days: 
     for verdict in pending:
         if not verdict.passed:
             _quarantine(paths, run_key, verdict)
-    passing: dict[Series, list[str]] = {}
+    passing: dict[Series, list[Verdict]] = {}
     for verdict in pending:
         if verdict.passed:
-            passing.setdefault(verdict.series, []).append(verdict.day)
-    for series, days in passing.items():
-        _promote(paths, run_key, series, days)
+            passing.setdefault(verdict.series, []).append(verdict)
+    for series, passed in passing.items():
+        _promote(paths, run_key, series, passed)
     summary.quarantined = [f"{v.series.label} {v.day}" for v in verdicts if not v.passed]
     summary.kept_validated = [f"{v.series.label} {v.day}" for v in verdicts if not v.passed and v.stored_candles]
     summary.revised_flagged = [f"{v.series.label} {v.day}" for v in verdicts if v.passed and v.flagged and v.revised_candles]
@@ -111,24 +111,26 @@ def publish(paths: DataPaths, run_key: str, verdicts: list[Verdict], keep_days: 
     return summary
 
 
-def _promote(paths: DataPaths, run_key: str, series: Series, days: list[str]) -> None:
+def _promote(paths: DataPaths, run_key: str, series: Series, verdicts: list[Verdict]) -> None:
     """Merge the passing days into their period files in one write per period, then move their gap records.
 
     A candidate is removed only after its rows are in raw: a crash in between leaves it
     for the retry, which merges the same rows again (idempotent).
     """
     area = paths.landing(run_key)
+    days = [verdict.day for verdict in verdicts]
     candidates = [candidate_file(area, series, day) for day in days]
     frame = read_candle_files(candidates)
     with series_lock(paths.root, series):  # keep rows another run published since this one landed
         store_candles(paths.raw, series, frame)
-    for day, candidate in zip(days, candidates):
-        gaps, destination = gaps_file(area, series, day), gaps_file(paths.gaps, series, day)
+    for verdict, candidate in zip(verdicts, candidates):
+        gaps, destination = gaps_file(area, series, verdict.day), gaps_file(paths.gaps, series, verdict.day)
         if gaps.is_file():
             destination.parent.mkdir(parents=True, exist_ok=True)
             os.replace(gaps, destination)
-        else:  # the day was re-landed without gaps: drop the stale record
+        elif not verdict.missing_candles:  # the day was re-landed without gaps: drop the stale record
             destination.unlink(missing_ok=True)
+        # else an attempt of this publish killed before the candidate's removal moved the record already
         candidate.unlink()
 
 
@@ -154,6 +156,7 @@ def _quarantine(paths: DataPaths, run_key: str, verdict: Verdict) -> Path:
         log.warning("%s %s: re-landing failed the gate (%s) and is quarantined in %s; the %d validated candles stay "
                     "published", series.label, day, ", ".join(_names(verdict.failed)), folder, verdict.stored_candles)
     # Reason first, then the candles: a partition in quarantine always has its explanation.
+    remove_temporaries(folder / f"{run_key}.json")  # this run's own file: left by a killed attempt
     write_text_atomic(json.dumps(reason, indent=2, default=str), folder / f"{run_key}.json")
     os.replace(candidate_file(paths.landing(run_key), series, day), folder / f"{run_key}.parquet")
     return folder
@@ -183,6 +186,7 @@ def _write_results(paths: DataPaths, run_key: str, verdicts: list[Verdict]) -> P
         ]
     )
     target = paths.validation_results / f"run={run_key}.parquet"
+    remove_temporaries(target)  # this run's own file: left by a killed attempt
     write_atomic(table, target, schema=None)
     return target
 

@@ -45,16 +45,9 @@ def _error_lines(stdout: str) -> str:
     return " ".join(lines[-3:])
 
 
-def run_dbt(args: list[str], data_dir: Path, check_candles: bool = True) -> list[dict]:
-    """`dbt <args>` in a subprocess; returns run_results, raises WarehouseError naming what failed.
-
-    A subprocess (as cosmos runs it) releases the DuckDB file when it ends,
-    so the caller can open the warehouse afterwards. check_candles=False skips the
-    landed-candle preflight, for a selection that does not read candles (the sweep models).
-    """
+def dbt_command(args: list[str], data_dir: Path) -> tuple[list[str], dict[str, str]]:
+    """The dbt command line and environment run_dbt runs `dbt <args>` with (the fault tests kill it mid-model)."""
     data_dir = Path(data_dir).resolve()
-    if check_candles and args and args[0] in ("build", "run"):
-        check_landed(data_dir)  # one clear message instead of DuckDB's error about a glob or a cast
     warehouse_file(data_dir).parent.mkdir(parents=True, exist_ok=True)
     target = DataPaths(data_dir).dbt_target
     env = {
@@ -65,6 +58,21 @@ def run_dbt(args: list[str], data_dir: Path, check_candles: bool = True) -> list
         str(Path(sys.executable).parent / "dbt"), *args,
         "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT), "--log-path", str(target / "logs"),
     ]
+    return command, env
+
+
+def run_dbt(args: list[str], data_dir: Path, check_candles: bool = True) -> list[dict]:
+    """`dbt <args>` in a subprocess; returns run_results, raises WarehouseError naming what failed.
+
+    A subprocess (as cosmos runs it) releases the DuckDB file when it ends,
+    so the caller can open the warehouse afterwards. check_candles=False skips the
+    landed-candle preflight, for a selection that does not read candles (the sweep models).
+    """
+    data_dir = Path(data_dir).resolve()
+    if check_candles and args and args[0] in ("build", "run"):
+        check_landed(data_dir)  # one clear message instead of DuckDB's error about a glob or a cast
+    command, env = dbt_command(args, data_dir)
+    target = DataPaths(data_dir).dbt_target
     results_file = target / "run_results.json"
     database = warehouse_file(data_dir)
 

@@ -14,7 +14,14 @@ import pyarrow.parquet as pq
 import pytest
 
 from include import atomic
-from include.atomic import atomic_path, write_bytes_atomic, write_parquet_atomic, write_text_atomic
+from include.atomic import (
+    atomic_path,
+    remove_temporaries,
+    temporary_name,
+    write_bytes_atomic,
+    write_parquet_atomic,
+    write_text_atomic,
+)
 
 
 def names(folder: Path) -> list[str]:
@@ -154,3 +161,19 @@ def test_a_frame_parquet_cannot_hold_fails_before_touching_the_target(tmp_path):
         write_parquet_atomic(pd.DataFrame({"a": [object()]}), target)
     assert target.read_bytes() == before
     assert names(tmp_path) == ["x.parquet"]
+
+
+def test_remove_temporaries_removes_only_the_targets_leftovers(tmp_path):
+    """What a SIGKILLed writer leaves (tests/faults kills publish there); other names' temporaries stay."""
+    target = tmp_path / "candles.parquet"
+    leftovers = [temporary_name(target), temporary_name(target)]
+    other = temporary_name(tmp_path / "gaps.parquet")
+    for path in [*leftovers, other]:
+        path.write_bytes(b"half")
+    target.write_bytes(b"whole")
+    (tmp_path / ".candles.parquet.notes.tmp").write_bytes(b"not ours")  # not a temporary_name
+
+    assert remove_temporaries(target) == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [other.name, "candles.parquet", ".candles.parquet.notes.tmp"])
+    assert remove_temporaries(tmp_path / "missing" / "candles.parquet") == 0

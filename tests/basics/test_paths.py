@@ -18,7 +18,7 @@ def test_the_layout_under_the_data_directory(tmp_path):
         name: str(getattr(paths, name).relative_to(tmp_path))
         for name in ("raw", "quarantine", "gaps", "validation", "validation_results", "data_docs", "gx_results",
                      "locks", "landing_root", "warehouse", "duckdb", "dbt_target", "preflight_marker", "exports",
-                     "sweeps", "ledger")
+                     "sweeps", "ledger", "verdicts_root")
     }
     assert relative == {
         "raw": "raw", "quarantine": "quarantine", "gaps": "gaps", "validation": "validation",
@@ -26,10 +26,11 @@ def test_the_layout_under_the_data_directory(tmp_path):
         "gx_results": "validation/gx_results", "locks": "locks", "landing_root": "landing",
         "warehouse": "warehouse", "duckdb": "warehouse/peak_trade.duckdb", "dbt_target": "warehouse/dbt_target",
         "preflight_marker": "warehouse/.preflight_passed", "exports": "warehouse/exports", "sweeps": "sweeps",
-        "ledger": "ledger/ledger.sqlite",
+        "ledger": "ledger/ledger.sqlite", "verdicts_root": "validation/verdicts",
     }
     key = run_key("scheduled__2024-06-01T00:00:00+00:00")
     assert paths.landing(key) == tmp_path / "landing" / key
+    assert paths.verdicts(key) == tmp_path / "validation" / "verdicts" / key
     assert paths.export("fct_features") == tmp_path / "warehouse" / "exports" / "fct_features.parquet"
     assert paths.sweep_run("sma_grid", key) == tmp_path / "sweeps" / "sma_grid" / key
     assert paths.sweep_heatmaps("sma_grid", key) == tmp_path / "sweeps" / "sma_grid" / key / "heatmaps"
