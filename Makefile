@@ -1,6 +1,7 @@
 # Peak Trade: `make demo` runs the pipeline on the offline simulator, `make test` runs the suite,
 # `make soak` runs 2,000 random fault sequences through rebalances on the exchange emulator, then
-# 1,000 SIGKILLs of ingest tasks and 3 of the warehouse build (benchmarks/soak_ingest.py).
+# 1,000 SIGKILLs of ingest tasks and 3 of the warehouse build (benchmarks/soak_ingest.py), then the
+# secret scan (tests marked soak: every DAG run once, every artefact searched).
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
@@ -47,9 +48,10 @@ airflow: $(VENV)/.runtime $(DBT_MANIFEST)  ## the Airflow UI on http://localhost
 bench: $(VENV)/.bench $(DBT_MANIFEST)  ## benchmarks; results as JSON under benchmarks/results/
 	@source .airflow.env && $(VENV)/bin/python -m benchmarks.run
 
-soak: $(VENV)/.test  ## rebalance fault sequences, ingest task kills, warehouse build kills; benchmarks/results/soak*.json
+soak: $(VENV)/.test $(DBT_MANIFEST)  ## rebalance fault sequences, ingest task kills, warehouse build kills, the secret scan; benchmarks/results/soak*.json
 	$(VENV)/bin/python -m benchmarks.soak --sequences $(or $(SEQUENCES),2000)
 	$(VENV)/bin/python -m benchmarks.soak_ingest --kills $(or $(KILLS),1000) --warehouse-kills $(or $(WAREHOUSE_KILLS),3)
+	$(VENV)/bin/python -m pytest -m soak  # the secret scan: every DAG run once, every artefact searched for planted secrets
 
 lock:  ## recompile the locks from the .in files
 	$(UV) pip compile -q requirements.in --python-version 3.11 -o requirements.txt
