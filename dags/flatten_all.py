@@ -7,6 +7,7 @@ from include.checked_config import load_checked_config
 from include.execution.desk_account import broker_descriptions, broker_names
 from include.execution.settings import execution_settings
 from operators.common import default_args
+from operators.forms import MANUAL_ONLY
 from operators.execution_tasks import needs_approval, plan_flatten, publish_ledger, send_flatten, summarise_flatten
 from operators.order_approval import OrderApproval
 
@@ -15,6 +16,7 @@ desk = execution_settings(config)
 
 with DAG(
     dag_id="flatten_all",
+    description="Close every position of the desk (paper or a venue account) with market orders (manual).",
     schedule=None,
     start_date=datetime(2024, 1, 1),
     catchup=False,
@@ -24,7 +26,8 @@ with DAG(
     params={"broker": Param("paper", type="string", enum=broker_names(desk), title="Broker",
                             description="Whose positions close: " + broker_descriptions(desk) + "."),
             "live_venue": Param("", type="string", title="Live venue",
-                                description="type the broker's name to trade real money"),
+                                description="Empty for paper and sandbox accounts; type the live broker's name "
+                                            "again to trade real money (a second confirmation)."),
             "dry_run": Param(True, type="boolean", title="Dry run",
                              description="On: preview the closing orders only; off: send them.")},
     doc_md="""
@@ -35,7 +38,7 @@ An account whose orders need a person's approval (every live account, a sandbox 
 `require_approval`) waits in `approve_orders`; Reject or no answer sends nothing. The circuit
 breaker at level 3 does not stop it (closing reduces risk); the kill switch does, and the run
 says so. Publishes the paper ledger at the end (skipped for a venue account).
-""",
+""" + MANUAL_ONLY,
 ):
     planned = plan_flatten()
     branch = needs_approval(planned["form"], planned["positions"], planned["checked"], "send_flatten")

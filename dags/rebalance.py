@@ -8,6 +8,7 @@ from include.execution.desk_account import broker_descriptions, broker_names
 from include.execution.settings import execution_settings
 from include.portfolio.settings import Method, portfolio_settings
 from operators.common import default_args
+from operators.forms import MANUAL_ONLY
 from operators.execution_tasks import (build_orders, check_risk, compute_targets, load_positions, needs_approval,
                                        publish_ledger, reconcile_end, submit_orders, summarise, track_fills,
                                        validate_and_reconcile)
@@ -18,6 +19,7 @@ desk = execution_settings(config)
 
 with DAG(
     dag_id="rebalance",
+    description="Move the desk (paper or a venue account) to target weights through the order path (manual).",
     schedule=None,
     start_date=datetime(2024, 1, 1),
     catchup=False,
@@ -28,6 +30,7 @@ with DAG(
         "method": Param(portfolio_settings(config).method.value, type="string", enum=[m.value for m in Method],
                         title="Method", description="How target weights are chosen (docs/portfolio.md)."),
         "symbols": Param(desk.symbols, type="array", items={"type": "string", "enum": desk.symbols}, minItems=1,
+                         examples=desk.symbols,  # a multi-select of execution.symbols
                          title="Symbols", description="The universe to rebalance (execution.symbols)."),
         "target_weights": Param(None, type=["object", "null"], title="Target weights (optional)",
                                 description="symbol -> weight; replaces the optimiser, e.g. {\"BTC/USDT\": 0.5}."),
@@ -38,7 +41,8 @@ with DAG(
         "broker": Param("paper", type="string", enum=broker_names(desk), title="Broker",
                         description="Where orders go: " + broker_descriptions(desk) + "."),
         "live_venue": Param("", type="string", title="Live venue",
-                            description="type the broker's name to trade real money"),
+                            description="Empty for paper and sandbox accounts; type the live broker's name again "
+                                        "to trade real money (a second confirmation)."),
         "dry_run": Param(True, type="boolean", title="Dry run",
                          description="On: the proposed orders only (preview), nothing written or sent."),
     },
@@ -56,7 +60,7 @@ read before each order, the live gate and approval checked again), tracks fills 
 `execution.fill_timeout_s`), reconciles again, summarises (orders, fills, slippage against
 the arrival price, weights before and after, rejections; recorded in the ledger's desk_runs)
 and publishes the paper ledger to the warehouse (skipped for a venue account).
-""",
+""" + MANUAL_ONLY,
 ):
     start = validate_and_reconcile()
     positions = load_positions(start)

@@ -6,7 +6,9 @@ from airflow.sdk import DAG, Param
 from include.checked_config import load_checked_config
 from include.execution.desk_account import broker_descriptions, broker_names
 from include.execution.settings import execution_settings
+from operators.breaker_check import check_desk_breaker
 from operators.common import default_args
+from operators.forms import SCHEDULED
 from operators.execution_tasks import monitor_risk, publish_ledger
 
 config = load_checked_config()
@@ -14,6 +16,7 @@ desk = execution_settings(config)
 
 with DAG(
     dag_id="risk_monitor",
+    description="Marks the desk's equity, moves the drawdown circuit breaker, liquidates hard-limit breaches.",
     schedule=desk.monitor_schedule,
     start_date=datetime(2024, 1, 1),
     catchup=False,
@@ -38,7 +41,10 @@ liquidated through the order path; trigger it with `dry_run` on to preview the l
 only (their summary, marked as a dry run, lands in `fct_desk_runs`). On an account whose
 orders need a person's approval (every live account) nothing is sent unattended: the
 liquidation is previewed and the channels are told to run `flatten_all`. Publishes the
-paper ledger at the end (skipped for a venue account).
-""",
+paper ledger at the end (skipped for a venue account). `check_breaker` fails the run while the
+breaker is at level 2 (halve) or 3 (halt), so the DAG list shows it; its log says why.
+""" + SCHEDULED,
 ):
-    publish_ledger(monitor_risk())
+    monitored = monitor_risk()
+    publish_ledger(monitored)
+    check_desk_breaker(monitored)
