@@ -1,10 +1,8 @@
 """nightly_sweep: the config's parameter sweeps, chunked over Airflow workers, resumable."""
-from datetime import datetime
-
 from airflow.sdk import DAG, Param
 
 from include.checked_config import load_checked_config
-from operators.common import default_args
+from operators.common import default_args, schedules_start
 from operators.forms import SCHEDULED, sweep_label
 from operators.sweep_tasks import plan_sweeps, publish_sweeps, run_sweep_chunk
 
@@ -16,7 +14,7 @@ with DAG(
     dag_id="nightly_sweep",
     description="The config's parameter sweeps, chunked over workers, resumable; best parameters to the warehouse.",
     schedule=config.schedules.nightly_sweep,
-    start_date=datetime(2024, 1, 1),
+    start_date=schedules_start(),  # from the first `make airflow`: nothing past runs at once
     catchup=False,
     max_active_runs=1,
     default_args=default_args(config),

@@ -1,10 +1,8 @@
 """daily_report and weekly_report: the PDF and Excel report of the day or ISO week just gone, saved and emailed."""
-from datetime import datetime
-
 from airflow.sdk import DAG
 
 from include.checked_config import load_checked_config
-from operators.common import default_args
+from operators.common import default_args, schedules_start
 from operators.forms import report_form_note
 from operators.report_tasks import report_params, wire_report
 
@@ -16,7 +14,7 @@ for kind, span in SPANS.items():
         dag_id=f"{kind}_report",
         description=f"The PDF and Excel report of {span}, saved under reports/ and emailed.",
         schedule=getattr(config.schedules, f"{kind}_report"),
-        start_date=datetime(2024, 1, 1),
+        start_date=schedules_start(),  # from the first `make airflow`: nothing past runs at once
         catchup=False,
         max_active_runs=1,
         default_args=default_args(config),

@@ -1,13 +1,11 @@
 """risk_monitor: the drawdown breaker on the paper equity and the hard limits, on a schedule."""
-from datetime import datetime
-
 from airflow.sdk import DAG, Param
 
 from include.checked_config import load_checked_config
 from include.execution.desk_account import broker_descriptions, broker_names
 from include.execution.settings import execution_settings
 from operators.breaker_check import check_desk_breaker
-from operators.common import default_args
+from operators.common import default_args, schedules_start
 from operators.forms import SCHEDULED
 from operators.execution_tasks import monitor_risk, publish_ledger
 
@@ -18,7 +16,7 @@ with DAG(
     dag_id="risk_monitor",
     description="Marks the desk's equity, moves the drawdown circuit breaker, liquidates hard-limit breaches.",
     schedule=desk.monitor_schedule,
-    start_date=datetime(2024, 1, 1),
+    start_date=schedules_start(),  # from the first `make airflow`: nothing past runs at once
     catchup=False,
     max_active_runs=1,
     default_args=default_args(config),

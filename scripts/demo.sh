@@ -9,7 +9,11 @@ run_dag() {  # run_dag <dag_id> [airflow dags test options, e.g. -c '{"dry_run":
   shift
   echo "==> airflow dags test $dag_id $* (log: $log)"
   local began=$SECONDS
-  if ! airflow dags test "$dag_id" "$@" >"$log" 2>&1; then
+  local ok=0
+  airflow dags test "$dag_id" "$@" >"$log" 2>&1 || ok=$?
+  # dags test prints the task logs only: write them where the UI (`make airflow`) reads them
+  python "$PEAKTRADE_ROOT/scripts/demo_task_logs.py" "$log" || echo "    (task logs for the UI not written)"
+  if [ "$ok" -ne 0 ]; then
     grep -E "ERROR|Error|error" "$log" | tail -n 15 || true
     echo "$dag_id failed; full log: $log" >&2
     exit 1
