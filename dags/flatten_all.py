@@ -7,7 +7,7 @@ from include.checked_config import load_checked_config
 from include.execution.desk_account import broker_descriptions, broker_names
 from include.execution.settings import execution_settings
 from operators.common import default_args
-from operators.forms import MANUAL_ONLY
+from operators.forms import MANUAL_ONLY, MANUAL_SECTION, in_section
 from operators.execution_tasks import needs_approval, plan_flatten, publish_ledger, send_flatten, summarise_flatten
 from operators.order_approval import OrderApproval
 
@@ -23,13 +23,13 @@ with DAG(
     max_active_runs=1,
     default_args=default_args(config),
     tags=["execution", "risk"],
-    params={"broker": Param("paper", type="string", enum=broker_names(desk), title="Broker",
+    params=in_section({"broker": Param("paper", type="string", enum=broker_names(desk), title="Broker",
                             description="Whose positions close: " + broker_descriptions(desk) + "."),
             "live_venue": Param("", type="string", title="Live venue",
                                 description="Empty for paper and sandbox accounts; type the live broker's name "
                                             "again to trade real money (a second confirmation)."),
             "dry_run": Param(True, type="boolean", title="Dry run",
-                             description="On: preview the closing orders only; off: send them.")},
+                             description="On: preview the closing orders only; off: send them.")}, MANUAL_SECTION),
     doc_md="""
 ### Flatten all
 Reconciles, then closes every position of the chosen account with market orders through

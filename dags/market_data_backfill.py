@@ -5,7 +5,7 @@ from airflow.sdk import DAG, Param
 
 from include.checked_config import load_checked_config
 from operators.common import default_args
-from operators.forms import MANUAL_ONLY
+from operators.forms import MANUAL_ONLY, MANUAL_SECTION, in_section
 from operators.ingest_tasks import ingest_flow, plan_backfill
 
 config = load_checked_config()  # shape, source catalogues, sweep shapes: no strategies at parse time
@@ -21,7 +21,7 @@ with DAG(
     catchup=False,
     default_args=default_args(config),
     tags=["market-data", "backfill", "manual"],
-    params={
+    params=in_section({
         "exchange": Param(exchange_ids[0], type="string", enum=exchange_ids, title="Exchange",
                           description="One of the config's exchanges (universe.exchanges)."),
         "symbols": Param(
@@ -38,7 +38,7 @@ with DAG(
                      description="YYYY-MM-DD, on or after the first day and up to today (today lands up to the "
                                  "last closed candle); empty: yesterday. A day in the future is refused, like the "
                                  "first day."),
-    },
+    }, MANUAL_SECTION),
     doc_md="""
 ### Market data backfill
 Trigger with the form: an exchange, one or more symbols, a timeframe and a

@@ -3,7 +3,7 @@ from airflow.sdk import DAG, Param
 
 from include.checked_config import load_checked_config
 from operators.common import default_args, schedules_start
-from operators.forms import SCHEDULED, sweep_label
+from operators.forms import SCHEDULED, SCHEDULED_SECTION, in_section, sweep_label
 from operators.sweep_tasks import plan_sweeps, publish_sweeps, run_sweep_chunk
 
 config = load_checked_config()  # shape, source catalogues, sweep shapes: no strategies at parse time
@@ -19,14 +19,14 @@ with DAG(
     max_active_runs=1,
     default_args=default_args(config),
     tags=["research", "sweeps", "backtest"],
-    params={
+    params=in_section({
         "sweeps": Param(  # a config without sweeps still parses: the run plans nothing
             # `examples` makes Airflow's form a multi-select of the configured sweeps (not free text)
             sweep_names, type="array", items={"type": "string", "enum": sweep_names or [""]},
             examples=sweep_names, values_display=sweep_labels, minItems=1 if sweep_names else 0,
             title="Sweeps", description="Which of the config's sweeps to run (all by default); pick one or more.",
         ),
-    },
+    }, SCHEDULED_SECTION),
     doc_md="""
 ### Nightly parameter sweeps
 Every sweep declared under `sweeps:` in the config (strategy, series, timeframe,

@@ -8,7 +8,7 @@ from include.execution.desk_account import broker_descriptions, broker_names
 from include.execution.settings import execution_settings
 from include.portfolio.settings import Method, portfolio_settings
 from operators.common import default_args
-from operators.forms import MANUAL_ONLY
+from operators.forms import MANUAL_ONLY, MANUAL_SECTION, in_section
 from operators.execution_tasks import (build_orders, check_risk, compute_targets, load_positions, needs_approval,
                                        publish_ledger, reconcile_end, submit_orders, summarise, track_fills,
                                        validate_and_reconcile)
@@ -26,7 +26,7 @@ with DAG(
     max_active_runs=1,
     default_args=default_args(config),
     tags=["execution", "portfolio"],
-    params={
+    params=in_section({
         "method": Param(portfolio_settings(config).method.value, type="string", enum=[m.value for m in Method],
                         title="Method", description="How target weights are chosen (docs/portfolio.md)."),
         "symbols": Param(desk.symbols, type="array", items={"type": "string", "enum": desk.symbols}, minItems=1,
@@ -45,7 +45,7 @@ with DAG(
                                         "to trade real money (a second confirmation)."),
         "dry_run": Param(True, type="boolean", title="Dry run",
                          description="On: the proposed orders only (preview), nothing written or sent."),
-    },
+    }, MANUAL_SECTION),
     doc_md="""
 ### Rebalance
 Validates the form (a live account must have `live: true` and its name typed in

@@ -3,7 +3,7 @@ from airflow.sdk import DAG
 
 from include.checked_config import load_checked_config
 from operators.common import default_args, schedules_start
-from operators.forms import report_form_note
+from operators.forms import REPORT_SECTION, in_section, report_form_note
 from operators.report_tasks import report_params, wire_report
 
 config = load_checked_config()  # shape, source catalogues, sweep shapes: no strategies at parse time
@@ -19,7 +19,7 @@ for kind, span in SPANS.items():
         max_active_runs=1,
         default_args=default_args(config),
         tags=["reports"],
-        params=report_params(kind),
+        params=in_section(report_params(kind), REPORT_SECTION),
         doc_md=f"""
 ### {kind.capitalize()} report
 The equal-weight universe portfolio (equity, PnL, risk metrics, circuit breaker),

@@ -6,7 +6,7 @@ from include.execution.desk_account import broker_descriptions, broker_names
 from include.execution.settings import execution_settings
 from operators.breaker_check import check_desk_breaker
 from operators.common import default_args, schedules_start
-from operators.forms import SCHEDULED
+from operators.forms import SCHEDULED, SCHEDULED_SECTION, in_section
 from operators.execution_tasks import monitor_risk, publish_ledger
 
 config = load_checked_config()
@@ -22,13 +22,13 @@ with DAG(
     default_args=default_args(config),
     tags=["execution", "risk"],
     # Off by default: the scheduled runs act. On in a manual run's form: the liquidations are previewed only.
-    params={"broker": Param("paper", type="string", enum=broker_names(desk), title="Broker",
+    params=in_section({"broker": Param("paper", type="string", enum=broker_names(desk), title="Broker",
                             description="Whose equity and positions are watched (scheduled runs: paper): "
                                         + broker_descriptions(desk) + "."),
             "dry_run": Param(False, type="boolean", title="Dry run",
                              description="On: preview the liquidations of positions beyond their hard limits "
                                          "(nothing sent, the preview in the log and the warehouse's "
-                                         "fct_desk_runs); off: send them. Scheduled runs use off.")},
+                                         "fct_desk_runs); off: send them. Scheduled runs use off.")}, SCHEDULED_SECTION),
     doc_md="""
 ### Risk monitor
 Marks the desk's equity (paper; a manual run may pick a venue account), moves the

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
+import logging
 import os
 from datetime import datetime, timedelta, timezone
 
@@ -9,6 +10,8 @@ from airflow.sdk.exceptions import AirflowFailException
 
 from include.config.schema import PeakTradeConfig
 from include.errors import PeakTradeError, TransientSourceError
+
+log = logging.getLogger(__name__)
 
 
 SCHEDULES_START_DEFAULT = datetime(2024, 1, 1, tzinfo=timezone.utc)
@@ -60,4 +63,5 @@ def bad_input_fails_fast():
     except TransientSourceError:
         raise
     except PeakTradeError as exc:
+        log.error("%s", exc)  # the task log's first error is the message, above Airflow's traceback
         raise AirflowFailException(str(exc)) from None

@@ -1,6 +1,7 @@
 """Give the UI the task logs of an `airflow dags test` run: one file per task attempt where the UI reads them.
 
-    source scripts/airflow_home.sh && python scripts/demo_task_logs.py <captured dags-test output>
+    source scripts/airflow_home.sh && python scripts/demo_task_logs.py <captured dags-test output> ...
+    python scripts/demo_task_logs.py --failed <captured output>    # the task ids that failed in that run
 
 `airflow dags test` runs every task in its own process and prints the task logs to its output
 only, so in the UI those runs showed no logs (the api-server looked for files under
@@ -71,6 +72,22 @@ def write_task_logs(captured: Path) -> list[Path]:
     return written
 
 
+def failed_tasks(captured: Path) -> list[str]:
+    """The task ids that failed in the run of this captured output."""
+    from airflow.models.taskinstance import TaskInstance
+    from airflow.utils.session import create_session
+
+    _, run = task_sections(captured.read_text(errors="replace").splitlines(keepends=True))
+    if run is None:
+        return []
+    with create_session() as session:
+        tis = session.query(TaskInstance).filter_by(dag_id=run[0], run_id=run[1], state="failed").all()
+        return sorted({ti.task_id for ti in tis})
+
+
 if __name__ == "__main__":
-    files = write_task_logs(Path(sys.argv[1]))
-    print(f"    {len(files)} task log(s) for the UI under the logs folder")
+    if sys.argv[1] == "--failed":  # demo.sh: which tasks failed in this run
+        print(" ".join(failed_tasks(Path(sys.argv[2]))))
+        sys.exit(0)
+    files = [f for captured in sys.argv[1:] for f in write_task_logs(Path(captured))]
+    print(f"{len(files)} task logs written where the Airflow UI reads them")
