@@ -2,20 +2,20 @@
 
 Airflow 3.3's trigger dialog shows these above every DAG's params and cannot hide them one by
 one: for a DAG with schedule=None it hides the Data Interval and greys out Backfill (with a
-tooltip), but the Logical Date stays. The dialog does not show the DAG's docs, so the project's
-fields sit in a form section whose title says what the fields above them do (`in_section`), and
+tooltip), but the Logical Date stays. The dialog does not show the DAG's docs, so the first of the
+project's fields says in its description what Airflow's fields above it do (`in_section`), and
 each DAG's doc_md (the DAG page's docs) ends with the longer note for its kind.
 """
 from __future__ import annotations
 
 MANUAL_ONLY = """
-**The trigger form:** only the fields under *Run settings* matter. Airflow's own
+**The trigger form:** only the fields under *Run Parameters* matter. Airflow's own
 *Logical date* just names the run (leave it as it is); this DAG has no schedule, so there is
 no data interval and *Backfill* is greyed out.
 """
 
 SCHEDULED = """
-**The trigger form:** the fields under *Run settings* are the run's settings. Airflow's own
+**The trigger form:** the fields under *Run Parameters* are the run's settings. Airflow's own
 *Logical date* and *Data interval* only name a manual run (leave them as they are); *Backfill*
 re-runs the schedule over a past range, one run per scheduled time.
 """
@@ -46,14 +46,16 @@ def sweep_label(raw: dict) -> str:
     return f"{raw.get('name')}: {raw.get('strategy', 'unknown strategy')}{where}{timeframe}"
 
 
-# Section titles of the trigger forms: they sit right under Airflow's own fields.
-MANUAL_SECTION = "Run settings (Airflow's Logical Date above only names the run)"
-SCHEDULED_SECTION = "Run settings (Logical Date and Data Interval above only name the run)"
-REPORT_SECTION = "Report settings (Logical Date and Data Interval above only name the run: pick the period here)"
+# What the first field of a trigger form adds to its description: it sits right under Airflow's own fields.
+# (A Param `section` would say it as a title, but Airflow 3.3 renders a named section collapsed.)
+MANUAL_SECTION = "Airflow's Logical Date above only names the run."
+SCHEDULED_SECTION = "Airflow's Logical Date and Data Interval above only name the run."
+REPORT_SECTION = "Airflow's Logical Date and Data Interval above only name the run: pick the period here."
 
 
-def in_section(params: dict, title: str) -> dict:
-    """The DAG's params grouped under `title` in the trigger form (Param's `section` attribute)."""
-    for param in params.values():
-        param.schema["section"] = title
+def in_section(params: dict, note: str) -> dict:
+    """The DAG's params, the first one's description ending with `note` (what Airflow's fields above do)."""
+    first = next(iter(params.values()))
+    first.description = f"{first.description} {note}" if first.description else note
+    first.schema["description"] = first.description
     return params

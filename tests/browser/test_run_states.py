@@ -126,7 +126,7 @@ def _open_trigger_form(page, base: str, dag_id: str):
     page.goto(f"{base}/dags/{dag_id}")
     page.get_by_role("button", name="Trigger").first.click()
     dialog = page.locator("[role=dialog][data-state=open]")
-    dialog.get_by_text("Run settings").first.wait_for()
+    dialog.get_by_text("Run Parameters").first.wait_for()
     return dialog
 
 
@@ -141,6 +141,8 @@ def test_a_bad_symbol_from_the_trigger_form_fails_the_run_at_once_with_its_messa
     ui.keyboard.press("Control+A")
     ui.keyboard.insert_text(json.dumps({"exchange": "sim_alpha", "symbols": ["BTC/USDX"], "timeframe": "1h",
                                         "start": None, "end": None}))
+    ui.keyboard.press("Shift+Control+End")  # what the editor auto-closed after the cursor
+    ui.keyboard.press("Delete")
     assert dialog.get_by_role("checkbox").first.is_checked()  # "Unpause market_data_backfill on trigger"
     dialog.get_by_role("button", name="Trigger").click()
 
@@ -207,7 +209,7 @@ def test_trigger_forms_explain_airflows_fields_and_describe_every_field(ui, stac
     ui.set_viewport_size({"width": 1440, "height": 1700})
     dialog = _open_trigger_form(ui, stack["base"], dag_id)
     assert dialog.get_by_text("Logical Date", exact=True).first.is_visible()
-    # the project's fields sit under a title saying what Airflow's fields above them do
+    # the first of the project's fields says what Airflow's fields above it do
     assert dialog.get_by_text("above only name").count() + dialog.get_by_text("above only names").count() == 1
     ui.screenshot(path=str(IMAGES / f"trigger_form_{dag_id}.png"))
     if dag_id == "nightly_sweep":  # a multi-select of the configured sweeps, not free text
