@@ -57,5 +57,4 @@ def in_section(params: dict, note: str) -> dict:
     """The DAG's params, the first one's description ending with `note` (what Airflow's fields above do)."""
     first = next(iter(params.values()))
     first.description = f"{first.description} {note}" if first.description else note
-    first.schema["description"] = first.description
     return params
