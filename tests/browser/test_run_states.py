@@ -218,6 +218,7 @@ def test_trigger_forms_explain_airflows_fields_and_describe_every_field(ui, stac
     assert dialog.get_by_text("Logical Date", exact=True).first.is_visible()
     # the first of the project's fields says what Airflow's fields above it do
     assert dialog.get_by_text(re.compile(r"Airflow's Logical Date .*above only names? the run")).count() == 1
+    ui.wait_for_timeout(1000)  # the dialog fades in: a screenshot taken at once shows the page through it
     ui.screenshot(path=str(IMAGES / f"trigger_form_{dag_id}.png"))
     if dag_id == "nightly_sweep":  # a multi-select of the configured sweeps, not free text
         assert "sma_crossover_1h: sma_crossover on BTC/USDT, ETH/USDT (1h)" in dialog.inner_text()
