@@ -16,6 +16,7 @@ desk = execution_settings(config)
 
 with DAG(
     dag_id="flatten_all",
+    description="Close every position of the desk (paper or a venue account) with market orders (manual).",
     schedule=None,
     start_date=datetime(2024, 1, 1),
     catchup=False,
@@ -23,12 +24,13 @@ with DAG(
     default_args=default_args(config),
     access_control=trade_access(config),  # FAB: only access.trade_roles trigger it (operators/desk_roles.py)
     tags=["execution", "risk"],
-    params={"broker": Param("paper", type="string", enum=broker_names(desk), title="Broker",
+    params=in_section({"broker": Param("paper", type="string", enum=broker_names(desk), title="Broker",
                             description="Whose positions close: " + broker_descriptions(desk) + "."),
             "live_venue": Param("", type="string", title="Live venue",
-                                description="type the broker's name to trade real money"),
+                                description="Empty for paper and sandbox accounts; type the live broker's name "
+                                            "again to trade real money (a second confirmation)."),
             "dry_run": Param(True, type="boolean", title="Dry run",
-                             description="On: preview the closing orders only; off: send them.")},
+                             description="On: preview the closing orders only; off: send them.")}, MANUAL_SECTION),
     doc_md="""
 ### Flatten all
 Reconciles, then closes every position of the chosen account with market orders through
@@ -37,7 +39,7 @@ An account whose orders need a person's approval (every live account, a sandbox 
 `require_approval`) waits in `approve_orders`; Reject or no answer sends nothing. The circuit
 breaker at level 3 does not stop it (closing reduces risk); the kill switch does, and the run
 says so. Publishes the paper ledger at the end (skipped for a venue account).
-""",
+""" + MANUAL_ONLY,
 ):
     planned = plan_flatten()
     branch = needs_approval(planned["form"], planned["positions"], planned["checked"], "send_flatten")
@@ -46,3 +48,4 @@ says so. Publishes the paper ledger at the end (skipped for a venue account).
     summary = summarise_flatten(planned)
     sent >> summary
     publish_ledger(summary)
+from operators.forms import MANUAL_ONLY, MANUAL_SECTION, in_section

@@ -12,6 +12,7 @@ from operators.desk_roles import trade_access
 from operators.execution_tasks import (build_orders, check_risk, compute_targets, load_positions, needs_approval,
                                        publish_ledger, reconcile_end, submit_orders, summarise, track_fills,
                                        validate_and_reconcile)
+from operators.forms import MANUAL_ONLY, MANUAL_SECTION, in_section
 from operators.order_approval import OrderApproval
 
 config = load_checked_config()
@@ -19,6 +20,7 @@ desk = execution_settings(config)
 
 with DAG(
     dag_id="rebalance",
+    description="Move the desk (paper or a venue account) to target weights through the order path (manual).",
     schedule=None,
     start_date=datetime(2024, 1, 1),
     catchup=False,
@@ -26,10 +28,11 @@ with DAG(
     default_args=default_args(config),
     access_control=trade_access(config),  # FAB: only access.trade_roles trigger it (operators/desk_roles.py)
     tags=["execution", "portfolio"],
-    params={
+    params=in_section({
         "method": Param(portfolio_settings(config).method.value, type="string", enum=[m.value for m in Method],
                         title="Method", description="How target weights are chosen (docs/portfolio.md)."),
         "symbols": Param(desk.symbols, type="array", items={"type": "string", "enum": desk.symbols}, minItems=1,
+                         examples=desk.symbols,  # a multi-select of execution.symbols
                          title="Symbols", description="The universe to rebalance (execution.symbols)."),
         "target_weights": Param(None, type=["object", "null"], title="Target weights (optional)",
                                 description="symbol -> weight; replaces the optimiser, e.g. {\"BTC/USDT\": 0.5}."),
@@ -40,10 +43,11 @@ with DAG(
         "broker": Param("paper", type="string", enum=broker_names(desk), title="Broker",
                         description="Where orders go: " + broker_descriptions(desk) + "."),
         "live_venue": Param("", type="string", title="Live venue",
-                            description="type the broker's name to trade real money"),
+                            description="Empty for paper and sandbox accounts; type the live broker's name again "
+                                        "to trade real money (a second confirmation)."),
         "dry_run": Param(True, type="boolean", title="Dry run",
                          description="On: the proposed orders only (preview), nothing written or sent."),
-    },
+    }, MANUAL_SECTION),
     doc_md="""
 ### Rebalance
 Validates the form (a live account must have `live: true` and its name typed in
@@ -58,7 +62,7 @@ read before each order, the live gate and approval checked again), tracks fills 
 `execution.fill_timeout_s`), reconciles again, summarises (orders, fills, slippage against
 the arrival price, weights before and after, rejections; recorded in the ledger's desk_runs)
 and publishes the paper ledger to the warehouse (skipped for a venue account).
-""",
+""" + MANUAL_ONLY,
 ):
     start = validate_and_reconcile()
     positions = load_positions(start)

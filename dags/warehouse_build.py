@@ -5,6 +5,7 @@ from airflow.sdk import DAG
 
 from include.checked_config import load_checked_config
 from operators.common import default_args
+from operators.forms import ASSET_SCHEDULED
 from operators.ingest_tasks import VALIDATED_CANDLES
 from operators.warehouse_tasks import dbt_task_group, export_marts, prepare_warehouse
 
@@ -12,6 +13,7 @@ config = load_checked_config()  # shape, source catalogues, sweep shapes: no str
 
 with DAG(
     dag_id="warehouse_build",
+    description="The dbt project on DuckDB after every ingest: one dbt build, a task per model, mart exports.",
     schedule=[VALIDATED_CANDLES],
     start_date=datetime(2024, 1, 1),
     catchup=False,
@@ -31,6 +33,6 @@ Only the tasks that open the DuckDB file (`prepare_warehouse`, the producer,
 the per-model tasks never open it (clearing one refuses: clear the producer to build
 again). `export_marts` writes each mart to `data/warehouse/exports/*.parquet` for
 readers that run in parallel, and emits one asset per mart.
-""",
+""" + ASSET_SCHEDULED,
 ):
     prepare_warehouse() >> dbt_task_group() >> export_marts()

@@ -7,9 +7,10 @@ JSON-able dict, so it fits in XCom.
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import time
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 from include.config.loader import data_dir, reports_dir
 from include.config.schema import PeakTradeConfig
@@ -23,6 +24,7 @@ from include.series import Series
 from include.timeframes import DAY_MS, ceil_ms, from_ms, to_ms
 
 STALE_LANDING_DAYS = 7
+log = logging.getLogger(__name__)
 
 
 def paths_for(config: PeakTradeConfig) -> DataPaths:
@@ -42,7 +44,8 @@ def plan_incremental(config: PeakTradeConfig, now: datetime) -> list[dict]:
 
 
 def plan_backfill(
-    config: PeakTradeConfig, exchange: str, symbols: list[str], timeframe: str, start: str, end: str, now: datetime
+    config: PeakTradeConfig, exchange: str, symbols: list[str], timeframe: str, start: str | None,
+    end: str | None, now: datetime,
 ) -> list[dict]:
     """Jobs for a manual backfill; every parameter is checked before any work starts."""
     ids = [e.id for e in config.universe.exchanges]
@@ -50,11 +53,7 @@ def plan_backfill(
         raise ConfigError(f"param exchange: {exchange!r} is not a configured exchange; {closest(exchange, ids)}")
     if not symbols:
         raise ConfigError("param symbols: give at least one symbol, e.g. BTC/USDT")
-    first, last = _param_date("start", start), _param_date("end", end)
-    if last < first:
-        raise ConfigError(f"param end: {end} is before start {start}; end must be on or after start")
-    if first > now.date():
-        raise ConfigError(f"param start: {start} is in the future (today is {now.date()})")
+    first, last = backfill_days(start, end, now.date())
     from include.sources.base import check_listing
     from include.sources.factory import make_client
 
@@ -180,6 +179,33 @@ def _job(series: Series, start_ms: int, end_ms: int, now_ms: int) -> dict:
         "now_ms": now_ms,
         "window": f"{from_ms(start_ms):%Y-%m-%d %H:%M} .. {from_ms(min(end_ms, now_ms)):%Y-%m-%d %H:%M}",
     }
+
+
+BACKFILL_DEFAULT_DAYS = 7  # an empty form's window: the 7 whole days before today
+
+
+def backfill_days(start: str | None, end: str | None, today: date) -> tuple[date, date]:
+    """The backfill's first and last day (both included) from the form, checked alike.
+
+    Empty dates are resolved here, at run time, so the DAG's form (and its version) stays the
+    same every day: no start is 7 days before today, no end is yesterday. A day after today is
+    rejected for either date (there is nothing to fetch there); today itself is allowed and
+    lands up to the last closed candle.
+    """
+    first = today - timedelta(days=BACKFILL_DEFAULT_DAYS) if start in (None, "") else _param_date("start", start)
+    last = today - timedelta(days=1) if end in (None, "") else _param_date("end", end)
+    for name, day in (("start", first), ("end", last)):
+        if day > today:
+            raise ConfigError(f"param {name}: {day} is in the future (today is {today} UTC); give a day up to "
+                              f"{today} (today lands up to the last closed candle)")
+    if last < first:
+        raise ConfigError(f"param end: {last} is before start {first}; end must be on or after start")
+    log.info("backfill window: %s to %s, both included%s%s", first, last,
+             " (start empty: 7 days before today)" if start in (None, "") else "",
+             " (end empty: yesterday)" if end in (None, "") else "")
+    if last == today:
+        log.info("the window ends today: it lands up to the last candle closed before now")
+    return first, last
 
 
 def _param_date(name: str, value: str) -> date:

@@ -2,12 +2,38 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
-from datetime import timedelta
+import logging
+import os
+from datetime import datetime, timedelta, timezone
 
 from airflow.sdk.exceptions import AirflowFailException
 
 from include.config.schema import PeakTradeConfig
 from include.errors import PeakTradeError, TransientSourceError
+
+log = logging.getLogger(__name__)
+
+
+SCHEDULES_START_DEFAULT = datetime(2024, 1, 1, tzinfo=timezone.utc)
+
+
+def schedules_start() -> datetime:
+    """The start_date of the scheduled DAGs: PEAKTRADE_SCHEDULES_START, else 2024-01-01.
+
+    scripts/airflow.sh sets it to the moment Airflow first started in this home (kept in a file
+    there), so schedules begin from then: the first start runs no past sweep or report (a
+    CronTriggerTimetable without catchup would otherwise run each DAG's latest past time at
+    once). It is fixed per home, so the DAGs do not change from one parse to the next.
+    """
+    value = os.environ.get("PEAKTRADE_SCHEDULES_START", "").strip()
+    if not value:
+        return SCHEDULES_START_DEFAULT
+    try:
+        start = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"PEAKTRADE_SCHEDULES_START: {value!r} is not an ISO date-time, e.g. "
+                         "2026-11-30T23:50:00+00:00 (scripts/airflow.sh writes it)") from None
+    return start if start.tzinfo else start.replace(tzinfo=timezone.utc)
 
 
 def default_args(config: PeakTradeConfig) -> dict:
@@ -53,4 +79,5 @@ def bad_input_fails_fast():
     except TransientSourceError:
         raise
     except PeakTradeError as exc:
+        log.error("%s", exc)  # the task log's first error is the message, above Airflow's traceback
         raise AirflowFailException(str(exc)) from None

@@ -70,15 +70,15 @@ def compose_email(data: Report, attachments: list[Path], sender: str, recipients
 def email_report(config: PeakTradeConfig, built: dict, wanted: bool, send_email: SendEmail) -> dict:
     """Email both files of `built` (what build_report returned) to reports.recipients.
 
-    Nothing is sent when the config lists no recipients or the run's form said no (`wanted`);
-    returns {"sent_to": [addresses]}.
+    Nothing is sent when the config lists no recipients or the run's form said no (`wanted`):
+    {"sent_to": [], "not_sent": why}; else {"sent_to": [addresses]}.
     """
     recipients = config.reports.recipients
     if not recipients or not wanted:
-        log.info("not emailed (%s); the files are %s and %s",
-                 "no reports.recipients in the config" if not recipients else "the run's form said no email",
-                 built["pdf"], built["xlsx"])
-        return {"sent_to": []}
+        reason = (f"not emailed ({'no reports.recipients in the config' if not recipients else 'the run form said no email'}"
+                  f"); the files are {built['pdf']} and {built['xlsx']}")
+        log.info(reason)
+        return {"sent_to": [], "not_sent": reason}
     summary = ReportSummary.from_json(built["summary"])
     message = compose_email(summary, [Path(built["pdf"]), Path(built["xlsx"])], config.reports.sender, recipients)
     send_email(message, config.reports.smtp_conn_id)

@@ -52,6 +52,30 @@ def has_channels(config: PeakTradeConfig) -> bool:
     return bool(notification_addresses(config) or chat_channels(config))
 
 
+# Levels 2 (halve) and 3 (halt) change what the desk may do: a run that sees one is marked failed by its
+# check_breaker task, so the DAG list shows it, not only the alert channels.
+FLAG_LEVEL = 2
+BREAKER_CONSEQUENCES = {2: "risk-increasing orders are halved",
+                        3: "rebalances refuse; only risk-reducing orders (flatten_all, liquidations) may leave"}
+
+
+def breaker_flag(level: int | None, state: str, detail: str) -> str | None:
+    """The message a run fails with when the breaker is at level 2 or 3, else None (level 0, 1, unknown)."""
+    if level is None or level < FLAG_LEVEL:
+        return None
+    return f"circuit breaker at level {level} of 3 ({state}): {detail}; {BREAKER_CONSEQUENCES[min(level, 3)]}"
+
+
+def report_breaker_flag(built: dict) -> str | None:
+    """breaker_flag of a built report (what include.reports.build.build_report returned)."""
+    summary = ReportSummary.from_json(built["summary"])
+    h = summary.headline
+    drawdown = "n/a" if h.drawdown is None else f"{h.drawdown:.1%}"
+    as_of = "n/a" if h.as_of is None else h.as_of.isoformat()
+    return breaker_flag(h.breaker_level, h.breaker_state,
+                        f"{h.label}, drawdown {drawdown} as of {as_of} ({summary.period.title})")
+
+
 def alert_breaker(config: PeakTradeConfig, built: dict, send_email: SendEmail, chat_message: ChatMessage) -> dict:
     """The step after build_report: notify when the report's breaker level is 1 or more.
 

@@ -29,7 +29,9 @@ def test_every_dag_has_owner_retries_tags_and_doc(dagbag):
             assert task.owner == "peak-trade", (dag_id, task.task_id)
             # Not the one `dbt build` (a cosmos watcher producer skips on a retry instead of building
             # again) nor the sensors reporting its result (a retry cannot change a finished build).
-            assert task.retries >= 1 or _reports_the_dbt_build(task), (dag_id, task.task_id)
+            # Nor check_breaker: it reads a level already evaluated, which a retry cannot change.
+            assert task.retries >= 1 or _reports_the_dbt_build(task) or task.task_id == "check_breaker", \
+                (dag_id, task.task_id)
             assert task.execution_timeout is not None, (dag_id, task.task_id)
 
 
@@ -124,8 +126,10 @@ def test_sweep_maps_chunks_and_publishes_in_the_duckdb_pool(dagbag):
     tasks = {t.task_id: t for t in dag.tasks}
     assert set(tasks) == {"plan_sweeps", "run_sweep_chunk", "publish_sweeps"}
     assert tasks["publish_sweeps"].pool == "duckdb" and tasks["run_sweep_chunk"].pool != "duckdb"
-    assert dag.params.get_param("sweeps").schema["items"]["enum"] == ["sma_crossover_1h", "rsi_tpe_1h",
-                                                                          "sma_walk_forward_1h"]
+    sweeps = dag.params.get_param("sweeps").schema
+    assert sweeps["items"]["enum"] == ["sma_crossover_1h", "rsi_tpe_1h", "sma_walk_forward_1h"]
+    assert sweeps["examples"] == sweeps["items"]["enum"]  # Airflow's form renders a multi-select, not free text
+    assert sweeps["values_display"]["sma_crossover_1h"] == "sma_crossover_1h: sma_crossover on BTC/USDT, ETH/USDT (1h)"
     assert dag.timetable.expression == "0 2 * * *"
 
 
@@ -133,8 +137,9 @@ def test_sweep_maps_chunks_and_publishes_in_the_duckdb_pool(dagbag):
 def test_reports_build_then_email_and_alert_with_a_backfill_form(dagbag, dag_id, cron):
     dag = dagbag.dags[dag_id]
     tasks = {t.task_id: t for t in dag.tasks}
-    assert set(tasks) == {"build_report", "email_report", "alert_breaker"}
-    assert tasks["build_report"].downstream_task_ids == {"email_report", "alert_breaker"}
+    assert set(tasks) == {"build_report", "email_report", "alert_breaker", "check_breaker"}
+    assert tasks["build_report"].downstream_task_ids == {"email_report", "alert_breaker", "check_breaker"}
+    assert tasks["check_breaker"].retries == 0 and not tasks["check_breaker"].on_failure_callback
     assert all(t.pool != "duckdb" for t in dag.tasks)  # reports read Parquet exports, never the DuckDB file
     assert dag.timetable.expression == cron
     date_param = dag.params.get_param("date")
@@ -147,6 +152,19 @@ def test_backfill_form_lists_configured_choices(dagbag):
     assert params.get_param("exchange").schema["enum"] == ["sim_alpha", "sim_beta", "sim_gamma"]
     assert set(params.get_param("timeframe").schema["enum"]) == {"1h", "1m"}
     assert params.get_param("symbols").schema["type"] == "array"
+    # empty defaults resolved at run time: the DAG (and its version) does not change with the date
+    assert params.get_param("start").value is None and params.get_param("end").value is None
+
+
+def test_every_dag_and_form_field_says_what_it_is(dagbag):
+    for dag_id, dag in dagbag.dags.items():
+        assert dag.description and "\n" not in dag.description and len(dag.description) <= 120, dag_id
+        assert "**The trigger form:**" in dag.doc_md, dag_id
+        for name, param in dag.params.items():
+            assert dag.params.get_param(name).description, f"{dag_id}.{name} has no description"
+    symbols = dagbag.dags["rebalance"].params.get_param("symbols").schema
+    assert symbols["examples"] == symbols["items"]["enum"]  # a multi-select of execution.symbols
+    assert {t.task_id for t in dagbag.dags["risk_monitor"].tasks} >= {"monitor_risk", "check_breaker"}
 
 
 def test_bad_config_is_one_message_not_a_traceback(tmp_path, monkeypatch):

@@ -3,6 +3,7 @@ warehouse: files under reports/YYYY/MM/, the email with both attachments on a lo
 server, the circuit-breaker alert of 10 March 2023, and a re-run that replaces its files."""
 import hashlib
 import json
+import re
 import shutil
 
 import pandas as pd
@@ -47,7 +48,10 @@ def run(tmp_path, exports, smtp_server):  # noqa: F811
 def test_daily_report_is_saved_emailed_and_the_breaker_alerts(run):
     root, airflow, server = run
     done = airflow("dags test daily_report -c '" + json.dumps({"date": "2023-03-10"}) + "'")
-    assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
+    # built, emailed and alerted; the run is failed by check_breaker alone, so the DAG list shows the halt
+    assert HALT in done.stdout + done.stderr
+    assert assert_failed_by_the_breaker_alone(airflow, done) == {"build_report": "success", "email_report": "success",
+                                                                  "alert_breaker": "success"}
     folder = root / "reports" / "2023" / "03"
     pdf, xlsx = folder / "peak_trade_daily_2023-03-10.pdf", folder / "peak_trade_daily_2023-03-10.xlsx"
     assert sorted(p.name for p in folder.iterdir()) == [pdf.name, xlsx.name]
@@ -66,10 +70,27 @@ def test_daily_report_is_saved_emailed_and_the_breaker_alerts(run):
 
     stamp, sent = pdf.stat().st_mtime_ns, len(server.received)
     again = airflow("dags test daily_report -c '" + json.dumps({"date": "2023-03-10", "email": False}) + "'")
-    assert again.returncode == 0, (again.stdout + again.stderr)[-3000:]
+    # the form said no email: email_report says so as skipped, not as a green step that sent nothing
+    assert assert_failed_by_the_breaker_alone(airflow, again)["email_report"] == "skipped"
+    assert "not emailed (the run form said no email)" in again.stdout + again.stderr
     assert sorted(p.name for p in folder.iterdir()) == [pdf.name, xlsx.name]  # replaced, not added
     assert pdf.stat().st_mtime_ns != stamp
     assert len(server.received) == sent + 1  # the form said no email: only the breaker alert again
+
+
+HALT = ("circuit breaker at level 3 of 3 (halt): Equal-weight universe portfolio, drawdown ")
+
+
+def assert_failed_by_the_breaker_alone(airflow, done, dag_id="daily_report") -> dict:
+    """The run failed, and check_breaker is its one failed task (build, email and alert did their work)."""
+    output = done.stdout + done.stderr
+    assert done.returncode != 0 and re.search(r"circuit breaker at level [23] of 3 \((halve|halt)\): ", output), \
+        output[-3000:]
+    run_id = re.search(rf"<TaskInstance: {dag_id}\.\S+ (\S+) ", output).group(1)
+    listed = airflow(f"tasks states-for-dag-run {dag_id} '{run_id}' -o json").stdout
+    states = {row["task_id"]: row["state"] for row in json.loads(next(l for l in listed.splitlines() if l.startswith("[")))}
+    assert states.pop("check_breaker") == "failed" and "failed" not in states.values(), states
+    return states
 
 
 def assert_files_show_the_warehouse_figures(pdf, xlsx, data_dir):
@@ -96,6 +117,7 @@ def test_weekly_report_of_a_past_week(run):
     root, airflow, server = run
     done = airflow("dags test weekly_report -c '" + json.dumps({"date": "2023-03-15", "email": False}) + "'")
     assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
+    assert "circuit breaker below level 2: nothing to flag" in done.stdout + done.stderr
     folder = root / "reports" / "2023" / "03"
     assert (folder / "peak_trade_weekly_2023-W11.pdf").is_file() and (folder / "peak_trade_weekly_2023-W11.xlsx").is_file()
     assert not [r for r in server.received if "Weekly" in r.message["Subject"]]

@@ -86,5 +86,8 @@ def test_the_email_step_sends_both_files_to_the_report_recipients(report_files, 
 def test_no_recipients_or_a_form_that_says_no_sends_nothing(report_files, smtp_server, recipients, wanted):
     data, paths = report_files
     built = _built(data, paths)
-    assert email_report(notify_config(recipients), built, wanted, loopback_sender(smtp_server)) == {"sent_to": []}
+    outcome = email_report(notify_config(recipients), built, wanted, loopback_sender(smtp_server))
+    assert outcome["sent_to"] == [] and outcome["not_sent"].startswith(
+        "not emailed (no reports.recipients in the config)" if not recipients else "not emailed (the run form said no")
+    assert str(paths["pdf"]) in outcome["not_sent"]
     assert smtp_server.received == []
