@@ -9,6 +9,7 @@ from include.execution.settings import execution_settings
 from operators.common import default_args
 from operators.desk_roles import trade_access
 from operators.execution_tasks import needs_approval, plan_flatten, publish_ledger, send_flatten, summarise_flatten
+from operators.forms import MANUAL_ONLY, MANUAL_SECTION, in_section
 from operators.order_approval import OrderApproval
 
 config = load_checked_config()
@@ -48,4 +49,3 @@ says so. Publishes the paper ledger at the end (skipped for a venue account).
     summary = summarise_flatten(planned)
     sent >> summary
     publish_ledger(summary)
-from operators.forms import MANUAL_ONLY, MANUAL_SECTION, in_section

@@ -8,6 +8,7 @@ from operators.breaker_check import check_desk_breaker
 from operators.common import default_args, schedules_start
 from operators.desk_roles import trade_access
 from operators.execution_tasks import monitor_risk, publish_ledger
+from operators.forms import SCHEDULED, SCHEDULED_SECTION, in_section
 
 config = load_checked_config()
 desk = execution_settings(config)
@@ -47,4 +48,3 @@ breaker is at level 2 (halve) or 3 (halt), so the DAG list shows it; its log say
     monitored = monitor_risk()
     publish_ledger(monitored)
     check_desk_breaker(monitored)
-from operators.forms import SCHEDULED, SCHEDULED_SECTION, in_section
