@@ -337,8 +337,8 @@ def stack_env(root: Path, *, metadata_db: str, ledger_db: str, redis_db: int, ap
         "PEAKTRADE_REPORTS_DIR": str(root / "reports"),
         "PEAKTRADE_LEDGER_URL": _pg_url(ledger_db),
     })
-    if config is not None:
-        env["PEAKTRADE_CONFIG"] = str(config)
+    from include.config.loader import config_path
+    env["PEAKTRADE_CONFIG"] = str(config or config_path())  # config_path: the caller's PEAKTRADE_CONFIG or the project's
     for key, make in (("AIRFLOW__CORE__FERNET_KEY", _fernet_key),
                       ("AIRFLOW__API__SECRET_KEY", lambda: secrets.token_urlsafe(32)),
                       ("AIRFLOW__API_AUTH__JWT_SECRET", lambda: secrets.token_urlsafe(32))):
@@ -455,8 +455,7 @@ def main(argv: list[str] | None = None) -> int:
     if data_dir is None:
         from include.config.loader import data_dir as config_data_dir, load_config
         data_dir = config_data_dir(load_config())
-    stack = start_stack(root, config=Path(os.environ["PEAKTRADE_CONFIG"]) if os.environ.get("PEAKTRADE_CONFIG")
-                        else None, data_dir=Path(data_dir), redis_db=args.redis_db)
+    stack = start_stack(root, data_dir=Path(data_dir), redis_db=args.redis_db)
     atexit.unregister(stack.stop)  # `up` leaves it running; `down` stops it
     print(f"Airflow (CeleryExecutor, workers {', '.join(stack.workers)}): {stack.api_url}\n"
           f"user: {ADMIN_USER}  password: {stack.admin_password}\n"
