@@ -364,6 +364,7 @@ def start_stack(root: Path, *, config: Path | None = None, data_dir: Path | None
     _pg(f'CREATE DATABASE "{metadata_db}"')
     _pg(f'CREATE DATABASE "{ledger_db}"')
     atexit.register(stack.stop)  # a caller that dies without its finally still leaves nothing running
+    _exit_on_sigterm()
     try:
         _flush_redis(redis_db)
         _init(stack)
@@ -383,6 +384,16 @@ def start_stack(root: Path, *, config: Path | None = None, data_dir: Path | None
         stack.stop()
         raise
     return stack
+
+
+def _exit_on_sigterm() -> None:
+    """SIGTERM (a CI timeout, `kill`) ends Python without running finally blocks or atexit; turned into
+    SystemExit it runs both, so the stack is stopped. Only where nothing else handles SIGTERM."""
+    import threading
+
+    if threading.current_thread() is threading.main_thread() and \
+            signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None):
+        signal.signal(signal.SIGTERM, lambda signum, _frame: sys.exit(128 + signum))
 
 
 def _init(stack: Stack) -> None:

@@ -45,7 +45,9 @@ def stack(tmp_path_factory):
     land_sim(data)             # validated candles and daily returns the rebalance needs
     build_warehouse(data)
     (root / "config.yaml").write_text(config_text(extra=SWEEPS))
-    with scaleout_stack(root, config=root / "config.yaml", data_dir=data, redis_db=1) as running:
+    # No cron runs: unpausing nightly_sweep would otherwise start its latest scheduled run of every sweep.
+    with scaleout_stack(root, config=root / "config.yaml", data_dir=data, redis_db=1,
+                        extra_env={"AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False"}) as running:
         for dag_id in ("nightly_sweep", "rebalance"):
             running.unpause(dag_id)
         yield running
