@@ -127,17 +127,40 @@ def _flush_redis(db: int) -> None:
     redis.Redis.from_url(f"redis://{REDIS_HOST}/{db}").flushdb()
 
 
-def _group_members(pgids: set[int]) -> list[int]:
-    """PIDs of live (non-zombie) processes in any of these process groups."""
+def _group_members(pgids: set[int], home: Path) -> list[int]:
+    """PIDs of live (non-zombie) processes in any of these process groups whose AIRFLOW_HOME is `home`: a
+    PID the system reused for someone else's process group is never counted, nor signalled."""
+    marker = f"AIRFLOW_HOME={home}\0".encode()
     alive = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
+            if fields[0] != "Z" and int(fields[2]) in pgids and marker in (stat.parent / "environ").read_bytes():
+                alive.append(int(stat.parent.name))
         except OSError:
             continue
-        if fields[0] != "Z" and int(fields[2]) in pgids:
-            alive.append(int(stat.parent.name))
     return alive
+
+
+def _stop_groups(pgids: set[int], home: Path) -> None:
+    """SIGTERM the groups that still hold this stack's processes, SIGKILL what is left after 30 s."""
+    for sig, grace in ((signal.SIGTERM, 30), (signal.SIGKILL, 10)):
+        for pgid in {os.getpgid(pid) for pid in _group_members(pgids, home) if _exists(pid)}:
+            try:
+                os.killpg(pgid, sig)
+            except ProcessLookupError:
+                pass
+        deadline = time.monotonic() + grace
+        while _group_members(pgids, home) and time.monotonic() < deadline:
+            time.sleep(0.3)
+
+
+def _exists(pid: int) -> bool:
+    try:
+        os.getpgid(pid)
+        return True
+    except ProcessLookupError:
+        return False
 
 
 @dataclass
@@ -151,6 +174,7 @@ class Stack:
     redis_db: int
     workers: tuple[str, ...]
     pids: dict[str, int] = field(default_factory=dict)  # component -> PID, also its process group id
+    killed: list[int] = field(default_factory=list)     # PIDs of components kill() ended
     _procs: dict[str, subprocess.Popen] = field(default_factory=dict, repr=False)
     _token: str | None = field(default=None, repr=False)
     _stopped: bool = False
@@ -180,16 +204,16 @@ class Stack:
         proc = self._procs.pop(name, None)
         if proc is not None:
             proc.wait(timeout=60)
-        self._dead.append(pid)
+        self.killed.append(pid)
         self._save()
-
-    @property
-    def _dead(self) -> list[int]:
-        return self.__dict__.setdefault("_killed", [])
 
     def alive(self) -> list[int]:
         """Live processes of every group this stack ever started (killed ones included)."""
-        return _group_members(set(self.pids.values()) | set(self._dead))
+        return _group_members(set(self.pids.values()) | set(self.killed), self.home)
+
+    @property
+    def home(self) -> Path:
+        return Path(self.env["AIRFLOW_HOME"])
 
     def stop(self) -> None:
         """SIGTERM every group, SIGKILL what is left after 30 s, then drop the databases and the broker's
@@ -197,33 +221,17 @@ class Stack:
         if self._stopped:
             return
         self._stopped = True
-        groups = set(self.pids.values()) | set(self._dead)
-        for pid in self.pids.values():
-            try:
-                os.killpg(pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-        deadline = time.monotonic() + 30
-        while _group_members(groups) and time.monotonic() < deadline:
-            time.sleep(0.5)
-        for pid in groups:
-            try:
-                os.killpg(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        _stop_groups(set(self.pids.values()) | set(self.killed), self.home)
         for proc in self._procs.values():
             proc.wait(timeout=30)
-        deadline = time.monotonic() + 10
-        while _group_members(groups) and time.monotonic() < deadline:
-            time.sleep(0.2)
         for database in (self.metadata_db, self.ledger_db):
             _pg(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
         _flush_redis(self.redis_db)
         self._save()
 
     def _save(self) -> None:
-        state = {"pids": self.pids, "killed": self._dead, "metadata_db": self.metadata_db,
-                 "ledger_db": self.ledger_db, "redis_db": self.redis_db, "api_url": self.api_url,
+        state = {"pids": self.pids, "killed": self.killed, "metadata_db": self.metadata_db,
+                 "ledger_db": self.ledger_db, "redis_db": self.redis_db, "api_url": self.api_url, "home": str(self.home),
                  "stopped": self._stopped}
         (self.root / "stack.json").write_text(json.dumps(state, indent=1))
 
@@ -426,19 +434,7 @@ def _down(root: Path) -> int:
         return 1
     state = json.loads(state_file.read_text())
     groups = set(state["pids"].values()) | set(state["killed"])
-    for pid in groups:
-        try:
-            os.killpg(pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
-    deadline = time.monotonic() + 30
-    while _group_members(groups) and time.monotonic() < deadline:
-        time.sleep(0.5)
-    for pid in groups:
-        try:
-            os.killpg(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+    _stop_groups(groups, Path(state["home"]))
     for database in (state["metadata_db"], state["ledger_db"]):
         _pg(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
     _flush_redis(state["redis_db"])
