@@ -127,40 +127,48 @@ def _flush_redis(db: int) -> None:
     redis.Redis.from_url(f"redis://{REDIS_HOST}/{db}").flushdb()
 
 
-def _group_members(pgids: set[int], home: Path) -> list[int]:
-    """PIDs of live (non-zombie) processes in any of these process groups whose AIRFLOW_HOME is `home`: a
-    PID the system reused for someone else's process group is never counted, nor signalled."""
-    marker = f"AIRFLOW_HOME={home}\0".encode()
+def _stat(pid: int) -> list[str] | None:
+    """/proc/<pid>/stat from field 3 (state) on, or None if there is no such process."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+
+
+def _start_ticks(pid: int) -> int | None:
+    fields = _stat(pid)
+    return int(fields[19]) if fields else None  # field 22: start time since boot, in clock ticks
+
+
+def _our_groups(leaders: dict[int, int]) -> set[int]:
+    """The process groups (leader PID -> its start time) still ours: a group whose leader has exited keeps
+    its id only while its own members live; a live leader with another start time is a reused PID,
+    someone else's process, and is never signalled."""
+    return {pid for pid, ticks in leaders.items() if _start_ticks(pid) in (None, ticks)}
+
+
+def _group_members(pgids: set[int]) -> list[int]:
+    """PIDs of live (non-zombie) processes in any of these process groups."""
     alive = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            if fields[0] != "Z" and int(fields[2]) in pgids and marker in (stat.parent / "environ").read_bytes():
-                alive.append(int(stat.parent.name))
-        except OSError:
-            continue
+        fields = _stat(int(stat.parent.name))
+        if fields and fields[0] != "Z" and int(fields[2]) in pgids:
+            alive.append(int(stat.parent.name))
     return alive
 
 
-def _stop_groups(pgids: set[int], home: Path) -> None:
-    """SIGTERM the groups that still hold this stack's processes, SIGKILL what is left after 30 s."""
+def _stop_groups(leaders: dict[int, int]) -> None:
+    """SIGTERM this stack's process groups, SIGKILL what is left of them after 30 s."""
+    groups = _our_groups(leaders)
     for sig, grace in ((signal.SIGTERM, 30), (signal.SIGKILL, 10)):
-        for pgid in {os.getpgid(pid) for pid in _group_members(pgids, home) if _exists(pid)}:
+        for pgid in groups:
             try:
                 os.killpg(pgid, sig)
             except ProcessLookupError:
                 pass
         deadline = time.monotonic() + grace
-        while _group_members(pgids, home) and time.monotonic() < deadline:
+        while _group_members(groups) and time.monotonic() < deadline:
             time.sleep(0.3)
-
-
-def _exists(pid: int) -> bool:
-    try:
-        os.getpgid(pid)
-        return True
-    except ProcessLookupError:
-        return False
 
 
 @dataclass
@@ -175,6 +183,7 @@ class Stack:
     workers: tuple[str, ...]
     pids: dict[str, int] = field(default_factory=dict)  # component -> PID, also its process group id
     killed: list[int] = field(default_factory=list)     # PIDs of components kill() ended
+    started: dict[int, int] = field(default_factory=dict)  # PID -> its start time (clock ticks since boot)
     _procs: dict[str, subprocess.Popen] = field(default_factory=dict, repr=False)
     _token: str | None = field(default=None, repr=False)
     _stopped: bool = False
@@ -190,6 +199,7 @@ class Stack:
             proc = subprocess.Popen([AIRFLOW, *args], env=self.env | extra_env, stdout=log,
                                     stderr=subprocess.STDOUT, start_new_session=True)
         self._procs[name], self.pids[name] = proc, proc.pid
+        self.started[proc.pid] = _start_ticks(proc.pid)
         self._save()
         return proc.pid
 
@@ -209,11 +219,8 @@ class Stack:
 
     def alive(self) -> list[int]:
         """Live processes of every group this stack ever started (killed ones included)."""
-        return _group_members(set(self.pids.values()) | set(self.killed), self.home)
+        return _group_members(_our_groups(self.started))
 
-    @property
-    def home(self) -> Path:
-        return Path(self.env["AIRFLOW_HOME"])
 
     def stop(self) -> None:
         """SIGTERM every group, SIGKILL what is left after 30 s, then drop the databases and the broker's
@@ -221,9 +228,9 @@ class Stack:
         if self._stopped:
             return
         self._stopped = True
-        _stop_groups(set(self.pids.values()) | set(self.killed), self.home)
+        _stop_groups(self.started)
         for proc in self._procs.values():
-            proc.wait(timeout=30)
+            proc.poll()  # reap: the groups are gone, so no zombie is left behind
         for database in (self.metadata_db, self.ledger_db):
             _pg(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
         _flush_redis(self.redis_db)
@@ -231,7 +238,7 @@ class Stack:
 
     def _save(self) -> None:
         state = {"pids": self.pids, "killed": self.killed, "metadata_db": self.metadata_db,
-                 "ledger_db": self.ledger_db, "redis_db": self.redis_db, "api_url": self.api_url, "home": str(self.home),
+                 "ledger_db": self.ledger_db, "redis_db": self.redis_db, "api_url": self.api_url, "started": self.started,
                  "stopped": self._stopped}
         (self.root / "stack.json").write_text(json.dumps(state, indent=1))
 
@@ -433,8 +440,8 @@ def _down(root: Path) -> int:
         print(f"no stack under {root} (no stack.json)", file=sys.stderr)
         return 1
     state = json.loads(state_file.read_text())
-    groups = set(state["pids"].values()) | set(state["killed"])
-    _stop_groups(groups, Path(state["home"]))
+    groups = {int(pid): ticks for pid, ticks in state["started"].items()}
+    _stop_groups(groups)
     for database in (state["metadata_db"], state["ledger_db"]):
         _pg(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
     _flush_redis(state["redis_db"])
