@@ -9,7 +9,7 @@ UV_VERSION := 0.13.9
 UV := $(VENV)/bin/uv
 export PEAKTRADE_ROOT := $(CURDIR)
 
-.PHONY: demo test airflow bench soak lock clean system-deps
+.PHONY: demo test airflow scaleout scaleout-down bench soak lock clean system-deps
 
 $(VENV)/.runtime: requirements.txt
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -44,6 +44,12 @@ test: $(VENV)/.test $(DBT_MANIFEST)  ## the whole test suite
 
 airflow: $(VENV)/.runtime $(DBT_MANIFEST)  ## the Airflow UI on http://localhost:8080 with the project's DAGs
 	@bash scripts/airflow.sh
+
+scaleout: $(VENV)/.runtime $(DBT_MANIFEST)  ## docker-compose.yml's stack natively (CeleryExecutor, 2 workers, PostgreSQL, Redis); stop: make scaleout-down
+	$(VENV)/bin/python -m scripts.scaleout up
+
+scaleout-down:  ## stop what `make scaleout` started, drop its databases
+	$(VENV)/bin/python -m scripts.scaleout down
 
 bench: $(VENV)/.bench $(DBT_MANIFEST)  ## benchmarks; results as JSON under benchmarks/results/
 	@source .airflow.env && $(VENV)/bin/python -m benchmarks.run

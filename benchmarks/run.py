@@ -20,6 +20,8 @@ Results (stable names, a rerun overwrites them):
   benchmarks/results/store_layout.json        the default universe's raw store as day files vs period files
   benchmarks/results/demo.json                `make demo` in a fresh clone, install included, by phase
   benchmarks/results/overfitting.json         DSR and PBO (S=16) of a 10,000-trial x 365-day sweep vs its time per trial
+  benchmarks/results/celery_vs_local.json     a 20,000-trial nightly_sweep on the LocalExecutor vs two Celery workers
+                                              (scripts/scaleout.py), the ratio and the per-chunk scheduling overhead
 
 All work happens in a temporary directory (default under benchmarks/tmp/,
 git-ignored) that is removed afterwards unless --keep-tmp or a failure.
@@ -34,7 +36,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks import (backtest, demo, ingest_dag, landing, overfitting, portfolio, portfolio_backtest,
+from benchmarks import (backtest, celery_vs_local, demo, ingest_dag, landing, overfitting, portfolio, portfolio_backtest,
                         rebalance_dag, reports, store_layout, sweep_batch, venue, warehouse, warehouse_dag)
 from benchmarks.common import DEFAULT_TMP_PARENT, command_info, machine_info, utc_now, write_result
 
@@ -53,13 +55,15 @@ RUNNERS = {
     "venue": lambda tmp, args: venue.run(tmp),
     "overfitting": lambda tmp, args: overfitting.run(tmp),
     "demo": lambda tmp, args: demo.run(tmp),
+    "celery_vs_local": lambda tmp, args: celery_vs_local.run(tmp),
 }
 BENCHMARKS = tuple(RUNNERS)
 # The benchmarks whose module formats its own summary rows.
 TABLE_ROWS = {"store_layout": store_layout.table_rows, "backtest": backtest.table_rows,
               "sweep_batch": sweep_batch.table_rows, "reports": reports.table_rows, "portfolio": portfolio.table_rows,
               "portfolio_backtest": portfolio_backtest.table_rows, "overfitting": overfitting.table_rows,
-              "rebalance": rebalance_dag.table_rows, "venue": venue.table_rows, "demo": demo.table_rows}
+              "rebalance": rebalance_dag.table_rows, "venue": venue.table_rows, "demo": demo.table_rows,
+              "celery_vs_local": celery_vs_local.table_rows}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -46,7 +46,8 @@ def real_warehouse(tmp_path_factory, real_frames) -> Path:
 # The longest files first: with `pytest -n 2 --dist loadfile` each file runs on one worker, and a long
 # file collected last leaves the other worker idle at the end (the suite's wall time is its longest tail).
 LONGEST_FIRST = (
-    "dags/test_scheduler_run.py", "dags/test_venue_approval_run.py",
+    "scaleout/test_celery_stack.py", "browser/test_desk_page.py", "dags/test_scheduler_run.py",
+    "browser/test_run_states.py", "dags/test_venue_approval_run.py",
     "dags/test_rebalance_run.py",
     "dags/test_ingest_run.py", "dags/test_risk_controls_run.py", "dags/test_report_run.py",
     "faults/test_warehouse_kill.py", "faults/test_ingest_kills.py",
