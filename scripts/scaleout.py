@@ -50,6 +50,9 @@ ADMIN_USER = "admin"
 SHARED_SETTINGS = {
     "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
     "AIRFLOW__CORE__AUTH_MANAGER": "airflow.providers.fab.auth_manager.fab_auth_manager.FabAuthManager",
+    # The desk's roles (operators/desk_roles.py) stay as airflow-init set them: no re-sync of FAB's
+    # defaults at every start, which would give User back the right to trigger rebalance.
+    "AIRFLOW__FAB__UPDATE_FAB_PERMS": "False",
     "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
     # Nothing scheduled starts by itself on a new stack: the hourly ingest waits for an unpause.
     "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
@@ -412,8 +415,16 @@ def _exit_on_sigterm() -> None:
 
 
 def _init(stack: Stack) -> None:
-    """What compose's airflow-init does: migrate, the FAB admin user, the duckdb pool."""
-    steps = [("db", "migrate"),
+    """What compose's airflow-init does: migrate, the desk's roles, the FAB admin user, the duckdb pool."""
+    migrated = stack.airflow("db", "migrate")
+    if migrated.returncode != 0:
+        raise StackError(f"airflow db migrate failed:\n{(migrated.stdout + migrated.stderr)[-2000:]}")
+    # Before the dag-processor starts: a trade DAG's access_control names roles that must exist.
+    roles = subprocess.run([str(REPO / ".venv" / "bin" / "python"), "-m", "operators.desk_roles"], env=stack.env,
+                           cwd=REPO, capture_output=True, text=True, timeout=600)
+    if roles.returncode != 0:
+        raise StackError(f"python -m operators.desk_roles failed:\n{(roles.stdout + roles.stderr)[-2000:]}")
+    steps = [
              ("users", "create", "--username", ADMIN_USER, "--password", stack.admin_password, "--role", "Admin",
               "--firstname", "Peak", "--lastname", "Trade", "--email", "admin@peaktrade.invalid"),
              ("pools", "set", "duckdb", "1", "DuckDB warehouse file: one task at a time")]
