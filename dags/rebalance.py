@@ -42,7 +42,8 @@ with DAG(
                               description="Sum of |target - current| weights; empty: no cap."),
         "broker": Param("paper", type="string", enum=broker_names(desk), title="Broker",
                         description="Where orders go: " + broker_descriptions(desk) + "."),
-        "live_venue": Param("", type="string", title="Live venue",
+        # None, not "": the trigger form treats an empty required string as invalid and disables Trigger.
+        "live_venue": Param(None, type=["null", "string"], maxLength=100, title="Live venue",
                             description="Empty for paper and sandbox accounts; type the live broker's name again "
                                         "to trade real money (a second confirmation)."),
         "dry_run": Param(True, type="boolean", title="Dry run",

@@ -205,7 +205,7 @@ def test_rebalance_is_manual_with_a_form_and_followable_tasks(dagbag):
     params = dag.params
     assert params.get_param("dry_run").value is True and params.get_param("drift_threshold").value == 0.05
     assert params.get_param("broker").schema["enum"] == ["paper"]  # no execution.venues in the test config
-    assert params.get_param("live_venue").value == "" and "real money" in params.get_param("live_venue").description
+    assert params.get_param("live_venue").value is None and "real money" in params.get_param("live_venue").description
     assert "risk_parity" in params.get_param("method").schema["enum"]
     assert dagbag.dags["risk_monitor"].timetable.expression == "*/15 * * * *"
     assert dagbag.dags["flatten_all"].params.get_param("dry_run").value is True
