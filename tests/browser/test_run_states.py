@@ -1,6 +1,7 @@
 """What a desk user sees in the Airflow UI, in Debian's Chromium: bad backfill input fails the run at once
 with its one message, a circuit breaker at halt shows on the DAG list, and the trigger forms (whose
-screenshots go to docs/images/).
+screenshots go to docs/images/ with PEAKTRADE_DOC_SCREENSHOTS=1, else to a temporary folder: a test run
+leaves git clean).
 
 One isolated Airflow (api-server, scheduler, dag-processor; SQLite, LocalExecutor) serves the module,
 on the simulator's candles and a paper desk; every DAG starts paused so no schedule runs by itself.
@@ -8,11 +9,14 @@ on the simulator's candles and a paper desk; every DAG starts paused so no sched
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
+import tempfile
 import time
 import urllib.request
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -20,7 +24,8 @@ from tests.conftest import REPO
 from tests.dags.isolated_airflow import free_port, isolated_airflow
 from tests.execution.desk_support import build_warehouse, config_text, land_sim
 
-IMAGES = REPO / "docs" / "images"
+IMAGES = (REPO / "docs" / "images" if os.environ.get("PEAKTRADE_DOC_SCREENSHOTS") == "1"
+          else Path(tempfile.mkdtemp(prefix="peaktrade-screens-")))
 SWEEPS = """
 sweeps:
   - {name: sma_crossover_1h, strategy: sma_crossover, timeframe: 1h, method: grid, objective: sharpe_ratio,
