@@ -102,7 +102,10 @@ class IngestSoak:
     # ------------------------------------------------------------------ setup
 
     def _env(self, data: Path, run_id: str) -> dict[str, str]:
-        return {"PEAKTRADE_CONFIG": str(self.config), "PEAKTRADE_DATA_DIR": str(data), "SOAK_RUN_ID": run_id}
+        # The data-quality report lives with the run's data: each run starts from the seed's pages, so
+        # publish makes the same writes as in the clean run (a shared folder would grow run by run).
+        return {"PEAKTRADE_CONFIG": str(self.config), "PEAKTRADE_DATA_DIR": str(data),
+                "PEAKTRADE_REPORTS_DIR": str(data / "reports"), "SOAK_RUN_ID": run_id}
 
     def _build_seed(self) -> None:
         shutil.rmtree(self.seed, ignore_errors=True)
