@@ -11,9 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
 import tempfile
-import time
 import urllib.request
 from decimal import Decimal
 from pathlib import Path
@@ -21,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO
-from tests.dags.isolated_airflow import free_port, isolated_airflow
+from tests.dags.isolated_airflow import free_port, isolated_airflow, stop, wait_for
 from tests.execution.desk_support import build_warehouse, config_text, land_sim
 
 IMAGES = (REPO / "docs" / "images" if os.environ.get("PEAKTRADE_DOC_SCREENSHOTS") == "1"
@@ -34,16 +32,6 @@ sweeps:
      universe: [{exchange: sim_alpha, symbol: BTC/USDT}], budget: 10}
 """
 BAD_SYMBOL = "symbol 'BTC/USDX' is not listed on exchange 'sim_alpha'"
-
-
-def _wait(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(3)
-    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
 
 
 def _healthy(base: str) -> bool:
@@ -75,20 +63,14 @@ def stack(tmp_path_factory):
     procs = [cli.start("api-server")]
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait(lambda: _healthy_api(base), 300, "the api-server")
+        wait_for(lambda: _healthy_api(base), 300, "the api-server")
         procs += [cli.start("scheduler"), cli.start("dag-processor")]
-        _wait(lambda: _healthy(base), 300, "the scheduler and the dag-processor")
-        _wait(lambda: "risk_monitor" in cli("dags list -o plain").stdout, 300, "the DAGs to be parsed")
+        wait_for(lambda: _healthy(base), 300, "the scheduler and the dag-processor")
+        wait_for(lambda: "risk_monitor" in cli("dags list -o plain").stdout, 300, "the DAGs to be parsed")
         password = json.loads((root / "home" / "simple_auth_manager_passwords.json.generated").read_text())["admin"]
         yield {"base": base, "password": password, "cli": cli, "root": root}
     finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop(procs)
 
 
 def _healthy_api(base: str) -> bool:
@@ -124,7 +106,7 @@ def _task_states(cli, dag_id: str, run_id: str) -> dict[str, dict]:
 
 
 def _finished_run(cli, dag_id: str) -> dict:
-    return _wait(lambda: next((r for r in _runs(cli, dag_id) if r["state"] in ("success", "failed")), None),
+    return wait_for(lambda: next((r for r in _runs(cli, dag_id) if r["state"] in ("success", "failed")), None),
                  600, f"a finished {dag_id} run")
 
 
@@ -191,7 +173,7 @@ def test_a_circuit_breaker_at_halt_shows_on_the_dag_list(ui, stack, monkeypatch)
         state = card.get_by_test_id("latest-run").get_by_test_id("state-badge").get_attribute("aria-label")
         return state if state in ("success", "failed") else None
 
-    assert _wait(latest_run_state_on_the_list, 600, "risk_monitor's latest run to end") == "failed"
+    assert wait_for(latest_run_state_on_the_list, 600, "risk_monitor's latest run to end") == "failed"
     ui.goto(f"{base}/dags?last_dag_run_state=failed")
     ui.get_by_test_id("dag-id").filter(has_text="risk_monitor").wait_for()
     ui.screenshot(path=str(IMAGES / "dag_list_breaker_at_halt.png"))

@@ -6,12 +6,10 @@ market_data_ingest and waits for the asset-scheduled warehouse_build.
 """
 import json
 import sqlite3
-import subprocess
-import time
 
 import pytest
 
-from tests.dags.isolated_airflow import free_port, isolated_airflow
+from tests.dags.isolated_airflow import free_port, isolated_airflow, stop, wait_for
 
 CONFIG = """
 universe:
@@ -45,23 +43,7 @@ def services(tmp_path_factory):
     try:
         yield root, cli
     finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-
-
-def _wait(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(3)
-    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+        stop(procs)
 
 
 def _runs(cli, dag_id: str) -> list[dict]:
@@ -81,13 +63,13 @@ def test_ingest_then_asset_scheduled_warehouse_without_lock_errors(services):
     # Both parsed before anything runs: an asset event emitted before warehouse_build is
     # registered as its consumer would trigger nothing (the scheduled ingest run starts at unpause).
     for dag_id in ("warehouse_build", "market_data_ingest"):
-        _wait(lambda: cli(f"dags details {dag_id}").returncode == 0, 300, f"{dag_id} to be parsed")
+        wait_for(lambda: cli(f"dags details {dag_id}").returncode == 0, 300, f"{dag_id} to be parsed")
     for dag_id in ("warehouse_build", "market_data_ingest"):
         assert cli(f"dags unpause {dag_id}").returncode == 0
     assert cli("dags trigger market_data_ingest").returncode == 0  # the scheduler may start a scheduled run too
-    ingests = _wait(lambda: _settled(cli, "market_data_ingest"), 480, "market_data_ingest to finish")
+    ingests = wait_for(lambda: _settled(cli, "market_data_ingest"), 480, "market_data_ingest to finish")
     assert {r["state"] for r in ingests} == {"success"}
-    builds = _wait(lambda: _settled(cli, "warehouse_build"), 600, "the asset-scheduled warehouse_build to finish")
+    builds = wait_for(lambda: _settled(cli, "warehouse_build"), 600, "the asset-scheduled warehouse_build to finish")
     assert {r["state"] for r in builds} == {"success"}
 
     db = sqlite3.connect(root / "airflow.db")

@@ -9,14 +9,12 @@ and secret are searched for in every log, the metadata database (XCom), the ledg
 """
 import json
 import secrets
-import subprocess
-import time
 
 import httpx
 import pytest
 
 from include.execution.ledger import Ledger
-from tests.dags.isolated_airflow import free_port, isolated_airflow
+from tests.dags.isolated_airflow import free_port, isolated_airflow, stop, wait_for
 from tests.emulator import running_emulator
 from tests.execution.desk_support import config_text
 
@@ -55,23 +53,7 @@ def stack(tmp_path_factory):
         try:
             yield root, f"http://127.0.0.1:{port}", emulator
         finally:
-            for proc in procs:
-                proc.terminate()
-            for proc in procs:
-                try:
-                    proc.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-
-
-def _wait(predicate, timeout: float, what: str, every: float = 1.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(every)
-    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+            stop(procs)
 
 
 class Api:
@@ -86,7 +68,7 @@ class Api:
             except httpx.TransportError:
                 return None
             return answer.json()["access_token"] if answer.status_code == 201 else None
-        self.client.headers["Authorization"] = f"Bearer {_wait(token, 120, 'the api-server', 1)}"
+        self.client.headers["Authorization"] = f"Bearer {wait_for(token, 120, 'the api-server', 1)}"
         return self
 
     def get(self, path: str):
@@ -127,11 +109,11 @@ def _await_request(api: Api, root, dag_id: str, run_id: str) -> None:
     """Until approve_orders waits for an answer AND the scheduler has taken the executor's report of the parked
     process (its log line). An answer before that report races it: Airflow 3.3 then takes the late report for
     an external change and retries the task, asking again. A person is slower than this; the test is not."""
-    _wait(lambda: _awaiting(api, dag_id, run_id), 150, f"the approval request of {run_id}")
+    wait_for(lambda: _awaiting(api, dag_id, run_id), 150, f"the approval request of {run_id}", every=1)
     parked = (f"TaskInstance Finished: dag_id={dag_id}, task_id=approve_orders, run_id={run_id}", "state=awaiting_input")
-    _wait(lambda: any(all(part in line for part in parked)
-                      for line in (root / "scheduler.log").read_text(errors="replace").splitlines()),
-          60, "the scheduler to take the parked approval task", 0.5)
+    wait_for(lambda: any(all(part in line for part in parked)
+                         for line in (root / "scheduler.log").read_text(errors="replace").splitlines()),
+             60, "the scheduler to take the parked approval task", 0.5)
 
 
 def test_approve_reject_and_timeout_through_the_rest_api(stack):
@@ -140,7 +122,7 @@ def test_approve_reject_and_timeout_through_the_rest_api(stack):
     pool = alice.client.post("/api/v2/pools", json={"name": "duckdb", "slots": 1})  # publish_ledger's
     assert pool.status_code == 201, pool.text
     for dag_id in ("rebalance", "flatten_all"):
-        _wait(lambda: alice.get(f"/dags/{dag_id}").status_code == 200, 180, f"{dag_id} to be parsed", 2)
+        wait_for(lambda: alice.get(f"/dags/{dag_id}").status_code == 200, 180, f"{dag_id} to be parsed", 2)
         assert alice.client.patch(f"/api/v2/dags/{dag_id}", json={"is_paused": False}).status_code == 200
 
     weights = {"BTC/USDT": 0.3, "ETH/USDT": 0.2}
@@ -156,7 +138,7 @@ def test_approve_reject_and_timeout_through_the_rest_api(stack):
     assert refused.status_code == 403 and "not a respondent" in refused.text
     assert emulator.create_requests() == []
     assert alice.answer("rebalance", approved, "Approve").status_code == 200
-    assert _wait(lambda: _finished(alice, "rebalance", approved), 120, "the approved run") == "success"
+    assert wait_for(lambda: _finished(alice, "rebalance", approved), 120, "the approved run", every=1) == "success"
     sent = emulator.create_requests()
     assert len(sent) == 2 and {r["clientOrderId"] for r in sent} == {o["clientOrderId"] for o in emulator.orders()}
     ledger = Ledger(root / "data" / "ledger" / "needs_ok.sqlite")
@@ -170,7 +152,8 @@ def test_approve_reject_and_timeout_through_the_rest_api(stack):
     assert alice.state("rebalance", approved, "publish_ledger") == "skipped"
 
     # (4) nobody answers within 6 s: approve_orders fails, nothing is sent
-    assert _wait(lambda: _finished(alice, "flatten_all", timed_out), 120, "the timed-out flatten") == "failed"
+    assert wait_for(lambda: _finished(alice, "flatten_all", timed_out), 120, "the timed-out flatten",
+                    every=1) == "failed"
     assert alice.state("flatten_all", timed_out, "approve_orders") == "failed"
     assert alice.state("flatten_all", timed_out, "send_flatten") == "upstream_failed"
     assert len(emulator.create_requests()) == 2
@@ -178,7 +161,7 @@ def test_approve_reject_and_timeout_through_the_rest_api(stack):
     # (3) alice rejects: submit_orders skipped, nothing sent, the summary says so
     _await_request(alice, root, "rebalance", rejected)
     assert alice.answer("rebalance", rejected, "Reject").status_code == 200
-    _wait(lambda: _finished(alice, "rebalance", rejected), 120, "the rejected run")
+    wait_for(lambda: _finished(alice, "rebalance", rejected), 120, "the rejected run", every=1)
     for task_id in ("submit_orders", "track_fills", "reconcile_end"):
         assert alice.state("rebalance", rejected, task_id) == "skipped", task_id
     assert alice.state("rebalance", rejected, "summarise") == "success"

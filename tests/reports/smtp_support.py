@@ -10,7 +10,8 @@ from __future__ import annotations
 import email
 import json
 import smtplib
-import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.policy import default as default_policy
@@ -19,6 +20,8 @@ from email.utils import getaddresses
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+
+from tests.dags.isolated_airflow import free_port
 
 CONN_ID = "smtp_test"
 LOGIN = "peak-trade-bot"
@@ -66,22 +69,23 @@ class SmtpServer:
         return self.store.received
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture
-def smtp_server():
+@contextmanager
+def running_smtp_server() -> Iterator[SmtpServer]:
+    """The loopback server, on a free port, for the body of the `with`."""
     store = MailStore()
-    controller = Controller(store, hostname="127.0.0.1", port=_free_port(), server_hostname="localhost",
+    controller = Controller(store, hostname="127.0.0.1", port=free_port(), server_hostname="localhost",
                             authenticator=store.authenticate, auth_require_tls=False)
     controller.start()
     try:
         yield SmtpServer(controller.hostname, controller.port, store)
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def smtp_server():
+    with running_smtp_server() as server:
+        yield server
 
 
 def connection_json(server: SmtpServer, password: str = PASSWORD, **extra) -> str:

@@ -14,7 +14,7 @@ import pytest
 
 from operators.desk_roles import TRADE_DAGS
 from tests.conftest import REPO
-from tests.dags.isolated_airflow import free_port, isolated_airflow
+from tests.dags.isolated_airflow import free_port, isolated_airflow, wait_for
 from tests.execution.desk_support import config_text
 
 FAB = "airflow.providers.fab.auth_manager.fab_auth_manager.FabAuthManager"
@@ -22,17 +22,6 @@ USERS = {"viewer": "Viewer", "user": "User", "op": "Op", "trader": "Trader"}
 PASSWORD = f"pw-{secrets.token_hex(8)}"
 RESEARCH = ("market_data_ingest", "market_data_backfill", "warehouse_build", "nightly_sweep", "daily_report",
             "weekly_report")
-
-
-def _wait(predicate, timeout: float, what: str):
-    import time
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := predicate():
-            return value
-        time.sleep(1)
-    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +46,7 @@ def stack(tmp_path_factory):
     api = cli.start("api-server")
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait(lambda: _up(base), 180, "the api-server")
+        wait_for(lambda: _up(base), 180, "the api-server", every=1)
         admin = {"Authorization": f"Bearer {_token(base, 'admin')}"}
         for name, role in USERS.items():  # through FAB's users API: one CLI call costs half a minute here
             made = httpx.post(f"{base}/auth/fab/v1/users", headers=admin, timeout=60, json={

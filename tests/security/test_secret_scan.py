@@ -17,13 +17,12 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
-from aiosmtpd.controller import Controller
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from tests.dags.isolated_airflow import free_port, isolated_airflow
+from tests.dags.isolated_airflow import isolated_airflow
 from tests.emulator import running_emulator
-from tests.reports.smtp_support import CONN_ID, PASSWORD, MailStore, SmtpServer, connection_json
+from tests.reports.smtp_support import CONN_ID, PASSWORD, connection_json, running_smtp_server
 
 # One run of every DAG takes about 20 minutes on two cores: `make soak` runs it, `make test` leaves it out.
 pytestmark = pytest.mark.soak
@@ -81,14 +80,8 @@ RUNS = [  # (dag id, conf): one run of every DAG
 @pytest.fixture(scope="module")
 def smtp_server():
     """The loopback SMTP server of tests/reports/smtp_support.py, once for the module; it accepts PASSWORD only."""
-    store = MailStore()
-    controller = Controller(store, hostname="127.0.0.1", port=free_port(), server_hostname="localhost",
-                            authenticator=store.authenticate, auth_require_tls=False)
-    controller.start()
-    try:
-        yield SmtpServer(controller.hostname, controller.port, store)
-    finally:
-        controller.stop()
+    with running_smtp_server() as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
