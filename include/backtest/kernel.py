@@ -11,8 +11,13 @@ bar j's close; nothing of bar j+1 is.
 
 Compiled variants: the optional parts of a bar (exits, the trailing stop, the breaker, the exposure
 series) cost per bar even when a run has them off (their calls keep the loop's values out of
-registers), so run_variant (the batch kernel's entry) runs a loop compiled for the parts the
-configs have (parts_of); run computes the same loop with the parts as runtime flags.
+registers), so the batch kernel (batch.py) calls run_as with its parts (parts_of) as a constant:
+a loop compiled for the parts the configs have, only when a run needs it; run computes the same
+loop with the parts as runtime flags.
+
+The signal: an array (signal[j] per bar), or a strategy's in-kernel signal, computed bar by bar
+in the loop so a sweep needs no matrix of signals (signal_at): (fast, slow, long_short) is
+sma_crossover's crossover of two averages.
 
 Order rule: the engine orders only when the target exposure changes (a new signal
 value, a new breaker scale, or an exit); a position is not rebalanced while its
@@ -24,6 +29,7 @@ import math
 
 import numpy as np
 from numba import njit, types
+from numba.core.errors import TypingError
 from numba.extending import overload
 
 from include.backtest import breaker
@@ -31,6 +37,7 @@ from include.backtest import exits
 from include.backtest import trades
 from include.backtest.jit import borrowing
 from include.backtest.sizing import kelly_size
+from include.strategies.sma_crossover import crossover_step
 
 # exit_cfg: stop-loss, take-profit, trailing multiplier (NaN = off), trailing bounds, profit lock.
 X_STOP, X_TARGET, X_TRAIL_MULT, X_TRAIL_MIN, X_TRAIL_MAX, X_LOCK_TRIGGER, X_LOCK_PROFIT = range(7)
@@ -155,7 +162,7 @@ def _flags(parts):
 
 @overload(_flags)
 def _flags_typed(parts):
-    # A literal variant (run_variant) gives constants: the compiled loop has only its own parts. Each branch
+    # A literal variant (the batch kernel's) gives constants: the compiled loop has only its own parts. Each branch
     # it leaves out would cost per bar even when skipped (its calls keep the loop's values out of registers).
     if isinstance(parts, types.IntegerLiteral):
         v = parts.literal_value
@@ -175,36 +182,19 @@ def run(open_, high, low, close, signal, sizes, slip, atr, initial_capital, fee_
                   parts_of(exit_cfg, breaker_cfg, exposure.shape[0] > 0))
 
 
-def _fixed(parts):
-    """run_as for one variant, compiled on its own: parts is a constant there, so the loop has only its parts."""
-    @njit(cache=True)
-    def run_fixed(open_, high, low, close, signal, sizes, slip, atr, initial_capital, fee_signal, fee_exit,
-                  kelly_cfg, exit_cfg, breaker_cfg, equity, exposure, trade_rows, events):
-        return run_as(open_, high, low, close, signal, sizes, slip, atr, initial_capital, fee_signal, fee_exit,
-                      kelly_cfg, exit_cfg, breaker_cfg, equity, exposure, trade_rows, events, parts)
-    return run_fixed
+def signal_at(signal, j, state):
+    """(the signal at bar j, the signal's state after it): see signal_at_typed."""
 
 
-@njit(cache=True)
-def run_variant(open_, high, low, close, signal, sizes, slip, atr, initial_capital, fee_signal, fee_exit,
-                kelly_cfg, exit_cfg, breaker_cfg, equity, exposure, trade_rows, events, parts):
-    """run for a variant given (parts = parts_of(...) of these configs): the variants without an exposure series
-    run a loop compiled for them alone, without the parts they do not have."""
-    args = (open_, high, low, close, signal, sizes, slip, atr, initial_capital, fee_signal, fee_exit,
-            kelly_cfg, exit_cfg, breaker_cfg, equity, exposure, trade_rows, events)
-    if parts == 0:
-        return _PLAIN(*args)
-    if parts == BREAKER:
-        return _BREAKER(*args)
-    if parts == EXITS:
-        return _EXITS(*args)
-    if parts == EXITS | BREAKER:
-        return _EXITS_BREAKER(*args)
-    if parts == EXITS | TRAILING:
-        return _TRAILING(*args)
-    if parts == EXITS | TRAILING | BREAKER:
-        return _TRAILING_BREAKER(*args)
-    return run_as(*args, parts)
+@overload(signal_at)
+def signal_at_typed(signal, j, state):
+    # An array: its value (state unused). A tuple (fast, slow, long_short): sma_crossover's crossover, the
+    # state its latch; the same floats as crossover() writes into an array (tests/sweeps/test_batch_evaluator.py).
+    if isinstance(signal, types.Array):
+        return lambda signal, j, state: (signal[j], state)
+    if isinstance(signal, types.BaseTuple) and len(signal) == 3:
+        return lambda signal, j, state: crossover_step(signal[0][j], signal[1][j], state, signal[2])
+    raise TypingError(f"signal: an array or (fast, slow, long_short), not {signal}")
 
 
 @njit(cache=True)
@@ -222,6 +212,7 @@ def run_as(open_, high, low, close, signal, sizes, slip, atr, initial_capital, f
     trail_cfg = (exit_cfg[X_TRAIL_MULT], exit_cfg[X_TRAIL_MIN], exit_cfg[X_TRAIL_MAX], exit_cfg[X_LOCK_TRIGGER],
                  exit_cfg[X_LOCK_PROFIT])
     ruined = False
+    latched = 0.0  # an in-kernel signal's state (signal_at)
     for j in range(n):
         if dec[D_PENDING] == 1:
             atr_known = atr[j - 1] if j > 0 else math.nan
@@ -246,7 +237,7 @@ def run_as(open_, high, low, close, signal, sizes, slip, atr, initial_capital, f
 
         scale = 1.0
         reason = trades.SIGNAL
-        s = signal[j]
+        s, latched = signal_at(signal, j, latched)
         if math.isnan(s):
             s = 0.0
         if breaker_on:
@@ -269,6 +260,3 @@ def run_as(open_, high, low, close, signal, sizes, slip, atr, initial_capital, f
         trades.record_trade(acct, trade_rows, n - 1, trades.OPEN, close[n - 1])
     return acct, n_events
 
-
-_PLAIN, _BREAKER, _EXITS, _EXITS_BREAKER, _TRAILING, _TRAILING_BREAKER = (
-    _fixed(p) for p in (0, BREAKER, EXITS, EXITS | BREAKER, EXITS | TRAILING, EXITS | TRAILING | BREAKER))

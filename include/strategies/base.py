@@ -85,12 +85,16 @@ class Strategy:
     # The input columns signal(params) reads through signals.column_or, each with how to compute it from the
     # frame: a batch of parameter sets computes each distinct one once (include/backtest/batch.py).
     columns: Callable[[Mapping[str, Any]], dict[str, Callable[[pd.DataFrame], np.ndarray]]] | None = None
-    # block_signals(frame, params_list, out): out[i] = signal(frame, params_list[i]) for every i at once (params
-    # validated; values within [-1, 1] by construction), the batch's fast path; None: signal() per params.
-    block_signals: Callable[[pd.DataFrame, list, np.ndarray], None] | None = None
+    # kernel_signal(params) -> ((fast, slow), flag): the signal computed inside the batch kernel, bar by bar, from
+    # two of the columns above, instead of a matrix of signals (include/backtest/kernel.py signal_at: today the
+    # one kind is sma_crossover's crossover, flag = long-short); equal to signal() (tests/sweeps/
+    # test_batch_evaluator.py). None: signal() per params.
+    kernel_signal: Callable[[Mapping[str, Any]], tuple[tuple[str, str], bool]] | None = None
     _by_name: dict = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
+        if self.kernel_signal is not None and self.columns is None:
+            raise StrategyError(f"strategy {self.name!r}: a kernel_signal reads its columns: declare columns")
         object.__setattr__(self, "_by_name", {p.name: p for p in self.params})
 
     def param(self, name: str) -> Param:

@@ -12,8 +12,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
-from numba import njit, prange
-from numba.typed import List
+from numba import njit
 
 from include.features import indicators
 from include.strategies.base import Param, Strategy
@@ -37,24 +36,30 @@ def columns(params) -> dict:
     return dict(average_column(params["kind"], params[w]) for w in ("fast", "slow"))
 
 
+@njit(cache=True, inline="always")
+def crossover_step(f, s, state, long_short):
+    """(the signal at a bar with averages f and s, the latch after it). state: 1 long, -1 short, 0 neither yet;
+    above = f > s + band sets long, below = f < s - band short (band = TIE * |s|); the signal is the state
+    (long only: 1 long, else 0), NaN until both averages are known. The batch kernel computes it per bar
+    (kernel.signal_at), crossover() into an array."""
+    band = TIE * abs(s)
+    if f > s + band:
+        state = 1.0
+    elif f < s - band:
+        state = -1.0
+    if math.isnan(f) or math.isnan(s):
+        return math.nan, state
+    return (state if long_short else max(state, 0.0)), state
+
+
 @njit(cache=True)
 def crossover(fast, slow, long_short, out):
-    """The signal in one pass: above = fast > slow + band, below = fast < slow - band (band = TIE * |slow|),
-    long latched from above until below, short from below until above (signals.latch), long - short
-    (long only: long), NaN until both averages are known (signals.sides). out: the signal, len(fast)."""
-    long_state = 0.0
-    short_state = 0.0
+    """The signal in one pass (crossover_step per bar): long latched from above until below, short from below
+    until above (signals.latch), long - short (long only: long), NaN until both averages are known
+    (signals.sides). out: the signal, len(fast)."""
+    state = 0.0
     for t in range(fast.shape[0]):
-        f, s = fast[t], slow[t]
-        band = TIE * abs(s)
-        if f > s + band:
-            long_state, short_state = 1.0, 0.0
-        elif f < s - band:
-            long_state, short_state = 0.0, 1.0
-        if math.isnan(f) or math.isnan(s):
-            out[t] = math.nan
-        else:
-            out[t] = long_state - short_state if long_short else long_state
+        out[t], state = crossover_step(fast[t], slow[t], state, long_short)
     return out
 
 
@@ -64,25 +69,10 @@ def signal(frame, params) -> np.ndarray:
     return crossover(fast, slow, params["mode"] == "long_short", np.empty(fast.shape[0]))
 
 
-@njit(cache=True, parallel=True)
-def _crossover_rows(averages, rows, long_short, out):
-    for i in prange(out.shape[0]):
-        crossover(averages[rows[i, 0]], averages[rows[i, 1]], long_short[i], out[i])
-
-
-def block_signals(frame, params_list, out) -> None:
-    """crossover for every params at once, in parallel, each distinct average read once."""
-    averages, index = List(), {}
-    rows = np.empty((len(params_list), 2), dtype=np.int64)
-    for i, params in enumerate(params_list):
-        for k, window in enumerate((params["fast"], params["slow"])):
-            key = (params["kind"], window)
-            if key not in index:
-                index[key] = len(averages)
-                averages.append(moving_average(frame, *key))
-            rows[i, k] = index[key]
-    long_short = np.array([p["mode"] == "long_short" for p in params_list])
-    _crossover_rows(averages, rows, long_short, out)
+def kernel_signal(params) -> tuple[tuple[str, str], bool]:
+    """The batch kernel's in-kernel signal (kernel.signal_at): the crossover of these columns (fast, slow; names
+    of columns()), long-short or not."""
+    return tuple(average_column(params["kind"], params[w])[0] for w in ("fast", "slow")), params["mode"] == "long_short"
 
 
 def _fast_below_slow(params) -> str | None:
@@ -103,5 +93,5 @@ STRATEGY = Strategy(
     description="long (or short) on the side of the slow average the fast one is on",
     rule=_fast_below_slow,
     columns=columns,
-    block_signals=block_signals,
+    kernel_signal=kernel_signal,
 )

@@ -1,6 +1,7 @@
 """The batch evaluator (include/backtest/batch.py, Evaluator.many) against the per-trial path."""
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -12,6 +13,7 @@ from include.backtest import Bars, Costs, run_backtest
 from include.backtest import batch
 from include.backtest.config import Breaker, Exits, Sizing
 from include.backtest.summary import FIELDS, pairwise_plan, pairwise_sum, performance, performance_stored
+from include.strategies.base import StrategyError
 from include.strategies.registry import get_strategy
 from include.sweeps.evaluate import Evaluator, series_bars
 from include.sweeps.spec import METRICS
@@ -20,6 +22,7 @@ from tests.backtest.support import real_series
 from tests.sweeps.support import frames, spec
 
 SMA = get_strategy("sma_crossover")
+GENERIC = dataclasses.replace(SMA, kernel_signal=None)  # the same strategy through a matrix of signals
 # Every engine option on; the breaker's levels low enough that 1m BTC reaches halve and halt.
 COSTS = Costs(taker_bps=10, maker_bps=2, fee_side="maker", slippage_bps=2, slippage_vol_k=0.5)
 SETTINGS = {
@@ -88,7 +91,7 @@ def test_batch_equals_run_backtest_on_the_real_candles(venue):
     (Exits(stop_loss=0.01, take_profit=0.02), SETTINGS["breaker"]), (Exits(trail_atr_mult=2.0), None),
     (SETTINGS["exits"], SETTINGS["breaker"])])
 def test_every_compiled_variant_equals_run_backtest(exits, breaker):
-    """kernel.run_variant runs a loop compiled per set of optional parts (exits, trailing stop, breaker): each
+    """batch.simulate_batch runs a loop compiled per set of optional parts (exits, trailing stop, breaker): each
     equals run_backtest's general loop."""
     bars = Bars(real_series()["kraken"].iloc[:8_000].reset_index(drop=True), "1m")
     settings = {**SETTINGS, "exits": exits, "breaker": breaker}
@@ -100,11 +103,46 @@ def test_every_compiled_variant_equals_run_backtest(exits, breaker):
 def test_blocks_bound_the_memory_and_keep_the_results(monkeypatch):
     bars = Bars(real_series()["kraken"].iloc[:5_000].reset_index(drop=True), "1m")
     whole = batch.run_batch(bars, SMA, GRID, COSTS, **SETTINGS)
-    monkeypatch.setattr(batch, "BLOCK_BYTES", 3 * 8 * len(bars))  # three rows of signals
-    sizes = [len(rows) for _, rows, _ in batch.iter_batch(bars, SMA, GRID, COSTS, **SETTINGS)]
+    monkeypatch.setattr(batch, "BLOCK_BYTES", 3 * 8 * len(bars))  # three rows of signals, or three columns
+    # a matrix of signals (no kernel_signal): blocks of block_rows rows
+    sizes = [len(rows) for _, rows, _ in batch.iter_batch(bars, GENERIC, GRID, COSTS, **SETTINGS)]
     assert max(sizes) == max(3, batch.block_rows(len(bars), False)) and sum(sizes) == len(GRID)
-    for got, want in zip(batch.run_batch(bars, SMA, GRID, COSTS, **SETTINGS), whole, strict=True):
-        assert_same(got, want, "blocked")
+    # an in-kernel signal: blocks reading at most three distinct columns, and the kept columns reusing the rows
+    # of a store of four
+    monkeypatch.setattr(batch, "COLUMN_BYTES", 4 * 8 * len(bars))
+    starts = [start for start, _, _ in batch.iter_batch(bars, SMA, GRID, COSTS, **SETTINGS)]
+    for start, stop in zip(starts, starts[1:] + [len(GRID)]):
+        read = set().union(*(SMA.columns(p).keys() for p in GRID[start:stop]))
+        assert len(read) <= 3 or stop - start == 1
+    for strategy in (SMA, GENERIC):
+        for got, want in zip(batch.run_batch(bars, strategy, GRID, COSTS, **SETTINGS), whole, strict=True):
+            assert_same(got, want, f"blocked {strategy.kernel_signal}")
+
+
+def test_the_in_kernel_signal_equals_the_matrix_of_signals():
+    """sma_crossover's kernel_signal (the crossover computed in the kernel's loop) against the generic path (its
+    signal() per params into a matrix): the same floats, on the real candles with every engine option on."""
+    bars = Bars(real_series()["bus_usdt"], "1m")
+    fused = batch.run_batch(bars, SMA, GRID, COSTS, **SETTINGS)
+    generic = batch.run_batch(bars, GENERIC, GRID, COSTS, **SETTINGS)
+    for params, got, want in zip(GRID, fused, generic, strict=True):
+        np.testing.assert_array_equal(list(got.values()), list(want.values()), err_msg=str(params))  # NaN == NaN
+
+
+@pytest.mark.parametrize("name", ["rsi_mean_reversion", "bollinger_breakout", "donchian_trend"])
+def test_a_strategy_without_a_kernel_signal_runs_the_generic_path(name):
+    strategy = get_strategy(name)
+    assert strategy.kernel_signal is None
+    bars = Bars(real_series()["kraken"].iloc[:20_000].reset_index(drop=True), "1m")
+    grid = [strategy.defaults()] + [{p.name: p.high} for p in strategy.params if p.kind == "int"][:1]
+    for params, row in zip(grid, batch.run_batch(bars, strategy, grid, COSTS, **SETTINGS), strict=True):
+        assert_same(row, run_backtest(bars, strategy, params, COSTS, check_lookahead=False, **SETTINGS).metrics,
+                    f"{name} {params}")
+
+
+def test_a_kernel_signal_needs_its_columns():
+    with pytest.raises(StrategyError, match="declare columns"):
+        dataclasses.replace(SMA, columns=None)
 
 
 def sweep_settings():
