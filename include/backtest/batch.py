@@ -12,9 +12,9 @@ What a loop of run_backtest calls does, without the Python around each run:
   for the optional parts the configs have (simulate_batch);
 - metrics: summary.performance inside the same kernel, so one row per parameter set
   (summary.FIELDS) comes back, equal to run_backtest's metrics (summary.py says how).
-Memory: a block holds at most BLOCK_BYTES of signals or of a kernel signal's columns (and
-as much again of bar returns with keep_returns), the kept columns at most COLUMN_BYTES,
-whatever the number of parameter sets.
+Memory: a block holds at most BLOCK_BYTES of signals (and as much again of bar returns with
+keep_returns), the kept columns at most COLUMN_BYTES (a block of in-kernel signals reads no
+more than that), whatever the number of parameter sets.
 """
 from __future__ import annotations
 
@@ -160,13 +160,14 @@ def block_rows(n_bars: int, keep_returns: bool) -> int:
 
 def blocks(strategy: Strategy, validated: list[dict], n_bars: int, keep_returns: bool) -> Iterator[tuple[int, int]]:
     """(start, stop) of each block of parameter sets. A matrix of signals: block_rows rows. An in-kernel signal
-    (Strategy.kernel_signal) needs no matrix, only its columns: as many parameter sets as read at most
-    BLOCK_BYTES of distinct columns (at least one), and block_rows of returns with keep_returns."""
+    (Strategy.kernel_signal) needs no matrix, only its columns, read from SharedColumns' store: as many
+    parameter sets as read at most the store's COLUMN_BYTES of distinct columns (at least one), and block_rows
+    of returns with keep_returns."""
     if strategy.kernel_signal is None or keep_returns:
         rows = max(1, min(block_rows(n_bars, keep_returns), len(validated)))
         yield from ((start, min(start + rows, len(validated))) for start in range(0, len(validated), rows))
         return
-    limit = BLOCK_BYTES // (8 * n_bars)
+    limit = COLUMN_BYTES // (8 * n_bars)
     start = 0
     while start < len(validated):
         names, stop = set(), start

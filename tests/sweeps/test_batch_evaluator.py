@@ -103,13 +103,12 @@ def test_every_compiled_variant_equals_run_backtest(exits, breaker):
 def test_blocks_bound_the_memory_and_keep_the_results(monkeypatch):
     bars = Bars(real_series()["kraken"].iloc[:5_000].reset_index(drop=True), "1m")
     whole = batch.run_batch(bars, SMA, GRID, COSTS, **SETTINGS)
-    monkeypatch.setattr(batch, "BLOCK_BYTES", 3 * 8 * len(bars))  # three rows of signals, or three columns
+    monkeypatch.setattr(batch, "BLOCK_BYTES", 3 * 8 * len(bars))  # three rows of signals
     # a matrix of signals (no kernel_signal): blocks of block_rows rows
     sizes = [len(rows) for _, rows, _ in batch.iter_batch(bars, GENERIC, GRID, COSTS, **SETTINGS)]
     assert max(sizes) == max(3, batch.block_rows(len(bars), False)) and sum(sizes) == len(GRID)
-    # an in-kernel signal: blocks reading at most three distinct columns, and the kept columns reusing the rows
-    # of a store of four
-    monkeypatch.setattr(batch, "COLUMN_BYTES", 4 * 8 * len(bars))
+    # an in-kernel signal: blocks reading at most the store's three columns, its rows reused block after block
+    monkeypatch.setattr(batch, "COLUMN_BYTES", 3 * 8 * len(bars))
     starts = [start for start, _, _ in batch.iter_batch(bars, SMA, GRID, COSTS, **SETTINGS)]
     for start, stop in zip(starts, starts[1:] + [len(GRID)]):
         read = set().union(*(SMA.columns(p).keys() for p in GRID[start:stop]))
