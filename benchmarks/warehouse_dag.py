@@ -178,7 +178,10 @@ def _env(home: Path, dags: Path, data: Path) -> dict[str, str]:
                PEAKTRADE_REPORTS_DIR=str(home.parent / "reports"), PEAKTRADE_ROOT=str(ROOT),
                # What is timed is the run; on a shared, busy machine the parse can pass Airflow's 30 s
                # import timeout, and then `dags test` fails instead of measuring anything.
-               AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT="300")
+               AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT="300",
+               # cosmos' cache (the producer's dbt parse state) for this benchmark alone, not the one in
+               # /tmp every warehouse_build on the machine shares: a run never starts from another's state.
+               AIRFLOW__COSMOS__CACHE_DIR=str(home.parent / "cosmos_cache"))
     return env
 
 
