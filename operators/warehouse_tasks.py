@@ -22,7 +22,7 @@ from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, SourceRend
 from include.checked_config import load_checked_config
 from include.config.loader import PROJECT_ROOT, data_dir
 from include.warehouse.dbt_manifest import MANIFEST, fresh_manifest
-from include.warehouse.dbt_runner import DBT_PROJECT
+from include.warehouse.dbt_runner import DBT_PROJECT, PROFILE, TARGET
 from include.warehouse.exports import EXPORTED_MARTS, LEDGER_MARTS
 from operators.common import bad_input_fails_fast
 
@@ -33,13 +33,13 @@ MART_ASSETS = {name: Asset(name=f"mart_{name}", uri=f"peaktrade://warehouse/{nam
 
 def dbt_project_configs(manifest: Path | None = None) -> tuple[ProjectConfig, ProfileConfig]:
     """The dbt project (and its manifest, to render from) and its DuckDB profile, pointed at the data directory."""
-    data = str(data_dir(load_checked_config()))
+    data = str(data_dir(load_checked_config()).resolve())  # as run_dbt and make's dbt parse name it
     return (
         ProjectConfig(
             DBT_PROJECT, env_vars={"PEAKTRADE_DATA_DIR": data, "PEAKTRADE_ROOT": str(PROJECT_ROOT)},
             install_dbt_deps=False, manifest_path=manifest,
         ),
-        ProfileConfig(profile_name="peak_trade", target_name="local", profiles_yml_filepath=DBT_PROJECT / "profiles.yml"),
+        ProfileConfig(profile_name=PROFILE, target_name=TARGET, profiles_yml_filepath=DBT_PROJECT / "profiles.yml"),
     )
 
 

@@ -8,7 +8,11 @@ parse reads it only when it is newer than every file of the project; a stale or 
 manifest means `dbt ls` as before, so an edited model is never rendered from an old graph.
 
 The manifest describes the graph only (models, tests, dependencies, tags). Every dbt
-run still parses the project itself with the run's data directory.
+run still parses the project itself with the run's data directory, but partially where it
+can: the parse state saved next to the manifest (partial_parse.msgpack, for the configured
+data directory) serves cosmos' first build (it takes the project's state when newer than its
+cache) and the first run_dbt there (publish_sweeps in a fresh clone), which then re-read only
+what differs instead of the whole project.
 """
 from __future__ import annotations
 
@@ -18,8 +22,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from include.config.loader import PROJECT_ROOT
-from include.warehouse.dbt_runner import DBT_PROJECT, WarehouseError
+from include.config.loader import PROJECT_ROOT, data_dir, load_config
+from include.warehouse.dbt_runner import DBT_PROJECT, PARTIAL_PARSE, PROFILE, TARGET, WarehouseError
 
 MANIFEST = DBT_PROJECT / "target" / "manifest.json"
 # What `dbt parse` reads: a change to any of these can change the graph.
@@ -44,19 +48,24 @@ def fresh_manifest() -> Path | None:
 
 
 def write_manifest() -> Path:
-    """`dbt parse` into a scratch target, then the manifest renamed into place (readers never see half)."""
+    """`dbt parse` into a scratch target, then its parse state and the manifest renamed into place
+    (readers never see half; the manifest last, as its time says the pair is current)."""
     MANIFEST.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=MANIFEST.parent, prefix=".parse-") as scratch:
-        # Sources name the data directory through env_var(); the graph does not depend on its value.
-        env = {**os.environ, "PEAKTRADE_DATA_DIR": os.environ.get("PEAKTRADE_DATA_DIR", scratch),
-               "PEAKTRADE_ROOT": str(PROJECT_ROOT), "DBT_TARGET_PATH": scratch}
+        # The graph does not depend on the data directory; the saved parse state does (the DuckDB
+        # path is part of dbt's check): parse for the one the pipeline's runs use.
+        data = data_dir(load_config()).resolve()
+        env = {**os.environ, "PEAKTRADE_DATA_DIR": str(data), "PEAKTRADE_ROOT": str(PROJECT_ROOT), "DBT_TARGET_PATH": scratch}
         done = subprocess.run(
             [str(Path(sys.executable).parent / "dbt"), "parse", "--project-dir", str(DBT_PROJECT),
-             "--profiles-dir", str(DBT_PROJECT), "--log-path", scratch],
+             "--profiles-dir", str(DBT_PROJECT), "--log-path", scratch, "--profile", PROFILE, "--target", TARGET],
             env=env, capture_output=True, text=True)
         written = Path(scratch) / "manifest.json"
         if done.returncode != 0 or not written.is_file():
             raise WarehouseError(f"dbt parse failed, no manifest written: {done.stdout.strip()[-1500:]}")
+        state = Path(scratch) / PARTIAL_PARSE.name
+        if state.is_file():  # dbt skips it only when it cannot pickle the parse
+            os.replace(state, PARTIAL_PARSE)
         os.replace(written, MANIFEST)
     return MANIFEST
 

@@ -25,6 +25,15 @@ from include.warehouse.connection import (
 from include.warehouse.preflight import check_landed
 
 DBT_PROJECT = PROJECT_ROOT / "dbt"
+# Named on every dbt command line (here, in make's `dbt parse` and in cosmos' producer): dbt's
+# partial parse keeps a saved parse only for the same profile and target flags, the same dbt
+# version and the same connection settings (so the same DuckDB path, i.e. the same data directory).
+PROFILE, TARGET = "peak_trade", "local"
+# The parse state `make` saves with the manifest, for the configured data directory
+# (include/warehouse/dbt_manifest.py): a run there whose dbt target has none yet (the first
+# publish_sweeps) starts from it instead of parsing the whole project; dbt re-reads only the files
+# that changed since and parses everything when the state does not fit (another data directory).
+PARTIAL_PARSE = DBT_PROJECT / "target" / "partial_parse.msgpack"
 
 
 class WarehouseError(PeakTradeError):
@@ -54,9 +63,12 @@ def dbt_command(args: list[str], data_dir: Path) -> tuple[list[str], dict[str, s
         **os.environ, "PEAKTRADE_DATA_DIR": str(data_dir), "DBT_TARGET_PATH": str(target),
         "PEAKTRADE_ROOT": str(PROJECT_ROOT),
     }
+    if not (target / PARTIAL_PARSE.name).is_file() and PARTIAL_PARSE.is_file():
+        env["DBT_PARTIAL_PARSE_FILE_PATH"] = str(PARTIAL_PARSE)  # read from there, written to the target
     command = [
         str(Path(sys.executable).parent / "dbt"), *args,
         "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT), "--log-path", str(target / "logs"),
+        "--profile", PROFILE, "--target", TARGET,
     ]
     return command, env
 
