@@ -35,7 +35,7 @@ run_dag() {  # run_dag <dag_id> [airflow dags test options, e.g. -c '{"dry_run":
 # The sweeps' Numba kernels compile (into their on-disk cache) on the second core while ingest and the
 # warehouse build run; nightly_sweep then loads them instead of compiling in its first chunk.
 WARMUP_LOG="$AIRFLOW_HOME/logs/demo-warmup.log"
-nice -n 5 python "$PEAKTRADE_ROOT/scripts/demo_warmup.py" >"$WARMUP_LOG" 2>&1 &
+python "$PEAKTRADE_ROOT/scripts/demo_warmup.py" >"$WARMUP_LOG" 2>&1 &
 WARMUP_PID=$!
 trap 'kill "$WARMUP_PID" 2>/dev/null || true' EXIT  # a failed DAG ends the demo: leave nothing running
 echo "==> compiling the sweep kernels in the background (log: $WARMUP_LOG)"
