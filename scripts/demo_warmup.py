@@ -7,9 +7,11 @@ kernels (njit(cache=True): compiled once per clone, then loaded from include/bac
 __pycache__). Ingest and the warehouse build keep about one of the machine's cores busy,
 so scripts/demo.sh runs this on the other one meanwhile: the first chunk of each configured
 sweep, run as nightly_sweep runs it (include.sweeps.run.run_chunk, the same kernel variants
-and argument types), on the simulator's candles for the sweep's universe over the window
-ingest lands, into a temporary folder that is removed afterwards. Nothing of the demo's
-data, warehouse or reports is read or written. Any error exits non-zero: demo.sh then stops.
+and argument types), on the simulator's candles over the window ingest lands, into a temporary
+folder that is removed afterwards. The candles always come from the offline simulator (a
+universe on another source gets a simulated stand-in: the kernels compile for the types, not
+the prices), so this never calls out. Nothing of the demo's data, warehouse or reports is read
+or written. Any error exits non-zero: demo.sh then stops.
 """
 from __future__ import annotations
 
@@ -25,8 +27,9 @@ import pandas as pd
 
 from include.checked_config import load_checked_config
 from include.config.schema import PeakTradeConfig
-from include.sources.factory import make_client
 from include.sources.paging import fetch_candles
+from include.sources.sim.catalogue import TIMEFRAMES, VENUES
+from include.sources.sim.exchange import SimExchange
 from include.sweeps.checks import sweep_specs
 from include.sweeps.plan import plan_chunks
 from include.sweeps.run import run_chunk
@@ -37,12 +40,14 @@ log = logging.getLogger("demo_warmup")
 
 
 def simulated_frames(config: PeakTradeConfig, spec: SweepSpec, now: datetime) -> dict[tuple[str, str], pd.DataFrame]:
-    """The sweep's universe at its timeframe from the configured sources, over the window ingest lands."""
-    start = ceil_ms(to_ms(config.history.start_for(spec.timeframe, now)), spec.timeframe)
+    """The sweep's universe at its timeframe from the simulator, over the window ingest lands."""
+    start, now_ms = ceil_ms(to_ms(config.history.start_for(spec.timeframe, now)), spec.timeframe), to_ms(now)
     frames = {}
     for ref in spec.universe:
-        client = make_client(config, ref.exchange, clock=lambda: to_ms(now))
-        frames[ref.key] = fetch_candles(client, ref.symbol, spec.timeframe, start, to_ms(now), to_ms(now))
+        client = SimExchange(ref.exchange if ref.exchange in VENUES else next(iter(VENUES)), config.simulator.seed,
+                             clock=lambda: now_ms)
+        symbol = ref.symbol if ref.symbol in client.symbols else client.symbols[0]
+        frames[ref.key] = fetch_candles(client, symbol, spec.timeframe, start, now_ms, now_ms)
     return frames
 
 
@@ -50,6 +55,9 @@ def warm(config: PeakTradeConfig, now: datetime, scratch: Path) -> list[str]:
     """Run the first chunk of every configured sweep in `scratch`; the labels of the chunks run."""
     done = []
     for name, spec in sweep_specs(config, reference=now).items():
+        if spec.timeframe not in TIMEFRAMES:  # nothing to simulate: its first chunk compiles in nightly_sweep
+            log.info("%s: the simulator has no %s candles; not compiled ahead", name, spec.timeframe)
+            continue
         chunk = plan_chunks(spec, len(spec.universe))[0]
         run_chunk(spec, chunk, simulated_frames(config, spec, now), scratch / name)
         done.append(chunk.label)
