@@ -124,7 +124,7 @@ def venue_day(seed: int, venue: str, symbol: str, day: int) -> np.ndarray:
     wobble[0] = rng.standard_normal()
     innovations = rng.standard_normal(MINUTES) * np.sqrt(1 - _PHI**2)
     # AR(1) with unit stationary variance, wobble[i + 1] = _PHI * wobble[i] + innovations[i]: the filter does the
-    # same two float operations per minute as that Python loop (the same bits), in C (the loop was a third of landing)
+    # same two float operations per minute as that Python loop (the same bits), in C
     wobble[1:] = lfilter(_AR_B, _AR_A, innovations, zi=[_PHI * wobble[0]])[0]
     quote_bps = 0.0 if quote == "USDT" else -1.0
     prices = np.exp(path + (site.basis_bps + quote_bps + site.basis_noise_bps * wobble) / 1e4)
