@@ -39,6 +39,7 @@ from pathlib import Path
 
 from benchmarks import warehouse_dag
 from benchmarks.common import base_env, run_worker
+from include.paths import DataPaths
 
 START = datetime(2023, 1, 1, tzinfo=timezone.utc)
 END = datetime(2024, 1, 1, tzinfo=timezone.utc)
@@ -69,7 +70,6 @@ def _ms(moment: datetime) -> int:
 def land_dataset(data_dir: Path, dataset: str, start: datetime, end: datetime) -> int:
     """Simulated candles written straight to raw/ as validated period partitions; returns the row count."""
     from include.landing.store import store_candles
-    from include.paths import DataPaths
     from include.series import Series
     from include.sources.paging import fetch_candles
     from include.sources.sim.exchange import SimExchange
@@ -136,7 +136,6 @@ def pandas_features(candles):
 def run_pandas(data_dir: Path) -> dict:
     import pandas as pd
 
-    from include.paths import DataPaths
 
     began = time.perf_counter()
     raw = pd.read_parquet(DataPaths(data_dir).raw)  # hive partitions: exchange, symbol, timeframe, date
@@ -218,7 +217,7 @@ def run(tmp: Path, progress=print) -> dict:
                               logs / f"{mode}.json", logs / f"{mode}.log", timeout=3600)
 
         lineage = worker("dbt-features")
-        shutil.rmtree(data / "warehouse")  # the full build starts from empty too
+        shutil.rmtree(DataPaths(data).warehouse)  # the full build starts from empty too
         build = worker("dbt")
         peer = worker("pandas")
         day_rows = land_dataset(data, dataset, END, END + timedelta(days=1))
