@@ -136,9 +136,8 @@ def pandas_features(candles):
 def run_pandas(data_dir: Path) -> dict:
     import pandas as pd
 
-
     began = time.perf_counter()
-    raw = pd.read_parquet(DataPaths(data_dir).raw)  # hive partitions: exchange, symbol, timeframe, date
+    raw = pd.read_parquet(DataPaths(data_dir).raw)  # one pyarrow dataset read; hive partitions: exchange, symbol, timeframe, period
     read_s = time.perf_counter() - began
     keys = ["exchange", "symbol", "timeframe"]
     t0 = time.perf_counter()
