@@ -5,29 +5,41 @@ Two datasets from the offline simulator, each landed as validated raw partitions
   * minute: 5 series x one year of 1m candles (2,628,000 rows).
 
 For each, in fresh processes and a fresh data directory:
-  * `dbt build` (every model and test) from empty: wall time, rows/s, each model's
-    own time from run_results.json, and the dbt process' peak RSS;
+  * the feature lineage, `dbt build --select +fct_features` (stg_candles, int_indicators,
+    fct_features and their tests) from empty: the warehouse's side of the like-for-like comparison,
+    since the peer computes fct_features' columns only;
+  * `dbt build` (every model and test: also the resampled candles, consolidated prices, daily
+    returns, risk, correlation, portfolio and ledger marts, 400-odd nodes) from empty: wall time,
+    rows/s, each model's own time from run_results.json, and the dbt process' peak RSS;
   * an incremental `dbt build` after one more day is landed;
   * the peer: fct_features' feature set in pandas (read the raw Parquet, compute,
     write Parquet), the idiomatic vectorised way (rolling, ewm), timed end to end
     and for the computation alone.
-The ratio is pandas time / warehouse time: above 1 means the warehouse is faster.
+The ratio is pandas time / warehouse time: above 1 means the warehouse is faster. The peer is timed
+inside its process after its imports; a dbt figure is the whole `dbt` process (start, parse, every
+node). Each dbt figure says whether the Numba cache of include/features/ was warm (the kernels'
+machine code on disk from an earlier run) or cold (a fresh clone's first build compiles them), and
+whether Python could write bytecode (PYTHONDONTWRITEBYTECODE unset): without it every process
+compiles dbt's and pandas' source again.
 Then `warehouse_build` through Airflow on the default universe, full and hourly-incremental, against
 the other ways to run the project from Airflow (benchmarks/warehouse_dag.py; key "airflow").
 
-Worker: `python -m benchmarks.warehouse --mode {dbt,dbt-incremental,pandas} --data-dir D --out F`.
+Worker: `python -m benchmarks.warehouse --mode {dbt,dbt-features,pandas} --data-dir D --out F`.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
+import shutil
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from benchmarks import warehouse_dag
 from benchmarks.common import base_env, run_worker
+from include.paths import DataPaths
 
 START = datetime(2023, 1, 1, tzinfo=timezone.utc)
 END = datetime(2024, 1, 1, tzinfo=timezone.utc)
@@ -58,7 +70,6 @@ def _ms(moment: datetime) -> int:
 def land_dataset(data_dir: Path, dataset: str, start: datetime, end: datetime) -> int:
     """Simulated candles written straight to raw/ as validated period partitions; returns the row count."""
     from include.landing.store import store_candles
-    from include.paths import DataPaths
     from include.series import Series
     from include.sources.paging import fetch_candles
     from include.sources.sim.exchange import SimExchange
@@ -125,10 +136,8 @@ def pandas_features(candles):
 def run_pandas(data_dir: Path) -> dict:
     import pandas as pd
 
-    from include.paths import DataPaths
-
     began = time.perf_counter()
-    raw = pd.read_parquet(DataPaths(data_dir).raw)  # hive partitions: exchange, symbol, timeframe, date
+    raw = pd.read_parquet(DataPaths(data_dir).raw)  # one pyarrow dataset read; hive partitions: exchange, symbol, timeframe, period
     read_s = time.perf_counter() - began
     keys = ["exchange", "symbol", "timeframe"]
     t0 = time.perf_counter()
@@ -148,15 +157,32 @@ def run_pandas(data_dir: Path) -> dict:
 # --------------------------------------------------------------------------- the warehouse
 
 
-def run_dbt_build(data_dir: Path) -> dict:
+def numba_cache_warm() -> bool:
+    """Whether every feature kernel module has machine code cached on disk (Numba's index files)."""
+    from include.config.loader import PROJECT_ROOT
+
+    cache = Path(os.environ["NUMBA_CACHE_DIR"]) if os.environ.get("NUMBA_CACHE_DIR") else None
+    for module in ("ta_kernels", "window_kernels"):
+        where = cache.rglob(f"{module}.*.nbi") if cache else (PROJECT_ROOT / "include" / "features" / "__pycache__").glob(
+            f"{module}.*.nbi")
+        if not any(where):
+            return False
+    return True
+
+
+def run_dbt_build(data_dir: Path, select: list[str] | None = None) -> dict:
     from include.warehouse.dbt_runner import run_dbt
 
+    warm = numba_cache_warm()
     began = time.perf_counter()
-    results = run_dbt(["build"], data_dir)
+    results = run_dbt(["build", *(["--select", *select] if select else [])], data_dir)
     wall = time.perf_counter() - began
     timing = {r["unique_id"]: r["execution_time"] for r in results}
     return {
         "wall_s": wall,
+        "select": " ".join(select) if select else "(everything)",
+        "numba_cache": "warm" if warm else "cold",
+        "bytecode_written": not os.environ.get("PYTHONDONTWRITEBYTECODE"),
         "nodes": len(results),
         "features_models_s": sum(timing.get(m, 0.0) for m in FEATURE_MODELS),
         "models_s": sum(t for node, t in timing.items() if node.startswith("model.")),
@@ -189,6 +215,8 @@ def run(tmp: Path, progress=print) -> dict:
             return run_worker("benchmarks.warehouse", ["--mode", mode, "--data-dir", str(data)], env,
                               logs / f"{mode}.json", logs / f"{mode}.log", timeout=3600)
 
+        lineage = worker("dbt-features")
+        shutil.rmtree(DataPaths(data).warehouse)  # the full build starts from empty too
         build = worker("dbt")
         peer = worker("pandas")
         day_rows = land_dataset(data, dataset, END, END + timedelta(days=1))
@@ -197,13 +225,16 @@ def run(tmp: Path, progress=print) -> dict:
             "rows": rows,
             "series": len(spec["series"]),
             "timeframe": spec["timeframe"],
+            "dbt_build_feature_lineage": {**lineage, "rows_per_s": rows / lineage["wall_s"]},
             "dbt_build": {**build, "rows_per_s": rows / build["wall_s"]},
             "dbt_build_incremental_one_day": {**incremental, "new_rows": day_rows},
             "pandas": {**peer, "rows_per_s": rows / peer["total_s"]},
+            "ratio_pandas_total_over_dbt_feature_lineage_wall": peer["total_s"] / lineage["wall_s"],
             "ratio_pandas_total_over_dbt_build_wall": peer["total_s"] / build["wall_s"],
             "ratio_pandas_compute_over_feature_models": peer["compute_s"] / build["features_models_s"],
         }
-        progress(f"  {dataset}: dbt build {build['wall_s']:.1f} s ({rows / build['wall_s']:,.0f} rows/s; feature models "
+        progress(f"  {dataset}: feature lineage {lineage['wall_s']:.1f} s (Numba cache {lineage['numba_cache']}); "
+                 f"dbt build {build['wall_s']:.1f} s ({rows / build['wall_s']:,.0f} rows/s; feature models "
                  f"{build['features_models_s']:.1f} s), incremental +1 day {incremental['wall_s']:.1f} s; "
                  f"pandas {peer['total_s']:.1f} s (compute {peer['compute_s']:.1f} s)")
         results[dataset] = entry
@@ -217,11 +248,14 @@ def run(tmp: Path, progress=print) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--mode", choices=("dbt", "pandas"), required=True)
+    parser.add_argument("--mode", choices=("dbt", "dbt-features", "pandas"), required=True)
     parser.add_argument("--data-dir", type=Path, required=True)
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
-    result = run_dbt_build(args.data_dir) if args.mode == "dbt" else run_pandas(args.data_dir)
+    if args.mode == "pandas":
+        result = run_pandas(args.data_dir)
+    else:
+        result = run_dbt_build(args.data_dir, ["+fct_features"] if args.mode == "dbt-features" else None)
     args.out.write_text(json.dumps(result, indent=2, default=str))
 
 

@@ -135,9 +135,12 @@ def build_indicators(con, candles: str, stored: str | None):
             parts[name].append(values[name])
         parts["state"].append((count, final_state))
     con.register("peak_indicator_rows", _arrow_rows(parts))
+    # NaN (an undefined value: before a warm-up, a zero range) becomes NULL, never a number; here
+    # rather than as Arrow masks in Python, where it cost a pass and a copy per column.
     return con.sql(f"""
         select p.exchange, p.symbol, p.timeframe, r.ts, (r.ts at time zone 'UTC')::date as trade_date, r.bar_index,
-               {', '.join(f'r.{name}' for name in (*CANDLE, *FIELDS))},
+               {', '.join(f'r.{name}' for name in CANDLE)},
+               {', '.join(f"nullif(r.{name}, 'NaN'::double) as {name}" for name in FIELDS)},
                r.state, get_current_timestamp() as computed_at
         from peak_indicator_rows as r
         join peak_indicator_plan as p using (series_id)""")
@@ -156,7 +159,7 @@ def _states(chunks: list[tuple[int, np.ndarray]]) -> pa.ListArray:
 
 
 def _arrow_rows(parts: dict[str, list]) -> pa.Table:
-    """NaN becomes NULL (an undefined value, never a number), timestamps stay UTC."""
+    """The rows as Arrow columns without a copy (NaN stays NaN), timestamps UTC."""
     def column(name):
         chunks = parts[name]
         if name == "state":
@@ -164,5 +167,5 @@ def _arrow_rows(parts: dict[str, list]) -> pa.Table:
         joined = np.concatenate(chunks) if chunks else np.empty(0)
         if name == "ts":  # epoch microseconds: no datetime objects on the way
             return pa.array(joined.astype(np.int64), type=pa.int64()).cast(pa.timestamp("us", tz="UTC"))
-        return pa.array(joined, mask=np.isnan(joined)) if name in FIELDS else pa.array(joined)
+        return pa.array(joined)
     return pa.table({name: column(name) for name in parts})

@@ -17,7 +17,25 @@ with candles as (
 changed as (
     {{ landed_since(['symbol']) }}
 )
-{%- endif %}
+{%- endif %},
+
+-- A (symbol, timeframe) quoted by one venue needs no aggregation: each bucket is that venue's
+-- candle, and the same expressions over one row give the same values, so those rows skip the
+-- grouping (a list sorted and a distinct count per bucket, most of this model's time).
+scoped as (
+    select c.*
+    from candles as c
+    {% if is_incremental() %}
+    inner join changed as ch
+        on ch.symbol = c.symbol and c.ts >= {{ resample_bucket_start('ch.since', timeframe_seconds('c.timeframe')) }}
+    {% endif %}
+),
+
+venue_counts as (
+    select symbol, timeframe, count(distinct exchange) as n_exchanges
+    from (select distinct symbol, timeframe, exchange from scoped)
+    group by all
+)
 
 select
     c.symbol,
@@ -32,9 +50,24 @@ select
     count(distinct c.exchange) as n_venues,
     list(c.exchange order by c.exchange) as venues,
     {{ landed_through() }} as landed_through
-from candles as c
-{% if is_incremental() %}
-inner join changed as ch
-    on ch.symbol = c.symbol and c.ts >= {{ resample_bucket_start('ch.since', timeframe_seconds('c.timeframe')) }}
-{% endif %}
+from scoped as c
+semi join venue_counts as v on v.symbol = c.symbol and v.timeframe = c.timeframe and v.n_exchanges > 1
 group by c.symbol, c.timeframe, c.ts
+
+union all
+
+select
+    c.symbol,
+    c.timeframe,
+    c.ts,
+    case
+        when coalesce(c.volume, 0) > 0
+            then c.close * coalesce(c.volume, 0) / coalesce(c.volume, 0)
+        else c.close
+    end as consolidated_close,
+    coalesce(c.volume, 0) as total_volume,
+    1::bigint as n_venues,
+    [c.exchange] as venues,
+    {{ landed_through() }} as landed_through
+from scoped as c
+semi join venue_counts as v on v.symbol = c.symbol and v.timeframe = c.timeframe and v.n_exchanges = 1

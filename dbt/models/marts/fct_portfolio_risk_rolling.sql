@@ -19,24 +19,29 @@ as_of_days as (
     {{ rolling_as_of_days('daily', ['portfolio']) }}
 ),
 
+rolling_windows as (
+    {{ rolling_windows('as_of_days', ['portfolio'], windows) }}
+),
+
 returns as (
-    {{ rolling_window_returns('daily', ['portfolio'], windows, as_of='as_of_days') }}
+    {{ rolling_window_returns('daily', ['portfolio'], 'rolling_windows') }}
 ),
 
 metrics as (
-    {{ risk_metrics('returns', ['portfolio', 'window_days', 'as_of_date'], risk_periods_per_year('1d')) }}
+    {{ risk_metrics('returns', ['window_id'], risk_periods_per_year('1d')) }}
 )
 
 select
-    metrics.portfolio,
-    metrics.window_days,
-    metrics.as_of_date,
-    (select min(trade_date) from daily) <= metrics.as_of_date - metrics.window_days as is_full_window,
+    win.portfolio,
+    win.window_days,
+    win.as_of_date,
+    (select min(trade_date) from daily) <= win.as_of_date - win.window_days as is_full_window,
     {{ risk_periods_per_year('1d') }} as periods_per_year,
-    metrics.* exclude (portfolio, window_days, as_of_date),
+    metrics.* exclude (window_id),
     day.prev_trade_date as as_of_prev_trade_date,
     day.daily_return as as_of_return,
     day.benchmark_return as as_of_benchmark_return
 from metrics
+join rolling_windows as win using (window_id)
 join as_of_days as day
-    on day.portfolio = metrics.portfolio and day.trade_date = metrics.as_of_date
+    on day.portfolio = win.portfolio and day.trade_date = win.as_of_date

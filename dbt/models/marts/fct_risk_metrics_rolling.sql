@@ -24,8 +24,12 @@ as_of_days as (
     {{ rolling_as_of_days('daily', ['exchange', 'symbol'], ['source_timeframe', 'benchmark_symbol']) }}
 ),
 
+rolling_windows as (
+    {{ rolling_windows('as_of_days', ['exchange', 'symbol'], windows) }}
+),
+
 returns as (
-    {{ rolling_window_returns('daily', ['exchange', 'symbol'], windows, as_of='as_of_days') }}
+    {{ rolling_window_returns('daily', ['exchange', 'symbol'], 'rolling_windows') }}
 ),
 
 series as (
@@ -40,23 +44,24 @@ series as (
 ),
 
 metrics as (
-    {{ risk_metrics('returns', ['exchange', 'symbol', 'window_days', 'as_of_date'], risk_periods_per_year('1d')) }}
+    {{ risk_metrics('returns', ['window_id'], risk_periods_per_year('1d')) }}
 )
 
 select
-    metrics.exchange,
-    metrics.symbol,
-    metrics.window_days,
-    metrics.as_of_date,
-    series.first_close_date <= metrics.as_of_date - metrics.window_days as is_full_window,
+    win.exchange,
+    win.symbol,
+    win.window_days,
+    win.as_of_date,
+    series.first_close_date <= win.as_of_date - win.window_days as is_full_window,
     series.source_timeframe,
     series.benchmark_symbol,
     {{ risk_periods_per_year('1d') }} as periods_per_year,
-    metrics.* exclude (exchange, symbol, window_days, as_of_date),
+    metrics.* exclude (window_id),
     day.prev_trade_date as as_of_prev_trade_date,
     day.daily_return as as_of_return,
     day.benchmark_return as as_of_benchmark_return
 from metrics
-join series using (exchange, symbol)
+join rolling_windows as win using (window_id)
+join series on series.exchange = win.exchange and series.symbol = win.symbol
 join as_of_days as day
-    on day.exchange = metrics.exchange and day.symbol = metrics.symbol and day.trade_date = metrics.as_of_date
+    on day.exchange = win.exchange and day.symbol = win.symbol and day.trade_date = win.as_of_date
