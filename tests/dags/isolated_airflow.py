@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import shutil
 import socket
 import subprocess
@@ -94,17 +93,14 @@ def _prelude(root: Path, exports) -> str:
     ])
 
 
-# What shapes the migrated schema besides the installed packages: the auth manager (FAB brings its tables).
-_SCHEMA_SETTINGS = re.compile(r"AIRFLOW__CORE__AUTH_MANAGER=\S+")
-
-
 def _migrated_template(exports, env: dict[str, str]) -> Path:
-    """A folder holding airflow.db after `airflow db migrate`, one per auth manager per session."""
-    settings = sorted(m for line in exports for m in _SCHEMA_SETTINGS.findall(line))
+    """A folder holding airflow.db after `airflow db migrate`, one per session for each auth manager
+    setting (the export lines that name one, verbatim: FAB brings its own tables)."""
+    settings = [line for line in exports if "AIRFLOW__CORE__AUTH_MANAGER=" in line]
     key = hashlib.sha256("\n".join(settings).encode()).hexdigest()[:12]
 
     def migrate(folder: Path) -> None:
-        done = IsolatedAirflow(folder, env, _prelude(folder, [f"export {s}" for s in settings]))("db migrate")
+        done = IsolatedAirflow(folder, env, _prelude(folder, settings))("db migrate")
         assert done.returncode == 0, done.stderr[-2000:]
 
     return built_once(f"airflow-db-{key}", migrate)
