@@ -2,6 +2,7 @@
 import atexit
 import os
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 
@@ -20,7 +21,26 @@ os.environ.setdefault("AIRFLOW__COSMOS__ENABLE_TELEMETRY", "False")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 
 REPO = Path(__file__).resolve().parents[1]
+
+# Each Airflow or dbt command a test runs is a new interpreter importing some 3,000 modules. Without
+# bytecode caches (PYTHONDONTWRITEBYTECODE set, and the venv is installed without them) every one of
+# them compiles all those modules again: about half of its CPU. The caches go to .cache/pycache here
+# (*.pyc is ignored by git), for this process and every command it starts.
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+os.environ.setdefault("PYTHONPYCACHEPREFIX", str(REPO / ".cache" / "pycache"))
+sys.dont_write_bytecode = False
+sys.pycache_prefix = os.environ["PYTHONPYCACHEPREFIX"]
+
 SHARED_REAL = REPO.parent / "shared" / "data" / "real"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _session_cache(request, tmp_path_factory):
+    """tests/session_cache.py keeps what both xdist workers share beside their own temporary folders."""
+    from tests.session_cache import set_root
+
+    base = tmp_path_factory.getbasetemp()
+    set_root(base.parent if hasattr(request.config, "workerinput") else base)
 
 
 @pytest.fixture(scope="session")
@@ -32,15 +52,22 @@ def real_frames():
 
 
 @pytest.fixture(scope="session")
-def real_warehouse(tmp_path_factory, real_frames) -> Path:
-    """A data dir with the real candles in raw/ and `dbt build` done, built once per session."""
-    from include.warehouse.dbt_runner import run_dbt
-    from tests.warehouse.conftest import write_raw
+def real_warehouse(tmp_path_factory) -> Path:
+    """A data dir with the real candles in raw/ and `dbt build` done: built once per session for both
+    xdist workers (tests/session_cache.py), copied for each worker (tests write exports into theirs)."""
+    from tests.session_cache import built_once
 
     data_dir = tmp_path_factory.mktemp("warehouse")
-    write_raw(data_dir, real_frames)
-    run_dbt(["build"], data_dir)
+    shutil.copytree(built_once("real-warehouse", _build_real_warehouse), data_dir, dirs_exist_ok=True)
     return data_dir
+
+
+def _build_real_warehouse(data_dir: Path) -> None:
+    from include.warehouse.dbt_runner import run_dbt
+    from tests.warehouse.conftest import real_candles, write_raw
+
+    write_raw(data_dir, real_candles())
+    run_dbt(["build"], data_dir)
 
 
 # The longest files first: with `pytest -n 2 --dist loadfile` each file runs on one worker, and a long

@@ -2,11 +2,14 @@
 
 The DAG-run tests use it so a run never touches the user's Airflow or data: each
 test module gets a root folder holding config.yaml, home/, airflow.db, data/ and
-reports/.
+reports/. The metadata database is a copy of one migrated once per session (a
+`db migrate` costs about 10 s of CPU): a fresh database, just not migrated again.
 """
 from __future__ import annotations
 
+import hashlib
 import os
+import shutil
 import socket
 import subprocess
 import textwrap
@@ -15,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tests.conftest import REPO
+from tests.session_cache import built_once
 
 AIRFLOW = f"{REPO}/.venv/bin/airflow"
 
@@ -65,18 +69,38 @@ class IsolatedAirflow:
 
 
 def isolated_airflow(root: Path, config: str, *exports: str, **env: str) -> IsolatedAirflow:
-    """Write `config` to root/config.yaml and migrate a fresh metadata database. `exports`: extra
-    bash `export ...` lines; `env`: extra environment variables (e.g. an AIRFLOW_CONN_...)."""
+    """Write `config` to root/config.yaml and give root a freshly migrated metadata database. `exports`:
+    extra bash `export ...` lines; `env`: extra environment variables (e.g. an AIRFLOW_CONN_...)."""
     (root / "config.yaml").write_text(textwrap.dedent(config))
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "PEAKTRADE"))}
     clean.update(PEAKTRADE_ROOT=str(REPO), PEAKTRADE_CONFIG=str(root / "config.yaml"),
                  PEAKTRADE_DATA_DIR=str(root / "data"), PEAKTRADE_REPORTS_DIR=str(root / "reports"), **env)
-    prelude = " && ".join([
+    airflow = IsolatedAirflow(root, clean, _prelude(root, exports))
+    if any("AIRFLOW__DATABASE__" in line for line in exports):  # another database: migrate it here
+        migrated = airflow("db migrate")
+        assert migrated.returncode == 0, migrated.stderr[-2000:]
+    else:
+        shutil.copyfile(_migrated_template(exports, clean) / "airflow.db", root / "airflow.db")
+    return airflow
+
+
+def _prelude(root: Path, exports) -> str:
+    """bash: the project's Airflow settings, then AIRFLOW_HOME and the SQLite database under root."""
+    return " && ".join([
         f'source "{REPO}/.airflow.env"',
         f'export AIRFLOW_HOME="{root}/home" AIRFLOW__DATABASE__SQL_ALCHEMY_CONN="sqlite:///{root}/airflow.db"',
         *exports,
     ])
-    airflow = IsolatedAirflow(root, clean, prelude)
-    migrated = airflow("db migrate")
-    assert migrated.returncode == 0, migrated.stderr[-2000:]
-    return airflow
+
+
+def _migrated_template(exports, env: dict[str, str]) -> Path:
+    """A folder holding airflow.db after `airflow db migrate`, one per session for each auth manager
+    setting (the export lines that name one, verbatim: FAB brings its own tables)."""
+    settings = [line for line in exports if "AIRFLOW__CORE__AUTH_MANAGER=" in line]
+    key = hashlib.sha256("\n".join(settings).encode()).hexdigest()[:12]
+
+    def migrate(folder: Path) -> None:
+        done = IsolatedAirflow(folder, env, _prelude(folder, settings))("db migrate")
+        assert done.returncode == 0, done.stderr[-2000:]
+
+    return built_once(f"airflow-db-{key}", migrate)

@@ -15,7 +15,7 @@ from include.execution.ledger import Ledger
 from include.sources.sim.catalogue import market
 from tests.dags.isolated_airflow import isolated_airflow
 from tests.emulator import running_emulator
-from tests.execution.desk_support import build_warehouse, config_text, land_sim
+from tests.execution.desk_support import config_text, desk_data
 
 KEY, SECRET = "rebalance-run-key", "rebalance-run-secret"
 PRICES = {"BTC/USDT": "60000", "ETH/USDT": "3000", "SOL/USDT": "150"}
@@ -30,8 +30,7 @@ def emulator():
 @pytest.fixture(scope="module")
 def airflow(tmp_path_factory, emulator):
     root = tmp_path_factory.mktemp("rebalance-run")
-    land_sim(root / "data")
-    build_warehouse(root / "data")
+    desk_data(root / "data")
     common = f"exchange: binance, connection_id: venue_key, api_url: '{emulator.base_url}', query_interval_s: 0"
     venues = ("  venues:\n"
               f"    testnet: {{{common}, require_approval: false}}\n"

@@ -19,7 +19,7 @@ from include.execution import desk
 from include.execution.ledger import Ledger, now_ms
 from include.sources.sim.catalogue import market
 from tests.dags.isolated_airflow import isolated_airflow
-from tests.execution.desk_support import build_warehouse, config_text, land_sim, paper_rebalance
+from tests.execution.desk_support import config_text, desk_data, paper_rebalance
 
 HARD_LIMIT_WEIGHT = "  hard_limits: {max_weight: 0.2}"
 INFEASIBLE = config_text().replace("max_weight: 0.45", "max_weight: 0.1")  # 3 x 10 % < 1 - 2 % cash buffer
@@ -28,8 +28,7 @@ INFEASIBLE = config_text().replace("max_weight: 0.45", "max_weight: 0.1")  # 3 x
 @pytest.fixture(scope="module")
 def airflow(tmp_path_factory):
     root = tmp_path_factory.mktemp("risk-controls-run")
-    land_sim(root / "data")
-    build_warehouse(root / "data")
+    desk_data(root / "data")
     run = isolated_airflow(root, config_text())
     assert run("pools set duckdb 1 'DuckDB file: one task at a time'").returncode == 0
     # the in-process seeding below reads the same config file and data directory as the Airflow runs

@@ -8,6 +8,7 @@ columns: exchange, symbol, trade_date, daily_return, days_spanned.
 """
 from __future__ import annotations
 
+import shutil
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -78,6 +79,18 @@ def build_warehouse(data: Path) -> None:
 
     run_dbt(["build", "--select", "+fct_daily_returns"], data)
     export_marts(data, ("fct_daily_returns",))
+
+
+def desk_data(data: Path) -> None:
+    """land_sim then build_warehouse into `data`, both done once per session (tests/session_cache.py) and
+    copied: the DAG-run tests of the desk start from the same simulated data directory."""
+    from tests.session_cache import built_once
+
+    def build(folder: Path) -> None:
+        land_sim(folder)
+        build_warehouse(folder)
+
+    shutil.copytree(built_once("desk-data", build), data, dirs_exist_ok=True)
 
 
 def paper_rebalance(config, run_id: str, target_weights: dict) -> dict:
