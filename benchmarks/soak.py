@@ -6,7 +6,7 @@
 
 Sequence N is tests/execution/fault_sequences.sequence_from_seed(N): the same faults, crashes,
 kill-switch flips and targets on every machine, so a failure is replayed from its number. Each is
-checked against the invariants of tests/execution/test_fault_sequences.py (which runs 200 in CI).
+checked against the invariants of tests/execution/test_fault_sequences.py (which runs 50 in make test).
 
 Writes benchmarks/results/soak.json: sequences run and passed, the faults the emulator injected by
 kind, the crashes by kind, kill-switch flips, how the runs ended, the step failures (task retries)

@@ -82,6 +82,18 @@ def land_history_then_a_partial_day(data_dir: Path, frames, start, day, partial_
     land(data_dir, frames, day, partial_until, hours_ago=1)
 
 
+def assert_same_raw(data_dir: Path, other: Path) -> None:
+    """Both data dirs hold the same period files in raw/ with the same candles (a warehouse built from
+    one stands for a warehouse built from the other)."""
+    def files(root: Path) -> dict[str, pd.DataFrame]:
+        return {str(p.relative_to(root)): pd.read_parquet(p) for p in sorted((root / "raw").rglob("*.parquet"))}
+
+    mine, theirs = files(data_dir), files(other)
+    assert list(mine) == list(theirs)
+    for path, frame in mine.items():
+        pd.testing.assert_frame_equal(frame, theirs[path], check_exact=True, obj=path)
+
+
 # real_frames and real_warehouse are session fixtures in tests/conftest.py (the reports use them too).
 
 
