@@ -77,6 +77,8 @@ def stack(tmp_path_factory):
                         redis_db=int(os.environ.get("PEAKTRADE_TEST_REDIS_DB", "1")), extra_env=FAST) as running:
         for dag_id in ("nightly_sweep", "rebalance"):
             running.unpause(dag_id)
+        delay = running.request("GET", f"/api/v2/dags/nightly_sweep/tasks/{CHUNK}")["retry_delay"]
+        assert (delay["days"], delay["seconds"]) == (0, 2), f"the retry policy was not applied: {delay}"
         yield running
     assert running.alive() == [], "processes the stack started are still alive"
 
