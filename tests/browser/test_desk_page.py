@@ -25,7 +25,7 @@ from include.reports.formatting import money, pct
 from tests.browser import desk_data
 from tests.conftest import REPO, SHARED_REAL
 from tests.dags.isolated_airflow import IsolatedAirflow, free_port, isolated_airflow
-from tests.dags.metadata_poll import api_client, ok
+from tests.dags.metadata_poll import PARSE_TIMEOUTS, api_client, ok
 from tests.reports import ledger_support as hand
 
 USER, PASSWORD = "desk", "desk-secret"
@@ -58,7 +58,7 @@ def desk(real_warehouse, tmp_path_factory):
     airflow = isolated_airflow(
         root, CONFIG, f"export AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS='{USER}:admin'",
         f"export AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE='{root}/passwords.json'",
-        f"export AIRFLOW__API__BASE_URL='http://127.0.0.1:{port}'")
+        f"export AIRFLOW__API__BASE_URL='http://127.0.0.1:{port}'", PARSE_TIMEOUTS)
     (root / "passwords.json").write_text(json.dumps({USER: PASSWORD}))
     done = airflow("dags reserialize")  # every DAG on the page's list, none run
     assert done.returncode == 0, (done.stdout + done.stderr)[-2000:]

@@ -20,7 +20,7 @@ import pytest
 
 from tests.conftest import REPO
 from tests.dags.isolated_airflow import free_port, isolated_airflow, stop, wait_for
-from tests.dags.metadata_poll import admin_password, api_client, finished_run, ok, parsed, task_states
+from tests.dags.metadata_poll import PARSE_TIMEOUTS, admin_password, api_client, finished_run, ok, parsed, task_states
 from tests.execution.desk_support import build_warehouse, config_text, land_sim
 
 IMAGES = (REPO / "docs" / "images" if os.environ.get("PEAKTRADE_DOC_SCREENSHOTS") == "1"
@@ -59,6 +59,7 @@ def stack(tmp_path_factory):
         "export AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION=True",  # only the runs a test triggers
         "export AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC=2 AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL=10",
         "export AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL=3600",  # each file parsed once
+        PARSE_TIMEOUTS,
     )
     # the api-server first (tasks report to it), as scripts/airflow.sh starts them
     procs, api = [cli.start("api-server")], None

@@ -15,6 +15,11 @@ import httpx
 from tests.dags.isolated_airflow import wait_for
 
 FINISHED = ("success", "failed")
+# A DAG file that fails to import within Airflow's 30 s (a busy machine: the suite's two workers, or more)
+# is never parsed again under MIN_FILE_PROCESS_INTERVAL=3600, and the test waits in vain for its DAG.
+PARSE_TIMEOUT_ENV = {"AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT": "180",
+                     "AIRFLOW__DAG_PROCESSOR__DAG_FILE_PROCESSOR_TIMEOUT": "240"}
+PARSE_TIMEOUTS = "export " + " ".join(f"{k}={v}" for k, v in PARSE_TIMEOUT_ENV.items())  # for isolated_airflow
 
 
 def _query(db: Path, sql: str, args: tuple = ()) -> list[tuple] | None:

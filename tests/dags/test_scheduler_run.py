@@ -9,7 +9,7 @@ import sqlite3
 import pytest
 
 from tests.dags.isolated_airflow import free_port, isolated_airflow, stop, wait_for
-from tests.dags.metadata_poll import admin_password, api_client, ok, parsed, settled_runs
+from tests.dags.metadata_poll import PARSE_TIMEOUTS, admin_password, api_client, ok, parsed, settled_runs
 
 CONFIG = """
 universe:
@@ -36,6 +36,7 @@ def services(tmp_path_factory):
         "export AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC=2 AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL=10",
         # Each file parsed once: re-parsing all of them every 30 s (the default) costs about a core here.
         "export AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL=3600",
+        PARSE_TIMEOUTS,
     )
     root = cli.root
     procs = [cli.start(component) for component in ("api-server", "scheduler", "dag-processor")]

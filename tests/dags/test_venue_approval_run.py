@@ -15,6 +15,7 @@ import pytest
 
 from include.execution.ledger import Ledger
 from tests.dags.isolated_airflow import free_port, isolated_airflow, stop, wait_for
+from tests.dags.metadata_poll import PARSE_TIMEOUTS
 from tests.emulator import running_emulator
 from tests.execution.desk_support import config_text
 
@@ -47,6 +48,7 @@ def stack(tmp_path_factory):
             "export AIRFLOW__SCHEDULER__TRIGGER_TIMEOUT_CHECK_INTERVAL=1 AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL=5",
             # Each file parsed once: re-parsing all of them every 30 s (the default) costs about a core here.
             "export AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL=3600",
+            PARSE_TIMEOUTS,
             AIRFLOW_CONN_VENUE_KEY=json.dumps({"conn_type": "generic", "login": KEY, "password": SECRET}),
         )
         procs = [cli.start(component) for component in ("api-server", "scheduler", "dag-processor")]

@@ -19,6 +19,7 @@ import pytest
 
 from include.execution.ledger import Ledger
 from scripts.scaleout import scaleout_stack
+from tests.dags.metadata_poll import PARSE_TIMEOUT_ENV
 from tests.dags.test_sweep_run import export_real_candles
 from tests.execution.desk_support import build_warehouse, config_text, land_sim
 
@@ -49,7 +50,7 @@ FAST = {
     # missed it would only be retried (the runs' assertions hold), never lost.
     "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "20",
     "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL": "2",
-}
+} | PARSE_TIMEOUT_ENV
 # Airflow imports airflow_local_settings from AIRFLOW_HOME/config: the dag-processor applies the policy
 # to every task it parses, so the serialized DAGs the scheduler follows carry these delays.
 RETRY_POLICY = """
