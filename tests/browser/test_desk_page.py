@@ -25,7 +25,7 @@ from include.reports.formatting import money, pct
 from tests.browser import desk_data
 from tests.conftest import REPO, SHARED_REAL
 from tests.dags.isolated_airflow import IsolatedAirflow, free_port, isolated_airflow
-from tests.dags.metadata_poll import PARSE_TIMEOUTS, api_client, ok
+from tests.dags.stack_support import PARSE_TIMEOUTS, api_client, ok
 from tests.reports import ledger_support as hand
 
 USER, PASSWORD = "desk", "desk-secret"

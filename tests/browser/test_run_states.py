@@ -20,7 +20,8 @@ import pytest
 
 from tests.conftest import REPO
 from tests.dags.isolated_airflow import free_port, isolated_airflow, stop, wait_for
-from tests.dags.metadata_poll import PARSE_TIMEOUTS, admin_password, api_client, finished_run, ok, parsed, task_states
+from tests.dags.stack_support import (PARSE_TIMEOUTS, admin_password, api_client, dags_folder, finished_run, ok, parsed,
+                                      task_states)
 from tests.execution.desk_support import build_warehouse, config_text, land_sim
 
 IMAGES = (REPO / "docs" / "images" if os.environ.get("PEAKTRADE_DOC_SCREENSHOTS") == "1"
@@ -33,7 +34,7 @@ sweeps:
      universe: [{exchange: sim_alpha, symbol: BTC/USDT}], budget: 10}
 """
 BAD_SYMBOL = "symbol 'BTC/USDX' is not listed on exchange 'sim_alpha'"
-DAGS = ("market_data_backfill", "risk_monitor", "nightly_sweep", "rebalance")  # the ones the tests open
+DAGS = ("market_data_backfill", "risk_monitor", "nightly_sweep", "rebalance")  # the DAGs the tests use, each its own file
 
 
 def _healthy(base: str) -> bool:
@@ -51,8 +52,9 @@ def stack(tmp_path_factory):
     land_sim(root / "data")
     build_warehouse(root / "data")  # publish_ledger's dbt models need the daily returns
     port = free_port()
+    dags = dags_folder(root, *(f"{dag_id}.py" for dag_id in DAGS))  # the only DAGs parsed
     cli = isolated_airflow(
-        root, config_text(extra=SWEEPS),
+        root, config_text(extra=SWEEPS), f"export AIRFLOW__CORE__DAGS_FOLDER={dags}",
         f"export AIRFLOW__API__PORT={port} AIRFLOW__API__HOST=127.0.0.1",
         f"export AIRFLOW__CORE__EXECUTION_API_SERVER_URL=http://127.0.0.1:{port}/execution/",
         "export AIRFLOW__API_AUTH__JWT_SECRET=peaktrade-states AIRFLOW__CORE__PARALLELISM=2",

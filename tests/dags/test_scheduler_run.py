@@ -9,7 +9,7 @@ import sqlite3
 import pytest
 
 from tests.dags.isolated_airflow import free_port, isolated_airflow, stop, wait_for
-from tests.dags.metadata_poll import PARSE_TIMEOUTS, admin_password, api_client, ok, parsed, settled_runs
+from tests.dags.stack_support import PARSE_TIMEOUTS, admin_password, api_client, dags_folder, ok, parsed, settled_runs
 
 CONFIG = """
 universe:
@@ -25,9 +25,10 @@ ingest: {task_retries: 1, retries: 1, retry_base_delay_s: 0}
 
 @pytest.fixture(scope="module")
 def services(tmp_path_factory):
-    port = free_port()
+    root, port = tmp_path_factory.mktemp("scheduler"), free_port()
+    dags = dags_folder(root, "market_data_ingest.py", "warehouse_build.py")  # the only DAGs parsed
     cli = isolated_airflow(
-        tmp_path_factory.mktemp("scheduler"), CONFIG,
+        root, CONFIG, f"export AIRFLOW__CORE__DAGS_FOLDER={dags}",
         f"export AIRFLOW__API__PORT={port} AIRFLOW__API__HOST=127.0.0.1",
         f"export AIRFLOW__CORE__EXECUTION_API_SERVER_URL=http://127.0.0.1:{port}/execution/",
         "export AIRFLOW__API_AUTH__JWT_SECRET=peaktrade-test AIRFLOW__CORE__PARALLELISM=4",
@@ -38,7 +39,6 @@ def services(tmp_path_factory):
         "export AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL=3600",
         PARSE_TIMEOUTS,
     )
-    root = cli.root
     procs = [cli.start(component) for component in ("api-server", "scheduler", "dag-processor")]
     try:
         # The simple auth manager's admin: its password is generated when the api-server starts.

@@ -19,7 +19,7 @@ import pytest
 
 from include.execution.ledger import Ledger
 from scripts.scaleout import scaleout_stack
-from tests.dags.metadata_poll import PARSE_TIMEOUT_ENV
+from tests.dags.stack_support import PARSE_TIMEOUT_ENV, dags_folder
 from tests.dags.test_sweep_run import export_real_candles
 from tests.execution.desk_support import build_warehouse, config_text, land_sim
 
@@ -71,11 +71,12 @@ def stack(tmp_path_factory):
     land_sim(data)             # validated candles and daily returns the rebalance needs
     build_warehouse(data)
     (root / "config.yaml").write_text(config_text(extra=SWEEPS))
+    fast = FAST | {"AIRFLOW__CORE__DAGS_FOLDER": str(dags_folder(root, "nightly_sweep.py", "rebalance.py"))}
     (root / "home" / "config").mkdir(parents=True)
     (root / "home" / "config" / "airflow_local_settings.py").write_text(textwrap.dedent(RETRY_POLICY))
     # PEAKTRADE_TEST_REDIS_DB: another broker database where several sessions share one Redis
     with scaleout_stack(root, config=root / "config.yaml", data_dir=data,
-                        redis_db=int(os.environ.get("PEAKTRADE_TEST_REDIS_DB", "1")), extra_env=FAST) as running:
+                        redis_db=int(os.environ.get("PEAKTRADE_TEST_REDIS_DB", "1")), extra_env=fast) as running:
         for dag_id in ("nightly_sweep", "rebalance"):
             running.unpause(dag_id)
         delay = running.request("GET", f"/api/v2/dags/nightly_sweep/tasks/{CHUNK}")["retry_delay"]

@@ -15,7 +15,7 @@ import pytest
 from operators.desk_roles import TRADE_DAGS
 from tests.conftest import REPO
 from tests.dags.isolated_airflow import free_port, isolated_airflow, wait_for
-from tests.dags.metadata_poll import PARSE_TIMEOUTS
+from tests.dags.stack_support import PARSE_TIMEOUTS
 from tests.execution.desk_support import config_text
 
 FAB = "airflow.providers.fab.auth_manager.fab_auth_manager.FabAuthManager"

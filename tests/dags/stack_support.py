@@ -1,8 +1,10 @@
-"""Read a running isolated Airflow's state cheaply: its SQLite metadata database, read-only, and its REST API.
+"""What the Airflow-stack tests share to spend little CPU beside the stack they watch.
 
-The tests wait on DAG runs while the stack works. An `airflow` CLI call per poll starts a Python that imports
-Airflow (seconds of CPU each, on the cores the stack needs); a read-only SQLite query costs a millisecond and
-an HTTP request to the running api-server about as little.
+- They wait on DAG runs while the stack works. An `airflow` CLI call per poll starts a Python that imports
+  Airflow (seconds of CPU each, on the cores the stack needs); a read-only query of the SQLite metadata
+  database costs a millisecond, and a request to the running api-server about as little.
+- A stack's dag-processor parses only the DAG files the test runs (dags_folder): each file costs seconds of
+  CPU to import. That every DAG file imports is tests/dags/test_dag_integrity.py's to check.
 """
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from pathlib import Path
 
 import httpx
 
+from tests.conftest import REPO
 from tests.dags.isolated_airflow import wait_for
 
 FINISHED = ("success", "failed")
@@ -20,6 +23,17 @@ FINISHED = ("success", "failed")
 PARSE_TIMEOUT_ENV = {"AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT": "180",
                      "AIRFLOW__DAG_PROCESSOR__DAG_FILE_PROCESSOR_TIMEOUT": "240"}
 PARSE_TIMEOUTS = "export " + " ".join(f"{k}={v}" for k, v in PARSE_TIMEOUT_ENV.items())  # for isolated_airflow
+
+
+def dags_folder(root: Path, *files: str) -> Path:
+    """root/dags holding links to these files of the project's dags/ (e.g. "rebalance.py"), for
+    AIRFLOW__CORE__DAGS_FOLDER: the DAG modules still import operators/ and include/ from the project."""
+    folder = root / "dags"
+    folder.mkdir()
+    for name in files:
+        assert (REPO / "dags" / name).is_file(), f"no DAG file dags/{name}"
+        (folder / name).symlink_to(REPO / "dags" / name)
+    return folder
 
 
 def _query(db: Path, sql: str, args: tuple = ()) -> list[tuple] | None:
