@@ -34,7 +34,7 @@ sweeps:
      universe: [{exchange: sim_alpha, symbol: BTC/USDT}], budget: 10}
 """
 BAD_SYMBOL = "symbol 'BTC/USDX' is not listed on exchange 'sim_alpha'"
-DAGS = ("market_data_backfill", "risk_monitor", "nightly_sweep", "rebalance")  # the DAGs the tests use, each its own file
+DAGS = ("market_data_backfill", "risk_monitor", "nightly_sweep", "rebalance")  # each its own file in dags/
 
 
 def _healthy(base: str) -> bool:
