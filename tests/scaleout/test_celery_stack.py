@@ -8,7 +8,7 @@ fails on the missed heartbeat and its retry runs on worker-2). Teardown asserts 
 the stack started is alive.
 
 The stack's timings are shortened for the test (same behaviour, seconds instead of minutes): a task
-missing heartbeats for 20 s is failed (scaleout's 60 s), checked every 2 s, and a failed task is
+missing heartbeats for 30 s is failed (scaleout's 60 s), checked every 2 s, and a failed task is
 retried after seconds, not the DAGs' minute (a task policy in the stack's AIRFLOW_HOME/config).
 """
 import os
@@ -48,7 +48,7 @@ FAST = {
     "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False",
     # Above the workers' 5 s heartbeat interval with room for a loaded machine; a live task that still
     # missed it would only be retried (the runs' assertions hold), never lost.
-    "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "20",
+    "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "30",
     "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL": "2",
 } | PARSE_TIMEOUT_ENV
 # Airflow imports airflow_local_settings from AIRFLOW_HOME/config: the dag-processor applies the policy
