@@ -24,7 +24,8 @@ from include.reports.export_readers import read_export
 from include.reports.formatting import money, pct
 from tests.browser import desk_data
 from tests.conftest import REPO, SHARED_REAL
-from tests.dags.isolated_airflow import free_port, isolated_airflow
+from tests.dags.isolated_airflow import IsolatedAirflow, free_port, isolated_airflow
+from tests.dags.stack_support import PARSE_TIMEOUTS, api_client, ok
 from tests.reports import ledger_support as hand
 
 USER, PASSWORD = "desk", "desk-secret"
@@ -49,21 +50,24 @@ execution: {{venue: bus_usd, quote: USD}}
 
 @pytest.fixture(scope="module")
 def desk(real_warehouse, tmp_path_factory):
-    """(root, base URL) of an api-server with the plugin over the demo-like data; stopped at the end."""
+    """(root, base URL, its IsolatedAirflow) of an api-server with the plugin over the demo-like data; stopped
+    at the end."""
     root = tmp_path_factory.mktemp("desk-page")
     desk_data.build(real_warehouse, root)
     port = free_port()
     airflow = isolated_airflow(
         root, CONFIG, f"export AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS='{USER}:admin'",
         f"export AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE='{root}/passwords.json'",
-        f"export AIRFLOW__API__BASE_URL='http://127.0.0.1:{port}'")
+        f"export AIRFLOW__API__BASE_URL='http://127.0.0.1:{port}'", PARSE_TIMEOUTS)
     (root / "passwords.json").write_text(json.dumps({USER: PASSWORD}))
-    for command in ("dags reserialize", "dags trigger daily_report",
-                    f"variables set {desk_data.KILL_SWITCH} true"):
-        done = airflow(command)
-        assert done.returncode == 0, (command, (done.stdout + done.stderr)[-2000:])
+    done = airflow("dags reserialize")  # every DAG on the page's list, none run
+    assert done.returncode == 0, (done.stdout + done.stderr)[-2000:]
     with _api_server(airflow, port) as base:
-        yield root, base
+        # through the running api-server: an `airflow` CLI call costs seconds of CPU for each
+        with api_client(base, USER, PASSWORD) as api:
+            ok(api.post("/dags/daily_report/dagRuns", json={"logical_date": None}))
+            ok(api.post("/variables", json={"key": desk_data.KILL_SWITCH, "value": "true"}))
+        yield root, base, airflow
 
 
 @contextmanager
@@ -104,7 +108,7 @@ def _status(url: str) -> tuple[int, str]:
 
 
 def test_anonymous_requests_are_refused(desk):
-    _, base = desk
+    _, base, _ = desk
     for path in ("/peak-trade/data.json", "/peak-trade/files/reports/2023/03/peak_trade_daily_2023-03-14.pdf"):
         assert _status(base + path)[0] == 401, path
     code, location = _status(base + "/peak-trade/")
@@ -124,7 +128,7 @@ def _login(page, base: str) -> None:
 
 
 def test_the_desk_page_shows_the_exports_and_the_ledger(desk, page):
-    root, base = desk
+    root, base, _ = desk
     data_dir = root / "data"
     _login(page, base)
     page.get_by_role("link", name="Desk").first.click()
@@ -203,17 +207,17 @@ def test_the_desk_page_shows_the_exports_and_the_ledger(desk, page):
 
 
 def test_the_desk_page_behind_the_fab_auth_manager(desk, page):
-    """FAB's own login form, then the page; its figures are the same files' (the first test checks them all)."""
-    root, _ = desk
-    fab_root = root / "fab"
+    """FAB's own login form, then the page; its figures are the same files' (the first test checks them all).
+    A second api-server on the same metadata database (FAB's tables migrated into it) and data: a fresh
+    database would cost another migration."""
+    root, _, simple = desk
+    fab_root = root / "fab"  # its api-server's log
     fab_root.mkdir()
-    for name in ("data", "reports"):
-        (fab_root / name).symlink_to(root / name)
     port = free_port()
-    airflow = isolated_airflow(
-        fab_root, CONFIG,
+    airflow = IsolatedAirflow(fab_root, simple.env, " && ".join([
+        simple.prelude,
         "export AIRFLOW__CORE__AUTH_MANAGER=airflow.providers.fab.auth_manager.fab_auth_manager.FabAuthManager",
-        f"export AIRFLOW__API__BASE_URL='http://127.0.0.1:{port}'")
+        f"export AIRFLOW__API__BASE_URL='http://127.0.0.1:{port}'"]))
     for command in ("fab-db migrate", f"users create -u viewer -p {PASSWORD} -r Viewer -f Desk -l Viewer "
                                       "-e viewer@example.com"):
         done = airflow(command)

@@ -20,6 +20,8 @@ import pytest
 
 from tests.conftest import REPO
 from tests.dags.isolated_airflow import free_port, isolated_airflow, stop, wait_for
+from tests.dags.stack_support import (PARSE_TIMEOUTS, admin_password, api_client, dags_folder, finished_run, ok, parsed,
+                                      task_states)
 from tests.execution.desk_support import build_warehouse, config_text, land_sim
 
 IMAGES = (REPO / "docs" / "images" if os.environ.get("PEAKTRADE_DOC_SCREENSHOTS") == "1"
@@ -32,6 +34,7 @@ sweeps:
      universe: [{exchange: sim_alpha, symbol: BTC/USDT}], budget: 10}
 """
 BAD_SYMBOL = "symbol 'BTC/USDX' is not listed on exchange 'sim_alpha'"
+DAGS = ("market_data_backfill", "risk_monitor", "nightly_sweep", "rebalance")  # each its own file in dags/
 
 
 def _healthy(base: str) -> bool:
@@ -49,27 +52,33 @@ def stack(tmp_path_factory):
     land_sim(root / "data")
     build_warehouse(root / "data")  # publish_ledger's dbt models need the daily returns
     port = free_port()
+    dags = dags_folder(root, *(f"{dag_id}.py" for dag_id in DAGS))  # the only DAGs parsed
     cli = isolated_airflow(
-        root, config_text(extra=SWEEPS),
+        root, config_text(extra=SWEEPS), f"export AIRFLOW__CORE__DAGS_FOLDER={dags}",
         f"export AIRFLOW__API__PORT={port} AIRFLOW__API__HOST=127.0.0.1",
         f"export AIRFLOW__CORE__EXECUTION_API_SERVER_URL=http://127.0.0.1:{port}/execution/",
         "export AIRFLOW__API_AUTH__JWT_SECRET=peaktrade-states AIRFLOW__CORE__PARALLELISM=2",
         "export AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION=True",  # only the runs a test triggers
         "export AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC=2 AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL=10",
         "export AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL=3600",  # each file parsed once
+        PARSE_TIMEOUTS,
     )
-    assert cli('pools set duckdb 1 "DuckDB warehouse file"').returncode == 0
     # the api-server first (tasks report to it), as scripts/airflow.sh starts them
-    procs = [cli.start("api-server")]
+    procs, api = [cli.start("api-server")], None
     base = f"http://127.0.0.1:{port}"
     try:
         wait_for(lambda: _healthy_api(base), 300, "the api-server")
+        password = admin_password(root)
+        api = api_client(base, "admin", password)  # the pool below, and unpausing risk_monitor
+        ok(api.post("/pools", json={"name": "duckdb", "slots": 1, "description": "DuckDB warehouse file"}))
         procs += [cli.start("scheduler"), cli.start("dag-processor")]
         wait_for(lambda: _healthy(base), 300, "the scheduler and the dag-processor")
-        wait_for(lambda: "risk_monitor" in cli("dags list -o plain").stdout, 300, "the DAGs to be parsed")
-        password = json.loads((root / "home" / "simple_auth_manager_passwords.json.generated").read_text())["admin"]
-        yield {"base": base, "password": password, "cli": cli, "root": root}
+        # read-only from the metadata database: an `airflow` CLI call per poll costs seconds of CPU
+        wait_for(lambda: parsed(root / "airflow.db", *DAGS), 300, "the DAGs to be parsed", every=1)
+        yield {"base": base, "password": password, "api": api, "root": root, "db": root / "airflow.db"}
     finally:
+        if api is not None:
+            api.close()
         stop(procs)
 
 
@@ -93,23 +102,6 @@ def ui(page, stack):
     return page
 
 
-def _runs(cli, dag_id: str) -> list[dict]:
-    done = cli(f"dags list-runs {dag_id} -o json")
-    listing = [line for line in done.stdout.splitlines() if line.startswith("[")]
-    return json.loads(listing[-1]) if done.returncode == 0 and listing else []
-
-
-def _task_states(cli, dag_id: str, run_id: str) -> dict[str, dict]:
-    done = cli(f"tasks states-for-dag-run {dag_id} '{run_id}' -o json")
-    listing = [line for line in done.stdout.splitlines() if line.startswith("[")]
-    return {row["task_id"]: row for row in json.loads(listing[-1])}
-
-
-def _finished_run(cli, dag_id: str) -> dict:
-    return wait_for(lambda: next((r for r in _runs(cli, dag_id) if r["state"] in ("success", "failed")), None),
-                 600, f"a finished {dag_id} run")
-
-
 def _open_trigger_form(page, base: str, dag_id: str):
     page.goto(f"{base}/dags/{dag_id}")
     page.get_by_role("button", name="Trigger").first.click()
@@ -119,7 +111,7 @@ def _open_trigger_form(page, base: str, dag_id: str):
 
 
 def test_a_bad_symbol_from_the_trigger_form_fails_the_run_at_once_with_its_message(ui, stack):
-    base, cli = stack["base"], stack["cli"]
+    base, db = stack["base"], stack["db"]
     dialog = _open_trigger_form(ui, base, "market_data_backfill")
     # The Symbols field offers the configured symbols only; an unknown one comes in through the form's
     # Configuration JSON (Advanced Options), which the UI validates against the params' schema.
@@ -134,12 +126,12 @@ def test_a_bad_symbol_from_the_trigger_form_fails_the_run_at_once_with_its_messa
     assert dialog.get_by_role("checkbox").first.is_checked()  # "Unpause market_data_backfill on trigger"
     dialog.get_by_role("button", name="Trigger").click()
 
-    run = _finished_run(cli, "market_data_backfill")
+    run = finished_run(db, "market_data_backfill")
     assert run["state"] == "failed"
-    states = _task_states(cli, "market_data_backfill", run["run_id"])
-    assert states["plan_backfill"]["state"] == "failed"
-    assert {states[t]["state"] for t in ("land", "validate", "publish")} == {"upstream_failed"}  # nothing retried
-    assert "up_for_retry" not in {s["state"] for s in states.values()}
+    states = task_states(db, "market_data_backfill", run["run_id"])
+    assert states["plan_backfill"] == "failed"
+    assert {states[t] for t in ("land", "validate", "publish")} == {"upstream_failed"}  # nothing retried
+    assert "up_for_retry" not in set(states.values())
 
     # The UI's first error is the one message, as the first line the task logged.
     ui.goto(f"{base}/dags/market_data_backfill")
@@ -152,19 +144,18 @@ def test_a_bad_symbol_from_the_trigger_form_fails_the_run_at_once_with_its_messa
 
 
 def test_a_circuit_breaker_at_halt_shows_on_the_dag_list(ui, stack, monkeypatch):
-    base, cli, root = stack["base"], stack["cli"], stack["root"]
+    base, db, root = stack["base"], stack["db"], stack["root"]
     monkeypatch.setenv("PEAKTRADE_CONFIG", str(root / "config.yaml"))
     monkeypatch.setenv("PEAKTRADE_DATA_DIR", str(root / "data"))
     monkeypatch.delenv("PEAKTRADE_LEDGER_URL", raising=False)
     _plant_peak(root, Decimal("1.25"))  # the desk was worth 25 % more: drawdown 20 % >= halt at 15 %
     # unpaused, the scheduler runs the latest */15 slot at once (no schedules_start here: catch-up of one)
-    assert cli("dags unpause risk_monitor").returncode == 0
+    ok(stack["api"].patch("/dags/risk_monitor", json={"is_paused": False}))
 
-    run = _finished_run(cli, "risk_monitor")
-    states = _task_states(cli, "risk_monitor", run["run_id"])
+    run = finished_run(db, "risk_monitor")
+    states = task_states(db, "risk_monitor", run["run_id"])
     # the monitor's work is done (ledger published); the run is failed by the breaker alone
-    assert {t: s["state"] for t, s in states.items()} == {"monitor_risk": "success", "publish_ledger": "success",
-                                                           "check_breaker": "failed"}
+    assert states == {"monitor_risk": "success", "publish_ledger": "success", "check_breaker": "failed"}
 
     def latest_run_state_on_the_list():  # a later */15 slot may be running meanwhile: wait for it to end
         ui.goto(f"{base}/dags?search=risk_monitor")

@@ -1,15 +1,16 @@
 """The real scheduler: ingest publishes the asset, warehouse_build follows, no DuckDB lock is ever hit.
 
 Runs Airflow's api-server, scheduler and dag-processor (LocalExecutor,
-parallelism 4) on loopback with a SQLite metadata database, triggers
-market_data_ingest and waits for the asset-scheduled warehouse_build.
+parallelism 4) on loopback with a SQLite metadata database, unpauses
+market_data_ingest (its latest hourly run starts) and waits for the asset-scheduled warehouse_build.
 """
-import json
 import sqlite3
 
 import pytest
 
 from tests.dags.isolated_airflow import free_port, isolated_airflow, stop, wait_for
+from tests.dags.stack_support import (PARSE_TIMEOUTS, admin_password, api_client, dag_runs, dags_folder, ok, parsed,
+                                      settled_runs)
 
 CONFIG = """
 universe:
@@ -25,9 +26,10 @@ ingest: {task_retries: 1, retries: 1, retry_base_delay_s: 0}
 
 @pytest.fixture(scope="module")
 def services(tmp_path_factory):
-    port = free_port()
+    root, port = tmp_path_factory.mktemp("scheduler"), free_port()
+    dags = dags_folder(root, "market_data_ingest.py", "warehouse_build.py")  # the only DAGs parsed
     cli = isolated_airflow(
-        tmp_path_factory.mktemp("scheduler"), CONFIG,
+        root, CONFIG, f"export AIRFLOW__CORE__DAGS_FOLDER={dags}",
         f"export AIRFLOW__API__PORT={port} AIRFLOW__API__HOST=127.0.0.1",
         f"export AIRFLOW__CORE__EXECUTION_API_SERVER_URL=http://127.0.0.1:{port}/execution/",
         "export AIRFLOW__API_AUTH__JWT_SECRET=peaktrade-test AIRFLOW__CORE__PARALLELISM=4",
@@ -36,43 +38,36 @@ def services(tmp_path_factory):
         "export AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC=2 AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL=10",
         # Each file parsed once: re-parsing all of them every 30 s (the default) costs about a core here.
         "export AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL=3600",
+        PARSE_TIMEOUTS,
     )
-    root = cli.root
-    assert cli('pools set duckdb 1 "DuckDB warehouse file"').returncode == 0
     procs = [cli.start(component) for component in ("api-server", "scheduler", "dag-processor")]
     try:
-        yield root, cli
+        # The simple auth manager's admin: its password is generated when the api-server starts.
+        with api_client(f"http://127.0.0.1:{port}", "admin", admin_password(root)) as api:
+            ok(api.post("/pools", json={"name": "duckdb", "slots": 1, "description": "DuckDB warehouse file"}))
+            yield root, api
     finally:
         stop(procs)
 
 
-def _runs(cli, dag_id: str) -> list[dict]:
-    done = cli(f"dags list-runs {dag_id} -o json")
-    listing = [line for line in done.stdout.splitlines() if line.startswith("[")]  # warnings share stdout
-    return json.loads(listing[-1]) if done.returncode == 0 and listing else []
-
-
-def _settled(cli, dag_id: str) -> list[dict]:
-    """All runs of a DAG once at least one exists and none is queued or running."""
-    runs = _runs(cli, dag_id)
-    return runs if runs and all(r["state"] in ("success", "failed") for r in runs) else []
-
-
 def test_ingest_then_asset_scheduled_warehouse_without_lock_errors(services):
-    root, cli = services
+    root, api = services
+    db_path = root / "airflow.db"  # polled read-only: an `airflow` CLI call per poll costs seconds of CPU
     # Both parsed before anything runs: an asset event emitted before warehouse_build is
-    # registered as its consumer would trigger nothing (the scheduled ingest run starts at unpause).
+    # registered as its consumer would trigger nothing.
+    wait_for(lambda: parsed(db_path, "warehouse_build", "market_data_ingest"), 300, "both DAGs to be parsed", every=1)
+    # Unpaused, the scheduler starts ingest's latest hourly run at once (start_date 2024-01-01, no catch-up):
+    # the one ingest run under test (a triggered run besides would only queue a second one behind it).
     for dag_id in ("warehouse_build", "market_data_ingest"):
-        wait_for(lambda: cli(f"dags details {dag_id}").returncode == 0, 300, f"{dag_id} to be parsed")
-    for dag_id in ("warehouse_build", "market_data_ingest"):
-        assert cli(f"dags unpause {dag_id}").returncode == 0
-    assert cli("dags trigger market_data_ingest").returncode == 0  # the scheduler may start a scheduled run too
-    ingests = wait_for(lambda: _settled(cli, "market_data_ingest"), 480, "market_data_ingest to finish")
+        ok(api.patch(f"/dags/{dag_id}", json={"is_paused": False}))
+    assert wait_for(lambda: dag_runs(db_path, "market_data_ingest"), 120, "the scheduled ingest run", every=1)
+    ingests = wait_for(lambda: settled_runs(db_path, "market_data_ingest"), 480, "market_data_ingest to finish")
     assert {r["state"] for r in ingests} == {"success"}
-    builds = wait_for(lambda: _settled(cli, "warehouse_build"), 600, "the asset-scheduled warehouse_build to finish")
+    builds = wait_for(lambda: settled_runs(db_path, "warehouse_build"), 600,
+                      "the asset-scheduled warehouse_build to finish")
     assert {r["state"] for r in builds} == {"success"}
 
-    db = sqlite3.connect(root / "airflow.db")
+    db = sqlite3.connect(db_path)
     spans = db.execute(
         "select task_id, start_date, end_date from task_instance where pool = 'duckdb' and dag_id = 'warehouse_build' "
         "and start_date is not null order by start_date"  # skipped tasks (e.g. a model's tests) never start

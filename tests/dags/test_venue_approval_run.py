@@ -15,6 +15,7 @@ import pytest
 
 from include.execution.ledger import Ledger
 from tests.dags.isolated_airflow import free_port, isolated_airflow, stop, wait_for
+from tests.dags.stack_support import PARSE_TIMEOUTS, dags_folder
 from tests.emulator import running_emulator
 from tests.execution.desk_support import config_text
 
@@ -35,8 +36,9 @@ def stack(tmp_path_factory):
         extra = ("  fill_timeout_s: 5\n  venues:\n"
                  f"    needs_ok: {{{common}, approvers: [alice], approval_timeout_minutes: 10}}\n"
                  f"    hurry: {{{common}, approvers: [alice], approval_timeout_minutes: 0.1}}")
+        dags = dags_folder(root, "rebalance.py", "flatten_all.py")  # the only DAGs parsed
         cli = isolated_airflow(
-            root, config_text(extra=extra),
+            root, config_text(extra=extra), f"export AIRFLOW__CORE__DAGS_FOLDER={dags}",
             f"export AIRFLOW__API__PORT={port} AIRFLOW__API__HOST=127.0.0.1",
             f"export AIRFLOW__CORE__EXECUTION_API_SERVER_URL=http://127.0.0.1:{port}/execution/",
             "export AIRFLOW__API_AUTH__JWT_SECRET=peaktrade-test AIRFLOW__CORE__PARALLELISM=4",
@@ -47,6 +49,7 @@ def stack(tmp_path_factory):
             "export AIRFLOW__SCHEDULER__TRIGGER_TIMEOUT_CHECK_INTERVAL=1 AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL=5",
             # Each file parsed once: re-parsing all of them every 30 s (the default) costs about a core here.
             "export AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL=3600",
+            PARSE_TIMEOUTS,
             AIRFLOW_CONN_VENUE_KEY=json.dumps({"conn_type": "generic", "login": KEY, "password": SECRET}),
         )
         procs = [cli.start(component) for component in ("api-server", "scheduler", "dag-processor")]

@@ -6,12 +6,20 @@ token from /auth/token. In order: a sweep whose chunks run on both workers, a pa
 whose ledger is in PostgreSQL, then a sweep during which worker-1 is SIGKILLed (its running chunk
 fails on the missed heartbeat and its retry runs on worker-2). Teardown asserts that no process
 the stack started is alive.
+
+The stack's timings are shortened for the test (same behaviour, seconds instead of minutes): a task
+missing heartbeats for 30 s is failed (scaleout's 60 s), checked every 2 s, and a failed task is
+retried after seconds, not the DAGs' minute (a task policy in the stack's AIRFLOW_HOME/config).
 """
+import os
+import textwrap
+
 import duckdb
 import pytest
 
 from include.execution.ledger import Ledger
 from scripts.scaleout import scaleout_stack
+from tests.dags.stack_support import PARSE_TIMEOUT_ENV, dags_folder
 from tests.dags.test_sweep_run import export_real_candles
 from tests.execution.desk_support import build_warehouse, config_text, land_sim
 
@@ -35,6 +43,24 @@ sweeps:
     chunk_size: 8
 """
 CHUNK = "run_sweep_chunk"
+FAST = {
+    # No cron runs: unpausing nightly_sweep would otherwise start its latest scheduled run of every sweep.
+    "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False",
+    # Above the workers' 5 s heartbeat interval with room for a loaded machine; a live task that still
+    # missed it would only be retried (the runs' assertions hold), never lost.
+    "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "30",
+    "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL": "2",
+} | PARSE_TIMEOUT_ENV
+# Airflow imports airflow_local_settings from AIRFLOW_HOME/config: the dag-processor applies the policy
+# to every task it parses, so the serialized DAGs the scheduler follows carry these delays.
+RETRY_POLICY = """
+    from datetime import timedelta
+
+
+    def task_policy(task):
+        task.retry_delay = timedelta(seconds=2)
+        task.max_retry_delay = timedelta(seconds=10)
+"""
 
 
 @pytest.fixture(scope="module")
@@ -45,11 +71,16 @@ def stack(tmp_path_factory):
     land_sim(data)             # validated candles and daily returns the rebalance needs
     build_warehouse(data)
     (root / "config.yaml").write_text(config_text(extra=SWEEPS))
-    # No cron runs: unpausing nightly_sweep would otherwise start its latest scheduled run of every sweep.
-    with scaleout_stack(root, config=root / "config.yaml", data_dir=data, redis_db=1,
-                        extra_env={"AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False"}) as running:
+    fast = FAST | {"AIRFLOW__CORE__DAGS_FOLDER": str(dags_folder(root, "nightly_sweep.py", "rebalance.py"))}
+    (root / "home" / "config").mkdir(parents=True)
+    (root / "home" / "config" / "airflow_local_settings.py").write_text(textwrap.dedent(RETRY_POLICY))
+    # PEAKTRADE_TEST_REDIS_DB: another broker database where several sessions share one Redis
+    with scaleout_stack(root, config=root / "config.yaml", data_dir=data,
+                        redis_db=int(os.environ.get("PEAKTRADE_TEST_REDIS_DB", "1")), extra_env=fast) as running:
         for dag_id in ("nightly_sweep", "rebalance"):
             running.unpause(dag_id)
+        delay = running.request("GET", f"/api/v2/dags/nightly_sweep/tasks/{CHUNK}")["retry_delay"]
+        assert (delay["days"], delay["seconds"]) == (0, 2), f"the retry policy was not applied: {delay}"
         yield running
     assert running.alive() == [], "processes the stack started are still alive"
 

@@ -15,6 +15,7 @@ import pytest
 from operators.desk_roles import TRADE_DAGS
 from tests.conftest import REPO
 from tests.dags.isolated_airflow import free_port, isolated_airflow, wait_for
+from tests.dags.stack_support import PARSE_TIMEOUTS
 from tests.execution.desk_support import config_text
 
 FAB = "airflow.providers.fab.auth_manager.fab_auth_manager.FabAuthManager"
@@ -34,6 +35,7 @@ def stack(tmp_path_factory):
         f"export AIRFLOW__API__PORT={port} AIRFLOW__API__HOST=127.0.0.1",
         f"export AIRFLOW__API_AUTH__JWT_SECRET=sec-{secrets.token_hex(8)} AIRFLOW__API__SECRET_KEY=sec-{secrets.token_hex(8)}",
         "export AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION=True",  # a trigger queues a run; nothing executes
+        PARSE_TIMEOUTS,  # `dags reserialize` and `dags test` parse DAG files
     )
     synced = subprocess.run(["bash", "-c", f"{cli.prelude} && exec {REPO}/.venv/bin/python -m operators.desk_roles"],
                             env=cli.env, capture_output=True, text=True, timeout=600)
