@@ -70,7 +70,7 @@ def _build_real_warehouse(data_dir: Path) -> None:
     run_dbt(["build"], data_dir)
 
 
-# The longest files first: with `pytest -n 2 --dist loadfile` each file runs on one worker, and a long
+# The longest files first: with `pytest -n 3 --dist loadfile` each file runs on one worker, and a long
 # file collected last leaves the other worker idle at the end (the suite's wall time is its longest tail).
 LONGEST_FIRST = (
     "scaleout/test_celery_stack.py", "browser/test_desk_page.py", "dags/test_scheduler_run.py",
