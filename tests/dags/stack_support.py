@@ -88,8 +88,8 @@ def admin_password(root: Path, timeout: float = 180) -> str:
     return wait_for(read, timeout, "the api-server's generated admin password", every=1)
 
 
-def api_client(base: str, username: str, password: str, timeout: float = 180) -> httpx.Client:
-    """An httpx client on base/api/v2 holding a JWT from /auth/token, once the api-server hands one out."""
+def api_token(base: str, username: str, password: str, timeout: float = 180, every: float = 1) -> str:
+    """A JWT from base/auth/token, once the api-server is up and hands one out."""
     def token():
         try:
             answer = httpx.post(f"{base}/auth/token", json={"username": username, "password": password}, timeout=30)
@@ -97,7 +97,12 @@ def api_client(base: str, username: str, password: str, timeout: float = 180) ->
             return None
         return answer.json()["access_token"] if answer.status_code == 201 else None
 
-    jwt = wait_for(token, timeout, f"a token for {username} from the api-server", every=1)
+    return wait_for(token, timeout, f"a token for {username} from the api-server", every=every)
+
+
+def api_client(base: str, username: str, password: str, timeout: float = 180) -> httpx.Client:
+    """An httpx client on base/api/v2 holding a JWT from /auth/token (api_token)."""
+    jwt = api_token(base, username, password, timeout)
     return httpx.Client(base_url=f"{base}/api/v2", timeout=60, headers={"Authorization": f"Bearer {jwt}"})
 
 

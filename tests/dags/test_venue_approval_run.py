@@ -15,7 +15,7 @@ import pytest
 
 from include.execution.ledger import Ledger
 from tests.dags.isolated_airflow import free_port, isolated_airflow, stop, wait_for
-from tests.dags.stack_support import PARSE_TIMEOUTS, dags_folder
+from tests.dags.stack_support import PARSE_TIMEOUTS, api_token, dags_folder
 from tests.emulator import running_emulator
 from tests.execution.desk_support import config_text
 
@@ -65,13 +65,7 @@ class Api:
         self.client = httpx.Client(base_url=base, timeout=30)
 
     def login(self) -> "Api":
-        def token():
-            try:
-                answer = self.client.post("/auth/token", json={"username": self.user, "password": PASSWORDS[self.user]})
-            except httpx.TransportError:
-                return None
-            return answer.json()["access_token"] if answer.status_code == 201 else None
-        self.client.headers["Authorization"] = f"Bearer {wait_for(token, 120, 'the api-server', 1)}"
+        self.client.headers["Authorization"] = f"Bearer {api_token(self.base, self.user, PASSWORDS[self.user], 120)}"
         return self
 
     def get(self, path: str):

@@ -14,7 +14,7 @@ import pytest
 
 from operators.desk_roles import TRADE_DAGS
 from tests.conftest import REPO
-from tests.dags.isolated_airflow import free_port, isolated_airflow, wait_for
+from tests.dags.isolated_airflow import free_port, isolated_airflow, stop, wait_for
 from tests.dags.stack_support import PARSE_TIMEOUTS
 from tests.execution.desk_support import config_text
 
@@ -57,11 +57,7 @@ def stack(tmp_path_factory):
             assert made.status_code in (200, 201), made.text
         yield {"base": base, "sync_output": synced.stdout, "cli": cli}
     finally:
-        api.terminate()
-        try:
-            api.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            api.kill()
+        stop([api])
 
 
 def _token(base: str, user: str) -> str:
