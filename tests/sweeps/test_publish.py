@@ -195,15 +195,20 @@ def test_the_yaml_tests_run_and_catch_a_doubled_trial(published, tmp_path):
     assert {r["status"] for r in published.built if r not in results} == {"success"}  # the models it tested
     tested = " ".join(r["unique_id"] for r in results)
     for model in (*STAGING, *MARTS):
-        assert f"unique_combination_{model}" in tested and f"not_null_{model}_sweep" in tested
+        assert f"unique_combination_{model}" in tested and f"not_null_columns_{model}_sweep" in tested
     assert "accepted_values_fct_sweep_trials_method" in tested
     copy = tmp_path / "warehouse" / "peak_trade.duckdb"
     copy.parent.mkdir()
     shutil.copy(warehouse_file(published.data), copy)
     with duckdb.connect(str(copy)) as con:
         con.execute("insert into fct_sweep_trials select * from fct_sweep_trials where objective_rank = 1 limit 1")
-    with pytest.raises(WarehouseError, match="unique_combination_fct_sweep_trials"):
+        con.execute("update fct_sweep_trials set params = null where objective_rank = 2")
+    with pytest.raises(WarehouseError, match="unique_combination_fct_sweep_trials") as failed:
         build_sweep_models(tmp_path, "test")
+    assert "not_null_columns_fct_sweep_trials" in str(failed.value)  # one test for the model's required columns
+    with duckdb.connect(str(copy)) as con:  # which column, and how many rows: the test's own result
+        sql = (tmp_path / "warehouse" / "dbt_target" / "compiled").rglob("not_null_columns_fct_sweep_tri*.sql")
+        assert con.execute(next(sql).read_text()).fetchall() == [("params", 2)]
 
 
 def test_a_failed_build_keeps_the_previous_rows_and_the_next_build_loads_the_run(grid, tmp_path):
