@@ -45,7 +45,7 @@ RUNNERS = {
     "landing": lambda tmp, args: landing.run(tmp, args.runs),
     "store_layout": lambda tmp, args: store_layout.run(tmp),
     "market_data_ingest": lambda tmp, args: ingest_dag.run(tmp, cold=not args.no_cold),
-    "warehouse": lambda tmp, args: warehouse.run(tmp),
+    "warehouse": lambda tmp, args: warehouse.run(tmp, airflow_variants=args.airflow_variant),
     "backtest": lambda tmp, args: backtest.run(tmp),
     "sweep_batch": lambda tmp, args: sweep_batch.run(tmp),
     "reports": lambda tmp, args: reports.run(tmp),
@@ -70,6 +70,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.splitlines()[0])
     parser.add_argument("--only", action="append", choices=BENCHMARKS, help="run only this benchmark (repeatable)")
     parser.add_argument("--runs", type=int, default=3, help="landing runs per source; the median is reported (default 3)")
+    parser.add_argument("--airflow-variant", action="append", choices=tuple(warehouse_dag.VARIANTS),
+                        help="warehouse: run only this way of running dbt from Airflow (repeatable; default all)")
     parser.add_argument("--no-cold", action="store_true", help="skip the cold (empty data dir) DAG run")
     parser.add_argument("--tmp-dir", type=Path, default=DEFAULT_TMP_PARENT, help="parent of the temporary work dir")
     parser.add_argument("--keep-tmp", action="store_true", help="keep the temporary work dir (data, logs, Airflow home)")

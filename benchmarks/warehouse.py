@@ -199,7 +199,7 @@ def _peak_rss_mb(who) -> float:
 # --------------------------------------------------------------------------- orchestration (parent)
 
 
-def run(tmp: Path, progress=print) -> dict:
+def run(tmp: Path, progress=print, airflow_variants: tuple[str, ...] | None = None) -> dict:
     results = {}
     for dataset, spec in DATASETS.items():
         data = tmp / "warehouse" / dataset
@@ -239,7 +239,7 @@ def run(tmp: Path, progress=print) -> dict:
                  f"pandas {peer['total_s']:.1f} s (compute {peer['compute_s']:.1f} s)")
         results[dataset] = entry
     progress("  warehouse_build through Airflow on the default universe (benchmarks/warehouse_dag.py):")
-    airflow = warehouse_dag.run(tmp, progress)
+    airflow = warehouse_dag.run(tmp, progress, **({"variants": tuple(airflow_variants)} if airflow_variants else {}))
     return {"parameters": {"seed": SEED, "start": START.isoformat(), "end": END.isoformat(),
                            "datasets": {k: {"timeframe": v["timeframe"], "series": len(v["series"])}
                                         for k, v in DATASETS.items()}},
