@@ -15,20 +15,15 @@ where {{ column_name }} is not null
   )
 {% endtest %}
 
-{#- accepted_range for several columns of a model in one scan: `ranges` maps a column to its
-    min_value / max_value / tolerance; one row per column with values outside, with how many. -#}
+{#- accepted_range for several columns of a model in one test: `ranges` maps a column to its
+    min_value / max_value / tolerance; one row per column with values outside. -#}
 {% test accepted_ranges(model, ranges) %}
-with outside as (
-    select
-    {%- for column, bounds in ranges.items() %}
-        count(*) filter (where false
-        {%- if bounds.min_value is defined %} or {{ column }} < {{ bounds.min_value }} - {{ bounds.tolerance or 0 }}{% endif %}
-        {%- if bounds.max_value is defined %} or {{ column }} > {{ bounds.max_value }} + {{ bounds.tolerance or 0 }}{% endif %}) as {{ column }}{{ "," if not loop.last }}
-    {%- endfor %}
-    from {{ model }}
-)
-{%- for column in ranges %}
-select '{{ column }}' as column_name, {{ column }} as outside_rows from outside where {{ column }} > 0
-{{ "union all" if not loop.last }}
+{%- set checks = [] %}
+{%- for column, bounds in ranges.items() %}
+  {%- set outside = [] %}
+  {%- if bounds.min_value is defined %}{% do outside.append(column ~ " < " ~ bounds.min_value ~ " - " ~ (bounds.tolerance or 0)) %}{% endif %}
+  {%- if bounds.max_value is defined %}{% do outside.append(column ~ " > " ~ bounds.max_value ~ " + " ~ (bounds.tolerance or 0)) %}{% endif %}
+  {%- do checks.append([column, outside | join(" or ")]) %}
 {%- endfor %}
+{{ count_failures(model, checks) }}
 {% endtest %}

@@ -1,18 +1,10 @@
 {#- A generic test: rows where a boolean SQL expression is false (NULL counts as holding: metrics may be undefined). Usable on a model or a column (column_name is then only the label).
-    `expressions` checks several in one scan: one row per expression that fails, with how many rows break it. -#}
+    `expressions` checks several in one scan: one row per expression that fails, with how many rows break it (count_failures). -#}
 {% test risk_holds(model, expression=none, expressions=none, column_name=none) %}
 {%- if expressions %}
-with broken as (
-    select
-    {%- for check in expressions %}
-        count(*) filter (where not coalesce({{ check }}, true)) as check_{{ loop.index }}{{ "," if not loop.last }}
-    {%- endfor %}
-    from {{ model }}
-)
-{%- for check in expressions %}
-select {{ "'" ~ check | replace("'", "''") ~ "'" }} as expression, check_{{ loop.index }} as broken_rows from broken where check_{{ loop.index }} > 0
-{{ "union all" if not loop.last }}
-{%- endfor %}
+{%- set checks = [] %}
+{%- for check in expressions %}{% do checks.append([check, "not coalesce(" ~ check ~ ", true)"]) %}{% endfor %}
+{{ count_failures(model, checks) }}
 {%- else %}
 select *
 from {{ model }}
