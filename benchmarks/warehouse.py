@@ -239,7 +239,7 @@ def run(tmp: Path, progress=print, airflow_variants: tuple[str, ...] | None = No
                  f"pandas {peer['total_s']:.1f} s (compute {peer['compute_s']:.1f} s)")
         results[dataset] = entry
     progress("  warehouse_build through Airflow on the default universe (benchmarks/warehouse_dag.py):")
-    airflow = warehouse_dag.run(tmp, progress, **({"variants": tuple(airflow_variants)} if airflow_variants else {}))
+    airflow = warehouse_dag.run(tmp, progress, tuple(airflow_variants or warehouse_dag.VARIANTS))
     return {"parameters": {"seed": SEED, "start": START.isoformat(), "end": END.isoformat(),
                            "datasets": {k: {"timeframe": v["timeframe"], "series": len(v["series"])}
                                         for k, v in DATASETS.items()}},

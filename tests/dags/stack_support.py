@@ -88,7 +88,7 @@ def admin_password(root: Path, timeout: float = 180) -> str:
     return wait_for(read, timeout, "the api-server's generated admin password", every=1)
 
 
-def api_token(base: str, username: str, password: str, timeout: float = 180, every: float = 1) -> str:
+def api_token(base: str, username: str, password: str, timeout: float = 180) -> str:
     """A JWT from base/auth/token, once the api-server is up and hands one out."""
     def token():
         try:
@@ -97,7 +97,7 @@ def api_token(base: str, username: str, password: str, timeout: float = 180, eve
             return None
         return answer.json()["access_token"] if answer.status_code == 201 else None
 
-    return wait_for(token, timeout, f"a token for {username} from the api-server", every=every)
+    return wait_for(token, timeout, f"a token for {username} from the api-server", every=1)
 
 
 def api_client(base: str, username: str, password: str, timeout: float = 180) -> httpx.Client:
