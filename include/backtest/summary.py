@@ -76,6 +76,61 @@ def _block_sum(a, lo, n, center, form):
     return res
 
 
+@njit(cache=True, inline="always")
+def _terms(x):
+    """x's three terms with center 0 (VALUES, DEVIATIONS: x ** 2, SHORTFALLS: min(x, 0) ** 2), as _term has them."""
+    d = min(x, 0.0)
+    return x, x * x, d * d
+
+
+@njit(cache=True)
+def _leaf_sums(a, n):
+    """(_block_sum of VALUES, DEVIATIONS about 0, SHORTFALLS) of a[:n] in one pass: the same additions in the same
+    order for each (so the same floats), a third of the loads and no branch on the form per value."""
+    if n < 8:
+        v = q = s = 0.0
+        for i in range(n):
+            tv, tq, ts = _terms(a[i])
+            v, q, s = v + tv, q + tq, s + ts
+        return v, q, s
+    v0, q0, s0 = _terms(a[0])
+    v1, q1, s1 = _terms(a[1])
+    v2, q2, s2 = _terms(a[2])
+    v3, q3, s3 = _terms(a[3])
+    v4, q4, s4 = _terms(a[4])
+    v5, q5, s5 = _terms(a[5])
+    v6, q6, s6 = _terms(a[6])
+    v7, q7, s7 = _terms(a[7])
+    i = 8
+    end = n - n % 8
+    while i < end:
+        tv, tq, ts = _terms(a[i])
+        v0, q0, s0 = v0 + tv, q0 + tq, s0 + ts
+        tv, tq, ts = _terms(a[i + 1])
+        v1, q1, s1 = v1 + tv, q1 + tq, s1 + ts
+        tv, tq, ts = _terms(a[i + 2])
+        v2, q2, s2 = v2 + tv, q2 + tq, s2 + ts
+        tv, tq, ts = _terms(a[i + 3])
+        v3, q3, s3 = v3 + tv, q3 + tq, s3 + ts
+        tv, tq, ts = _terms(a[i + 4])
+        v4, q4, s4 = v4 + tv, q4 + tq, s4 + ts
+        tv, tq, ts = _terms(a[i + 5])
+        v5, q5, s5 = v5 + tv, q5 + tq, s5 + ts
+        tv, tq, ts = _terms(a[i + 6])
+        v6, q6, s6 = v6 + tv, q6 + tq, s6 + ts
+        tv, tq, ts = _terms(a[i + 7])
+        v7, q7, s7 = v7 + tv, q7 + tq, s7 + ts
+        i += 8
+    v = ((v0 + v1) + (v2 + v3)) + ((v4 + v5) + (v6 + v7))
+    q = ((q0 + q1) + (q2 + q3)) + ((q4 + q5) + (q6 + q7))
+    s = ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
+    while i < n:
+        tv, tq, ts = _terms(a[i])
+        v, q, s = v + tv, q + tq, s + ts
+        i += 1
+    return v, q, s
+
+
 @njit(cache=True)
 def _half(n):
     half = n // 2
@@ -200,8 +255,7 @@ def performance(equity, initial_capital, periods, plan_sizes, plan_merges, leaf,
                 running = growth
             worst, undefined = _drawdown(growth, running, worst, undefined)
             leaf[i] = x
-        for form in range(3):  # (VALUES, DEVIATIONS about 0: x ** 2, SHORTFALLS)
-            partial[depth, form] = _block_sum(leaf, 0, size, 0.0, form)
+        partial[depth, VALUES], partial[depth, DEVIATIONS], partial[depth, SHORTFALLS] = _leaf_sums(leaf, size)
         depth += 1
         for _ in range(plan_merges[leaves]):
             depth -= 1

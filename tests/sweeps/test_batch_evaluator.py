@@ -10,7 +10,7 @@ import pytest
 from optuna.trial import TrialState
 
 from include.backtest import Bars, Costs, run_backtest
-from include.backtest import batch
+from include.backtest import batch, summary
 from include.backtest.config import Breaker, Exits, Sizing
 from include.backtest.summary import FIELDS, pairwise_plan, pairwise_sum, performance, performance_stored
 from include.strategies.base import StrategyError
@@ -53,6 +53,14 @@ def test_summary_fields_cover_the_sweep_metrics():
 def test_pairwise_sum_is_numpys_sum_bit_for_bit(n):
     values = np.random.default_rng(n).standard_normal(n + 3) * 1e-3
     assert pairwise_sum(values, 3, n) == np.sum(values[3:])
+
+
+@pytest.mark.parametrize("n", [0, 1, 7, 8, 9, 64, 127, 128])
+def test_a_leafs_three_sums_in_one_pass_are_the_block_sums_bit_for_bit(n):
+    values = np.random.default_rng(n).standard_normal(n) * 1e-3
+    got = summary._leaf_sums(values, n)
+    assert got == tuple(summary._block_sum(values, 0, n, 0.0, form) for form in range(3))
+    assert got[0] == np.sum(values) and got[1] == np.sum(values ** 2) and got[2] == np.sum(np.minimum(values, 0) ** 2)
 
 
 @pytest.mark.parametrize("n", [0, 1, 2, 7, 129, 1000, 8193, 100_003])
