@@ -30,104 +30,49 @@ FIELDS = ("total_return", "annual_return", "annual_volatility", "sharpe_ratio", 
  FINAL_EQUITY) = range(len(FIELDS))
 MIN_OBSERVATIONS = 2  # risk.MIN_OBSERVATIONS
 PAIRWISE_BLOCK = 128  # NumPy's PW_BLOCKSIZE
-VALUES, DEVIATIONS, SHORTFALLS = range(3)  # what pairwise_sum adds up (_term)
+VALUES, DEVIATIONS, SHORTFALLS = range(3)  # what pairwise_sum adds up (_add)
 WIDEN = 1.0 + 1e-9    # see performance: a margin of ~1e7 ulps around a quotient's rounding
 
 
 @njit(cache=True, inline="always")
-def _term(x, center, form):
-    """The summed value: x (VALUES), (x - center) ** 2 (DEVIATIONS), min(x, 0) ** 2 (SHORTFALLS). Summing the
-    term where it is read gives the same floats as NumPy summing a stored array of them, without the array."""
-    if form == VALUES:
-        return x
-    d = x - center if form == DEVIATIONS else min(x, 0.0)
-    return d * d
+def _add(v, q, s, x, center):
+    """(v, q, s) plus x's three terms: x (VALUES), (x - center) ** 2 (DEVIATIONS), min(x, 0) ** 2 (SHORTFALLS).
+    Summing a term where it is read gives the same floats as NumPy summing a stored array of them."""
+    d, m = x - center, min(x, 0.0)
+    return v + x, q + d * d, s + m * m
 
 
-@njit(cache=True)
-def _block_sum(a, lo, n, center, form):
-    """NumPy's pairwise_sum for n <= PAIRWISE_BLOCK: 8 accumulators, combined in a fixed tree, then the rest."""
-    if n < 8:
-        res = 0.0
-        for i in range(n):
-            res += _term(a[lo + i], center, form)
-        return res
-    r0, r1 = _term(a[lo], center, form), _term(a[lo + 1], center, form)
-    r2, r3 = _term(a[lo + 2], center, form), _term(a[lo + 3], center, form)
-    r4, r5 = _term(a[lo + 4], center, form), _term(a[lo + 5], center, form)
-    r6, r7 = _term(a[lo + 6], center, form), _term(a[lo + 7], center, form)
-    i = 8
-    end = n - n % 8
-    while i < end:
-        k = lo + i
-        r0 += _term(a[k], center, form)
-        r1 += _term(a[k + 1], center, form)
-        r2 += _term(a[k + 2], center, form)
-        r3 += _term(a[k + 3], center, form)
-        r4 += _term(a[k + 4], center, form)
-        r5 += _term(a[k + 5], center, form)
-        r6 += _term(a[k + 6], center, form)
-        r7 += _term(a[k + 7], center, form)
-        i += 8
-    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
-    while i < n:
-        res += _term(a[lo + i], center, form)
-        i += 1
-    return res
-
-
-@njit(cache=True, inline="always")
-def _terms(x):
-    """x's three terms with center 0 (VALUES, DEVIATIONS: x ** 2, SHORTFALLS: min(x, 0) ** 2), as _term has them."""
-    d = min(x, 0.0)
-    return x, x * x, d * d
-
-
-@njit(cache=True)
-def _leaf_sums(a, n):
-    """(_block_sum of VALUES, DEVIATIONS about 0, SHORTFALLS) of a[:n] in one pass: the same additions in the same
-    order for each (so the same floats), a third of the loads and no branch on the form per value."""
+@njit(cache=True, inline="always")  # inlined, the center a constant 0.0 in performance costs nothing
+def _block_sums(a, lo, n, center):
+    """NumPy's pairwise_sum for n <= PAIRWISE_BLOCK, of the three terms of a[lo:lo + n] at once (_add: the
+    same additions in the same order for each, so the same floats as three separate sums): below 8 values a
+    plain loop from 0.0; else 8 accumulators, combined in a fixed tree, then the rest. NumPy starts each
+    accumulator at its first value; starting at -0.0 is the same float (-0.0 + x is x, for every x)."""
     if n < 8:
         v = q = s = 0.0
         for i in range(n):
-            tv, tq, ts = _terms(a[i])
-            v, q, s = v + tv, q + tq, s + ts
+            v, q, s = _add(v, q, s, a[lo + i], center)
         return v, q, s
-    v0, q0, s0 = _terms(a[0])
-    v1, q1, s1 = _terms(a[1])
-    v2, q2, s2 = _terms(a[2])
-    v3, q3, s3 = _terms(a[3])
-    v4, q4, s4 = _terms(a[4])
-    v5, q5, s5 = _terms(a[5])
-    v6, q6, s6 = _terms(a[6])
-    v7, q7, s7 = _terms(a[7])
-    i = 8
-    end = n - n % 8
-    while i < end:
-        tv, tq, ts = _terms(a[i])
-        v0, q0, s0 = v0 + tv, q0 + tq, s0 + ts
-        tv, tq, ts = _terms(a[i + 1])
-        v1, q1, s1 = v1 + tv, q1 + tq, s1 + ts
-        tv, tq, ts = _terms(a[i + 2])
-        v2, q2, s2 = v2 + tv, q2 + tq, s2 + ts
-        tv, tq, ts = _terms(a[i + 3])
-        v3, q3, s3 = v3 + tv, q3 + tq, s3 + ts
-        tv, tq, ts = _terms(a[i + 4])
-        v4, q4, s4 = v4 + tv, q4 + tq, s4 + ts
-        tv, tq, ts = _terms(a[i + 5])
-        v5, q5, s5 = v5 + tv, q5 + tq, s5 + ts
-        tv, tq, ts = _terms(a[i + 6])
-        v6, q6, s6 = v6 + tv, q6 + tq, s6 + ts
-        tv, tq, ts = _terms(a[i + 7])
-        v7, q7, s7 = v7 + tv, q7 + tq, s7 + ts
-        i += 8
+    v0 = v1 = v2 = v3 = v4 = v5 = v6 = v7 = -0.0
+    q0 = q1 = q2 = q3 = q4 = q5 = q6 = q7 = -0.0
+    s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = -0.0
+    end = lo + n - n % 8
+    k = lo
+    while k < end:
+        v0, q0, s0 = _add(v0, q0, s0, a[k], center)
+        v1, q1, s1 = _add(v1, q1, s1, a[k + 1], center)
+        v2, q2, s2 = _add(v2, q2, s2, a[k + 2], center)
+        v3, q3, s3 = _add(v3, q3, s3, a[k + 3], center)
+        v4, q4, s4 = _add(v4, q4, s4, a[k + 4], center)
+        v5, q5, s5 = _add(v5, q5, s5, a[k + 5], center)
+        v6, q6, s6 = _add(v6, q6, s6, a[k + 6], center)
+        v7, q7, s7 = _add(v7, q7, s7, a[k + 7], center)
+        k += 8
     v = ((v0 + v1) + (v2 + v3)) + ((v4 + v5) + (v6 + v7))
     q = ((q0 + q1) + (q2 + q3)) + ((q4 + q5) + (q6 + q7))
     s = ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
-    while i < n:
-        tv, tq, ts = _terms(a[i])
-        v, q, s = v + tv, q + tq, s + ts
-        i += 1
+    for k in range(end, lo + n):
+        v, q, s = _add(v, q, s, a[k], center)
     return v, q, s
 
 
@@ -141,12 +86,12 @@ def _half(n):
 def pairwise_sum(a, lo, n, center=0.0, form=VALUES):
     """a[lo:lo + n].sum() in NumPy's order (numpy/_core/src/umath/loops_utils.h.src, pairwise_sum):
     halves (a multiple of 8 first) down to blocks, left + right: the leaves and merges of pairwise_plan.
-    center, form: sum _term(x) instead of x (see _term)."""
+    center, form: sum that term of x instead of x (see _add)."""
     sizes, merges = pairwise_plan(n)
     sums = np.empty(64)  # depth <= log2(n): 64 levels cover any array
     depth = 0
     for leaf in range(sizes.shape[0]):
-        sums[depth] = _block_sum(a, lo, sizes[leaf], center, form)
+        sums[depth] = _block_sums(a, lo, sizes[leaf], center)[form]
         lo += sizes[leaf]
         depth += 1
         for _ in range(merges[leaf]):
@@ -185,7 +130,7 @@ def _drawdown(growth, running, worst, undefined):
 def pairwise_plan(n):
     """The leaves of NumPy's pairwise tree over n values, in order: (sizes, merges), merges[i] = how many
     left + right additions follow leaf i (the stack of partial sums pops that many times). Summing leaves of
-    these sizes (_block_sum) and merging as told is NumPy's arithmetic (pairwise_sum), also streamed
+    these sizes (_block_sums) and merging as told is NumPy's arithmetic (pairwise_sum), also streamed
     (performance). NumPy recurses; this walks the same tree with an explicit stack (a recursive function
     breaks Numba's cache of its callers)."""
     cap = n // 64 + 2  # above one block, every leaf holds at least 64 values (halves are rounded down to 8s)
@@ -255,7 +200,7 @@ def performance(equity, initial_capital, periods, plan_sizes, plan_merges, leaf,
                 running = growth
             worst, undefined = _drawdown(growth, running, worst, undefined)
             leaf[i] = x
-        partial[depth, VALUES], partial[depth, DEVIATIONS], partial[depth, SHORTFALLS] = _leaf_sums(leaf, size)
+        partial[depth, VALUES], partial[depth, DEVIATIONS], partial[depth, SHORTFALLS] = _block_sums(leaf, 0, size, 0.0)
         depth += 1
         for _ in range(plan_merges[leaves]):
             depth -= 1

@@ -53,14 +53,17 @@ def test_summary_fields_cover_the_sweep_metrics():
 def test_pairwise_sum_is_numpys_sum_bit_for_bit(n):
     values = np.random.default_rng(n).standard_normal(n + 3) * 1e-3
     assert pairwise_sum(values, 3, n) == np.sum(values[3:])
+    assert pairwise_sum(values, 3, n, 2e-4, summary.DEVIATIONS) == np.sum((values[3:] - 2e-4) ** 2)
+    assert pairwise_sum(values, 3, n, 0.0, summary.SHORTFALLS) == np.sum(np.minimum(values[3:], 0) ** 2)
 
 
 @pytest.mark.parametrize("n", [0, 1, 7, 8, 9, 64, 127, 128])
-def test_a_leafs_three_sums_in_one_pass_are_the_block_sums_bit_for_bit(n):
-    values = np.random.default_rng(n).standard_normal(n) * 1e-3
-    got = summary._leaf_sums(values, n)
-    assert got == tuple(summary._block_sum(values, 0, n, 0.0, form) for form in range(3))
-    assert got[0] == np.sum(values) and got[1] == np.sum(values ** 2) and got[2] == np.sum(np.minimum(values, 0) ** 2)
+def test_a_blocks_three_sums_in_one_pass_are_numpys_sums_bit_for_bit(n):
+    values = np.random.default_rng(n).standard_normal(n + 2) * 1e-3
+    x = values[2:]
+    for center in (0.0, 3e-4):
+        assert summary._block_sums(values, 2, n, center) == (np.sum(x), np.sum((x - center) ** 2),
+                                                             np.sum(np.minimum(x, 0) ** 2))
 
 
 @pytest.mark.parametrize("n", [0, 1, 2, 7, 129, 1000, 8193, 100_003])
